@@ -1,0 +1,247 @@
+/*
+ * arayon.h - the native arayon task runtime API.
+ *
+ * Conventions
+ *   - Every function that can fail returns int: ARAYON_OK (0) or a negative ARAYON_E* code
+ *     from the single list below; arayon_strerror() turns any of them into text.
+ *   - Handles are opaque. Functions that free a handle take its address and set it to NULL.
+ *   - "Context" in each comment says who may call the function:
+ *       any thread      - a worker, a task, or a thread that is not part of any pool;
+ *       outside tasks   - a thread that is not currently running a task of this pool;
+ *       owner           - the thread or task that created the object.
+ *     A call from the wrong context returns ARAYON_EINVAL (or ARAYON_EBUSY when the call
+ *     would deadlock); it never aborts.
+ *
+ * Thread safety: all functions are thread-safe unless the context line says otherwise.
+ */
+#ifndef ARAYON_H
+#define ARAYON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arayon/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ARAYON_BUILDING) && defined(__GNUC__)
+#define ARAYON_API __attribute__((visibility("default")))
+#else
+#define ARAYON_API
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Errors: one list, X-macro generated, so codes and messages never drift apart.
+ * ------------------------------------------------------------------------------------- */
+#define ARAYON_ERRNO_MAP(X)                                                                  \
+    X(EINVAL, -1, "invalid argument or call from the wrong context")                        \
+    X(ENOMEM, -2, "out of memory")                                                          \
+    X(EAGAIN, -3, "rejected by admission control: too many pending tasks")                  \
+    X(ECANCELED, -4, "task was cancelled before it ran")                                    \
+    X(ETIMEDOUT, -5, "timed out")                                                           \
+    X(ESHUTDOWN, -6, "pool is shutting down or shut down")                                  \
+    X(EFAILED, -7, "task reported failure (non-zero return)")                               \
+    X(EBUSY, -8, "resource busy: the call would deadlock or the object is in use")          \
+    X(ENOTSUP, -9, "operation not supported on this platform or build")                     \
+    X(ESYSTEM, -10, "operating system call failed")
+
+enum {
+    ARAYON_OK = 0,
+#define ARAYON_X_ENUM(name, val, msg) ARAYON_##name = (val),
+    ARAYON_ERRNO_MAP(ARAYON_X_ENUM)
+#undef ARAYON_X_ENUM
+};
+
+/* Context: any thread. Never returns NULL; unknown codes give "unknown error". */
+ARAYON_API const char *arayon_strerror(int err);
+/* Context: any thread. The symbolic name, e.g. "ARAYON_EINVAL". */
+ARAYON_API const char *arayon_errname(int err);
+
+/* ---------------------------------------------------------------------------------------
+ * Handles and task functions
+ * ------------------------------------------------------------------------------------- */
+typedef struct arayon_pool arayon_pool_t;   /* opaque: a set of worker threads */
+typedef struct arayon_scope arayon_scope_t; /* opaque: a task group; ends by waiting */
+typedef struct arayon_task arayon_task_t;   /* opaque, reference-counted task handle */
+
+/* A task body. Return 0 for success; any other value marks the task failed
+ * (waits then report ARAYON_EFAILED; arayon_task_result() gives the raw value). */
+typedef int (*arayon_fn)(void *arg);
+
+/* ---------------------------------------------------------------------------------------
+ * Pool configuration
+ * ------------------------------------------------------------------------------------- */
+#define ARAYON_MAX_THREADS 4096u
+
+typedef struct arayon_config {
+    unsigned num_threads; /* workers; 0 = automatic (ARAYON_NUM_THREADS, else usable PUs) */
+    size_t stack_size;    /* worker stack in bytes; 0 = 8 MiB. Minimum 64 KiB. */
+    unsigned spin_us;     /* how long an idle worker looks for work before it parks;
+                             0 = default (50 us); ARAYON_SPIN_US overrides the default */
+    const char *name;     /* optional pool name used for thread names; may be NULL */
+    /* Later releases add fields here (max_pending, full policy, timeouts, binding). Always
+     * start from one of the arayon_config_* functions so new fields get their defaults. */
+} arayon_config_t;
+
+/* Context: any thread. Defaults: automatic thread count, 8 MiB stacks. */
+ARAYON_API arayon_config_t arayon_config_default(void);
+/* Context: any thread. One worker per physical core. */
+ARAYON_API arayon_config_t arayon_config_cpu_bound(void);
+/* Context: any thread. Two workers per physical core (tasks that block now and then). */
+ARAYON_API arayon_config_t arayon_config_io_bound(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Pools
+ * ------------------------------------------------------------------------------------- */
+/* Creates a pool and starts its workers. cfg may be NULL (= arayon_config_default()).
+ * Errors: EINVAL (out NULL, num_threads > ARAYON_MAX_THREADS, stack_size < 64 KiB),
+ * ENOMEM, ESYSTEM (a thread could not be started; nothing is leaked).
+ * Context: any thread. */
+ARAYON_API int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out);
+
+/* Stops accepting tasks from outside the pool, runs every task already spawned (tasks that
+ * are running may still spawn, so that they can finish their work), then joins the workers.
+ * Idempotent: a second call returns ARAYON_OK at once.
+ * Errors: EINVAL (NULL pool), EBUSY (called from inside one of the pool's tasks: it
+ * would wait for itself). Context: outside tasks of this pool. */
+ARAYON_API int arayon_pool_shutdown(arayon_pool_t *pool);
+
+/* Shuts the pool down if needed, then frees it and sets *pool = NULL. Task handles that are
+ * still held stay valid (they keep the pool's memory alive until released). NULL or
+ * *pool == NULL is a no-op; a call from inside one of the pool's tasks does nothing.
+ * Context: outside tasks of this pool. */
+ARAYON_API void arayon_pool_destroy(arayon_pool_t **pool);
+
+/* Context: any thread. 0 for a NULL pool. */
+ARAYON_API unsigned arayon_pool_num_threads(const arayon_pool_t *pool);
+
+/* Counters since the pool was created. Each counter is exact once the pool is quiescent;
+ * while tasks run it is a recent value. spawned == completed + failed + cancelled + pending
+ * always holds for a snapshot taken after a wait or shutdown. */
+typedef struct arayon_stats {
+    uint64_t spawned;       /* tasks accepted by spawn calls */
+    uint64_t completed;     /* ran and returned 0 */
+    uint64_t failed;        /* ran and returned non-zero */
+    uint64_t cancelled;     /* finished as ARAYON_ECANCELED without running */
+    uint64_t rejected;      /* spawn calls refused (shutdown, bad state): nothing queued */
+    uint64_t pending;       /* spawned and not yet finished */
+    uint64_t steals;        /* tasks taken from another worker's deque */
+    uint64_t injected;      /* tasks spawned from outside the pool (injection queue) */
+    uint64_t parks;         /* times a worker went to sleep */
+    uint64_t wakeups;       /* sleeping workers woken by new work */
+    unsigned num_threads;
+} arayon_stats_t;
+
+/* Context: any thread. Errors: EINVAL. */
+ARAYON_API int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out);
+
+/* ---------------------------------------------------------------------------------------
+ * Spawning
+ * ------------------------------------------------------------------------------------- */
+/* Detached task: the fastest path. The task is accounted in the pool counters only.
+ * Errors: EINVAL (NULL pool or fn), ENOMEM, ESHUTDOWN (shutdown begun and the caller is
+ * not one of the pool's tasks). Context: any thread. */
+ARAYON_API int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg);
+
+/* Task with a handle in *out (reference count 1, owned by the caller: release it).
+ * Errors as arayon_spawn, plus EINVAL for out == NULL. Context: any thread. */
+ARAYON_API int arayon_spawn_handle(arayon_pool_t *pool, arayon_fn fn, void *arg,
+                                   arayon_task_t **out);
+
+/* Waits for the task to finish and returns its outcome: ARAYON_OK, ARAYON_EFAILED or
+ * ARAYON_ECANCELED. Inside a worker it runs other tasks while it waits, so it never
+ * deadlocks; outside it blocks the thread. EINVAL for NULL; EBUSY when a task waits
+ * for itself. Context: any thread. */
+ARAYON_API int arayon_task_wait(arayon_task_t *t);
+
+/* As arayon_task_wait, but gives up after timeout_ns (0 = just poll) with ARAYON_ETIMEDOUT.
+ * It never cancels the task. Context: any thread. */
+ARAYON_API int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns);
+
+/* Requests cancellation. Idempotent. A task that has not started never runs and finishes
+ * as ARAYON_ECANCELED; a running task sees arayon_cancelled() == true; a finished task is
+ * unchanged. Returns ARAYON_OK, or EINVAL for NULL. Context: any thread. */
+ARAYON_API int arayon_task_cancel(arayon_task_t *t);
+
+/* ARAYON_OK if finished, ETIMEDOUT if not yet (non-blocking). Context: any thread. */
+ARAYON_API int arayon_task_poll(arayon_task_t *t);
+
+/* After completion: the value the task's function returned (0 when cancelled).
+ * Errors: EINVAL (NULL handle or out), EBUSY (not finished yet). Context: any thread. */
+ARAYON_API int arayon_task_result(arayon_task_t *t, int *out);
+
+/* Takes another reference; each must be released. Context: any thread. */
+ARAYON_API arayon_task_t *arayon_task_retain(arayon_task_t *t);
+
+/* Drops one reference. Never cancels: a running or queued task still runs. NULL is a
+ * no-op. Context: any thread. */
+ARAYON_API void arayon_task_release(arayon_task_t *t);
+
+/* ---------------------------------------------------------------------------------------
+ * Scopes (task groups)
+ * ------------------------------------------------------------------------------------- */
+/* Begins a scope owned by the calling thread or task. Scopes begun inside a task nest in
+ * that task's scope for cancellation. Errors: EINVAL, ENOMEM, ESHUTDOWN (from outside the
+ * pool after shutdown began). Context: any thread. */
+ARAYON_API int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out);
+
+/* Spawns into the scope; the scope waits for this task. out_or_null receives a handle when
+ * not NULL. Tasks of the scope may spawn into it too. When the scope is already cancelled the
+ * spawn succeeds and the task finishes as ARAYON_ECANCELED without running.
+ * Errors: EINVAL, ENOMEM, ESHUTDOWN (shutdown begun and the caller is not a task).
+ * Context: any thread that can reach the scope (its owner, or one of its tasks). */
+ARAYON_API int arayon_scope_spawn(arayon_scope_t *s, arayon_fn fn, void *arg,
+                                  arayon_task_t **out_or_null);
+
+/* Waits for every task spawned into the scope so far, and the ones they spawn into it.
+ * Returns ARAYON_OK, or the first failure (ARAYON_EFAILED or ARAYON_ECANCELED) among
+ * them. The scope stays usable. Errors: EINVAL (NULL, or not the owner).
+ * Context: owner. Inside a worker it runs other tasks while it waits. */
+ARAYON_API int arayon_scope_wait(arayon_scope_t *s);
+
+/* Cancels the scope: its queued tasks never run (ECANCELED), running ones see
+ * arayon_cancelled() == true, later spawns into it finish as cancelled, and scopes begun
+ * inside its tasks are cancelled too, recursively. Idempotent. Context: any thread. */
+ARAYON_API int arayon_scope_cancel(arayon_scope_t *s);
+
+/* Waits (as arayon_scope_wait), frees the scope and sets *s = NULL. Returns the first
+ * failure, or ARAYON_OK. Errors: EINVAL (NULL, or not the owner: the scope is untouched).
+ * Context: owner. */
+ARAYON_API int arayon_scope_end(arayon_scope_t **s);
+
+/* Helper for ARAYON_SCOPE. */
+ARAYON_API void arayon_scope_end_cleanup(arayon_scope_t **s);
+
+/* ARAYON_SCOPE(name, pool) declares `arayon_scope_t *name` that is begun here and ended
+ * automatically (waiting for its tasks) when the enclosing block is left. If the begin
+ * fails, name is NULL and spawns into it return ARAYON_EINVAL. Needs gcc or clang. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ARAYON_SCOPE(name, pool)                                                             \
+    arayon_scope_t *name __attribute__((cleanup(arayon_scope_end_cleanup))) =               \
+        arayon__scope_begin_or_null(pool)
+ARAYON_API arayon_scope_t *arayon__scope_begin_or_null(arayon_pool_t *pool);
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Queries from inside tasks
+ * ------------------------------------------------------------------------------------- */
+/* Inside a task: true when the task, its scope, or an enclosing scope was cancelled.
+ * Outside tasks: false. Context: any thread. */
+ARAYON_API bool arayon_cancelled(void);
+
+/* True when the calling thread is a worker of some pool. */
+ARAYON_API bool arayon_in_worker(void);
+
+/* The worker index (0 .. num_threads-1) of the calling thread, or -1 outside workers. */
+ARAYON_API int arayon_worker_index(void);
+
+/* Library version string, e.g. "0.1.0". */
+ARAYON_API const char *arayon_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ARAYON_H */

@@ -1,0 +1,297 @@
+/*
+ * internal.h - the runtime's internal types (ary_ prefix). Nothing here is public.
+ *
+ * Objects
+ *   arayon_pool   - the workers, the injection queue for spawns from outside, the sleep
+ *                   state, the shared cell stash and the pool-level counters.
+ *   ary_worker    - one per thread: its Chase-Lev deque, its park word, its private free
+ *                   list of cells and its single-writer counters.
+ *   arayon_task   - one task record (a "cell" of 64 bytes). Its first member is an ary_job,
+ *                   so the deques hold ary_job pointers and a worker runs any job through
+ *                   job->exec. Plain tasks, tasks with handles and (later) resumed
+ *                   suspendable tasks differ only in their exec function: the worker loop
+ *                   has no branch per kind, and the plain spawn path touches no extra field.
+ *   arayon_scope  - a task group (also one cell): a pending counter that the waiter sleeps on.
+ *
+ * Cells: tasks and scopes are carved from 64-byte cells in slabs; each worker keeps a
+ * private free list, overflowing into (and refilling from) the pool's stash. Slabs are freed
+ * only when the pool's memory is freed, so no task or scope memory is ever returned to
+ * malloc while the pool lives; a recycled cell may be read by a late thread only through
+ * atomics (see scope.c, "the waiter protocol").
+ *
+ * Lifetime of the pool's memory: reference counted (pool->refs): one reference for the
+ * owner (dropped by arayon_pool_destroy after the workers are joined) and one per live task
+ * handle, so a handle stays valid after the pool is destroyed.
+ */
+#ifndef ARY_INTERNAL_H
+#define ARY_INTERNAL_H
+
+#define ARAYON_BUILDING 1
+#include "arayon.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "deque.h"
+#include "platform/platform.h"
+
+#define ARY_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ARY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ARY_HIDDEN __attribute__((visibility("hidden")))
+
+typedef struct arayon_pool ary_pool;
+typedef struct arayon_task ary_task;
+typedef struct arayon_scope ary_scope;
+typedef struct ary_worker ary_worker;
+typedef struct ary_job ary_job;
+
+/* A unit of work in a deque or the injection queue. exec runs it on worker w and disposes
+ * of it (every job is executed exactly once). */
+typedef void (*ary_exec_fn)(ary_job *job, ary_worker *w);
+struct ary_job {
+    ary_exec_fn exec;
+};
+
+/* Task state word (tasks with handles; plain tasks never look at it). */
+enum {
+    ARY_T_RUNNING = 1u << 0, /* execution started (or skipped because cancelled) */
+    ARY_T_DONE = 1u << 1,    /* finished; outcome bits valid */
+    ARY_T_CANCEL = 1u << 2,  /* cancellation requested */
+    ARY_T_WAITERS = 1u << 3, /* a thread sleeps on this word: wake it on DONE */
+    ARY_T_OUT_SHIFT = 4,     /* 2 bits: 0 ok, 1 failed, 2 cancelled */
+};
+
+struct arayon_task {
+    ary_job job;               /* must be first */
+    arayon_fn fn;
+    void *arg;
+    ary_scope *scope;          /* NULL for detached tasks */
+    ary_task *next;            /* free list and injection queue link */
+    ary_pool *pool;
+    _Atomic uint32_t state;    /* ARY_T_* (handle tasks) */
+    _Atomic uint32_t refs;     /* handle tasks: 1 for the execution + 1 per handle */
+    int result;                /* raw return value of fn */
+    uint32_t pad_;
+};
+
+/* Scope pending word: bits 0..62 count tasks not finished; bit 63 says the owner registered
+ * itself as a sleeping waiter (see scope.c). */
+#define ARY_SCOPE_WAITING (UINT64_C(1) << 63)
+#define ARY_SCOPE_COUNT (ARY_SCOPE_WAITING - 1)
+
+struct arayon_scope {
+    _Atomic uint64_t pending;
+    _Atomic int first_error;
+    _Atomic uint32_t cancelled;
+    _Atomic(_Atomic uint32_t *) waiter; /* the sleeping owner's park word */
+    _Atomic uint32_t wake_done;         /* completer's hand-shake: it no longer touches us */
+    _Atomic uint32_t seen_epoch;        /* pool cancel epoch at the last clean chain check */
+    ary_pool *pool;
+    ary_task *parent_task;              /* task that began the scope; NULL outside tasks */
+    const void *owner;                  /* task pointer, or the owning thread's marker */
+    ary_scope *next;                    /* free list */
+};
+
+/* A cell is the unit of the allocator: big enough for a task or a scope. */
+typedef union ary_cell {
+    union ary_cell *next;
+    struct arayon_task task;
+    struct arayon_scope scope;
+    char bytes[64];
+} ary_cell;
+_Static_assert(sizeof(ary_cell) == 64, "cells are one cache line");
+
+/* Per-worker counters: single writer (the worker), read by anyone. Written with relaxed
+ * load + release store (no read-modify-write), read with acquire. */
+typedef struct ary_counters {
+    _Atomic uint64_t spawned;   /* tasks spawned by tasks running on this worker */
+    _Atomic uint64_t finished;  /* tasks this worker finished, any outcome */
+    _Atomic uint64_t failed;
+    _Atomic uint64_t cancelled;
+    _Atomic uint64_t steals;
+    _Atomic uint64_t injected_taken;
+    _Atomic uint64_t parks;
+    _Atomic uint64_t wakeups;
+} ary_counters;
+
+static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_release);
+}
+
+struct ary_worker {
+    ary_deque deque;                               /* cache-line aligned inside */
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t park; /* 0 awake, 1 parked (counted in sleepers) */
+    /* Below: touched by the owning thread only (and counters read by others). */
+    _Alignas(ARY_CACHELINE) ary_cell *free_cells;
+    size_t nfree;
+    void *slabs;                                   /* slabs this worker allocated */
+    uint64_t rng;
+    unsigned index;
+    ary_pool *pool;
+    pthread_t thread;
+    ary_counters c;
+};
+
+/* Park word values. The thread that changes a non-zero park word to 0 is the one that
+ * wakes the sleeper (and, for value 1, decrements pool->sleepers). */
+enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2 };
+
+enum { ARY_POOL_RUNNING = 0, ARY_POOL_SHUTTING = 1, ARY_POOL_DRAINED = 2 };
+
+struct arayon_pool {
+    /* Read-mostly. */
+    unsigned nworkers;
+    ary_worker *workers;
+    bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
+    unsigned spin_ns;
+    arayon_config_t cfg;
+
+    /* Sleep state (sleep.c). */
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t sleepers;
+
+    /* Cancellation epoch: bumped by every cancel (scope.c). */
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t cancel_epoch;
+
+    /* Injection queue, cell stash and external counters, under ext_lock. */
+    _Alignas(ARY_CACHELINE) pthread_mutex_t ext_lock;
+    ary_task *inj_head, *inj_tail;
+    _Atomic size_t inj_count;
+    ary_cell *stash;
+    size_t nstash;
+    void *ext_slabs;
+    _Atomic uint64_t ext_spawned;
+    _Atomic uint64_t ext_rejected;
+    _Atomic int state;        /* ARY_POOL_*; RUNNING -> SHUTTING under ext_lock */
+
+    /* Shutdown and lifetime. */
+    pthread_mutex_t shutdown_lock;
+    bool joined;
+    _Atomic uint32_t refs;
+};
+
+/* Thread-local state. initial-exec: no __tls_get_addr call on the hot path. */
+#define ARY_TLS __thread __attribute__((tls_model("initial-exec")))
+extern ARY_TLS ary_worker *ary_tls_worker;
+extern ARY_TLS ary_task *ary_tls_task;
+
+/* cell.c */
+ARY_HIDDEN ary_cell *ary_cell_alloc_slow(ary_worker *w);
+ARY_HIDDEN ary_cell *ary_cell_alloc_ext(ary_pool *p);
+ARY_HIDDEN void ary_cell_free_slow(ary_worker *w);
+ARY_HIDDEN void ary_cell_free_ext(ary_pool *p, ary_cell *c);
+ARY_HIDDEN void ary_slabs_free(void *slabs);
+
+static inline ary_cell *ary_cell_alloc(ary_worker *w)
+{
+    ary_cell *c = w->free_cells;
+    if (ARY_UNLIKELY(!c))
+        return ary_cell_alloc_slow(w);
+    w->free_cells = c->next;
+    w->nfree--;
+    return c;
+}
+
+#define ARY_FREE_HIGH 1024 /* a worker keeps at most this many free cells */
+
+static inline void ary_cell_free(ary_worker *w, ary_cell *c)
+{
+    c->next = w->free_cells;
+    w->free_cells = c;
+    if (ARY_UNLIKELY(++w->nfree > ARY_FREE_HIGH))
+        ary_cell_free_slow(w);
+}
+
+/* Frees a cell from any thread: to the calling worker's list when it belongs to p. */
+static inline void ary_cell_release(ary_pool *p, ary_cell *c)
+{
+    ary_worker *w = ary_tls_worker;
+    if (w && w->pool == p)
+        ary_cell_free(w, c);
+    else
+        ary_cell_free_ext(p, c);
+}
+
+/* sleep.c */
+ARY_HIDDEN void ary_sleep_init(ary_pool *p);
+ARY_HIDDEN void ary_wake_one_slow(ary_pool *p);
+ARY_HIDDEN void ary_wake_all(ary_pool *p);
+ARY_HIDDEN bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park);
+ARY_HIDDEN void ary_park_begin(ary_pool *p, ary_worker *w);
+ARY_HIDDEN bool ary_park_cancel(ary_pool *p, ary_worker *w);
+ARY_HIDDEN bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns);
+
+/* After publishing work that a sleeping worker could take: the light side of the sleep
+ * protocol (sleep.md). A compiler barrier (or a fence without membarrier) and one load. */
+static inline void ary_notify_work(ary_pool *p)
+{
+    if (ARY_UNLIKELY(p->fence_on_push))
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_signal_fence(memory_order_seq_cst);
+    if (ARY_UNLIKELY(atomic_load_explicit(&p->sleepers, memory_order_relaxed) != 0))
+        ary_wake_one_slow(p);
+}
+
+/* worker.c */
+ARY_HIDDEN void *ary_worker_main(void *arg);
+ARY_HIDDEN ary_job *ary_find_work(ary_worker *w);
+ARY_HIDDEN bool ary_work_visible(ary_pool *p);
+ARY_HIDDEN bool ary_pool_quiescent(ary_pool *p);
+
+/* Runs jobs on w until done(ctx) is true. When no work turns up for spin_ns it calls
+ * park(w, ctx, deadline_ns), which sleeps until something may have changed. Returns false
+ * if the absolute deadline (0 = none) passed first. */
+typedef bool (*ary_done_fn)(void *ctx);
+typedef void (*ary_park_fn)(ary_worker *w, void *ctx, uint64_t deadline_ns);
+ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint64_t deadline_ns,
+                               ary_park_fn park);
+
+/* task.c */
+ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle);
+ARY_HIDDEN void ary_pool_unref(ary_pool *p);
+
+/* scope.c */
+ARY_HIDDEN void ary_scope_wake_waiter(ary_scope *s);
+ARY_HIDDEN bool ary_scope_cancelled_slow(ary_scope *s, uint32_t epoch);
+ARY_HIDDEN bool ary_task_cancelled(ary_task *t);
+
+/* A task of scope s finished with outcome (ARAYON_OK or an error). The last one to finish
+ * wakes the owner if it registered as a sleeping waiter (sleep.md, "Waiting for a scope");
+ * otherwise this is the last access to s. */
+static inline void ary_scope_task_done(ary_scope *s, int outcome)
+{
+    if (ARY_UNLIKELY(outcome != ARAYON_OK)) {
+        int zero = 0;
+        atomic_compare_exchange_strong_explicit(&s->first_error, &zero, outcome,
+                                                memory_order_relaxed, memory_order_relaxed);
+    }
+    uint64_t old = atomic_fetch_sub_explicit(&s->pending, 1, memory_order_acq_rel);
+    if (ARY_UNLIKELY(old == (ARY_SCOPE_WAITING | 1)))
+        ary_scope_wake_waiter(s);
+}
+
+/* Is s, or a scope or task it is nested in, cancelled? Fast path: nothing was cancelled in
+ * the pool since s was last found clean (pool->cancel_epoch unchanged). */
+static inline bool ary_scope_cancelled(ary_scope *s, ary_pool *p)
+{
+    if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
+        return true;
+    uint32_t e = atomic_load_explicit(&p->cancel_epoch, memory_order_acquire);
+    if (ARY_LIKELY(atomic_load_explicit(&s->seen_epoch, memory_order_relaxed) == e))
+        return false;
+    return ary_scope_cancelled_slow(s, e);
+}
+
+/* topo.c (the only file that includes hwloc.h) */
+ARY_HIDDEN unsigned ary_topo_num_cores(void);
+ARY_HIDDEN unsigned ary_topo_num_pus(void);
+
+/* env.c (the only file that reads the environment) */
+ARY_HIDDEN unsigned ary_env_num_threads(void);
+ARY_HIDDEN unsigned ary_env_spin_us(void);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * pool.c - pool configuration, creation, shutdown, destruction and counters.
+ *
+ * Lifetime: created with refs = 1 (the owner). Every task handle holds a reference too.
+ * arayon_pool_destroy shuts down (joins the workers) and drops the owner's reference; the
+ * memory (workers, deques, slabs of cells) is freed when the last reference goes.
+ */
+
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_STACK (8u << 20)
+#define MIN_STACK (64u << 10)
+#define DEFAULT_SPIN_US 50
+#define DEQUE_INITIAL 256
+
+arayon_config_t arayon_config_default(void)
+{
+    arayon_config_t c;
+    memset(&c, 0, sizeof c);
+    return c;
+}
+
+arayon_config_t arayon_config_cpu_bound(void)
+{
+    arayon_config_t c = arayon_config_default();
+    c.num_threads = ary_topo_num_cores();
+    return c;
+}
+
+arayon_config_t arayon_config_io_bound(void)
+{
+    arayon_config_t c = arayon_config_default();
+    unsigned n = 2 * ary_topo_num_cores();
+    c.num_threads = n > ARAYON_MAX_THREADS ? ARAYON_MAX_THREADS : n;
+    return c;
+}
+
+static void pool_free(ary_pool *p)
+{
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        ary_deque_destroy(&p->workers[i].deque);
+        ary_slabs_free(p->workers[i].slabs);
+    }
+    ary_slabs_free(p->ext_slabs);
+    pthread_mutex_destroy(&p->ext_lock);
+    pthread_mutex_destroy(&p->shutdown_lock);
+    free(p->workers);
+    free(p);
+}
+
+void ary_pool_unref(ary_pool *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+        pool_free(p);
+}
+
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+/* Sets the state to SHUTTING (once) and joins the workers. Caller holds shutdown_lock. */
+static void stop_and_join(ary_pool *p, unsigned started)
+{
+    pthread_mutex_lock(&p->ext_lock);
+    if (atomic_load_explicit(&p->state, memory_order_relaxed) == ARY_POOL_RUNNING)
+        atomic_store_explicit(&p->state, ARY_POOL_SHUTTING, memory_order_seq_cst);
+    pthread_mutex_unlock(&p->ext_lock);
+    ary_wake_all(p);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    p->joined = true;
+}
+
+int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
+{
+    if (!out)
+        return ARAYON_EINVAL;
+    *out = NULL;
+    arayon_config_t cfg = cfg_in ? *cfg_in : arayon_config_default();
+    if (cfg.num_threads > ARAYON_MAX_THREADS)
+        return ARAYON_EINVAL;
+    if (cfg.stack_size == 0)
+        cfg.stack_size = DEFAULT_STACK;
+    else if (cfg.stack_size < MIN_STACK)
+        return ARAYON_EINVAL;
+    unsigned n = cfg.num_threads;
+    if (!n)
+        n = ary_env_num_threads();
+    if (!n)
+        n = ary_topo_num_pus();
+    if (n > ARAYON_MAX_THREADS)
+        n = ARAYON_MAX_THREADS;
+    unsigned spin_us = cfg.spin_us ? cfg.spin_us : ary_env_spin_us();
+    if (!spin_us)
+        spin_us = DEFAULT_SPIN_US;
+    cfg.num_threads = n;
+    cfg.spin_us = spin_us;
+
+    ary_pool *p = aligned_alloc(ARY_CACHELINE, round_up(sizeof *p, ARY_CACHELINE));
+    if (!p)
+        return ARAYON_ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->workers = aligned_alloc(ARY_CACHELINE, round_up(n * sizeof(ary_worker), ARY_CACHELINE));
+    if (!p->workers) {
+        free(p);
+        return ARAYON_ENOMEM;
+    }
+    memset(p->workers, 0, n * sizeof(ary_worker));
+    p->cfg = cfg;
+    p->spin_ns = spin_us * 1000u;
+    p->nworkers = n;
+    for (unsigned i = 0; i < n; i++) {
+        ary_worker *w = &p->workers[i];
+        if (ary_deque_init(&w->deque, DEQUE_INITIAL) != 0) {
+            p->nworkers = i; /* pool_free destroys the deques made so far */
+            pool_free(p);
+            return ARAYON_ENOMEM;
+        }
+        w->index = i;
+        w->pool = p;
+        w->rng = 0x9E3779B97F4A7C15ull * (i + 1) ^ (uint64_t)(uintptr_t)p;
+        if (!w->rng)
+            w->rng = 1;
+    }
+    pthread_mutex_init(&p->ext_lock, NULL);
+    pthread_mutex_init(&p->shutdown_lock, NULL);
+    ary_sleep_init(p);
+    atomic_init(&p->refs, 1);
+    atomic_init(&p->state, ARY_POOL_RUNNING);
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, cfg.stack_size);
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&p->workers[i].thread, &attr, ary_worker_main, &p->workers[i]) != 0) {
+            pthread_attr_destroy(&attr);
+            stop_and_join(p, i);
+            pool_free(p);
+            return ARAYON_ESYSTEM;
+        }
+    }
+    pthread_attr_destroy(&attr);
+    *out = p;
+    return ARAYON_OK;
+}
+
+static bool inside_pool(const ary_pool *p)
+{
+    ary_worker *w = ary_tls_worker;
+    return w && w->pool == p;
+}
+
+int arayon_pool_shutdown(arayon_pool_t *pool)
+{
+    if (!pool)
+        return ARAYON_EINVAL;
+    if (inside_pool(pool))
+        return ARAYON_EBUSY;
+    pthread_mutex_lock(&pool->shutdown_lock);
+    if (!pool->joined)
+        stop_and_join(pool, pool->nworkers);
+    pthread_mutex_unlock(&pool->shutdown_lock);
+    return ARAYON_OK;
+}
+
+void arayon_pool_destroy(arayon_pool_t **pp)
+{
+    if (!pp || !*pp)
+        return;
+    ary_pool *p = *pp;
+    if (inside_pool(p))
+        return;
+    arayon_pool_shutdown(p);
+    *pp = NULL;
+    ary_pool_unref(p);
+}
+
+unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nworkers : 0; }
+
+int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
+{
+    if (!pool || !out)
+        return ARAYON_EINVAL;
+    ary_pool *p = (ary_pool *)pool;
+    memset(out, 0, sizeof *out);
+    uint64_t finished = 0;
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        ary_counters *c = &p->workers[i].c;
+        /* A task counts failed/cancelled, then finished, and its spawn before both: read in
+         * the opposite order so that no difference below can go negative. */
+#define LD(x) atomic_load_explicit(&c->x, memory_order_acquire)
+        out->failed += LD(failed);
+        out->cancelled += LD(cancelled);
+        finished += LD(finished);
+        out->spawned += LD(spawned);
+        out->steals += LD(steals);
+        out->parks += LD(parks);
+        out->wakeups += LD(wakeups);
+#undef LD
+    }
+    uint64_t ext = atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
+    out->spawned += ext;
+    out->injected = ext;
+    out->rejected = atomic_load_explicit(&p->ext_rejected, memory_order_relaxed);
+    out->completed = finished - out->failed - out->cancelled;
+    out->pending = out->spawned > finished ? out->spawned - finished : 0;
+    out->num_threads = p->nworkers;
+    return ARAYON_OK;
+}
+
+bool arayon_in_worker(void) { return ary_tls_worker != NULL; }
+
+int arayon_worker_index(void)
+{
+    ary_worker *w = ary_tls_worker;
+    return w ? (int)w->index : -1;
+}

@@ -1,0 +1,102 @@
+/*
+ * sleep.c - how idle workers park and how new work wakes them. The protocol, and why it
+ * cannot lose a wake-up, is described in sleep.md next to this file; read it first.
+ *
+ * Summary
+ *   - Each worker has a park word: 0 awake, 1 parked. pool->sleepers counts parked workers.
+ *   - The one who changes a park word from 1 to 0 (a pusher, a scope completer, shutdown, or
+ *     the worker itself when it finds work or times out) decrements sleepers, exactly once.
+ *   - Publisher (light side): publish work; compiler barrier; load sleepers; wake one if > 0.
+ *   - Sleeper (heavy side): park = 1; sleepers++; membarrier; look for work once more;
+ *     then futex-wait while park == 1.
+ */
+#include "internal.h"
+
+#include <limits.h>
+
+void ary_sleep_init(ary_pool *p)
+{
+    atomic_init(&p->sleepers, 0);
+    p->fence_on_push = !aryd_membarrier_init();
+}
+
+/* Takes a sleeper out of the parked state: 1 -> 0 (or 2 -> 0 for an external waiter).
+ * Returns true if this call did it, in which case the sleeper has been woken. */
+bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
+{
+    uint32_t v = atomic_load_explicit(park, memory_order_relaxed);
+    if (v == ARY_PARK_AWAKE)
+        return false;
+    v = atomic_exchange_explicit(park, ARY_PARK_AWAKE, memory_order_acq_rel);
+    if (v == ARY_PARK_AWAKE)
+        return false;
+    if (v == ARY_PARK_WORKER)
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+    aryd_futex_wake(park, 1);
+    return true;
+}
+
+/* Called by ary_notify_work when sleepers was seen non-zero. Wakes one parked worker,
+ * starting at a rotating position so that the same worker is not always chosen. */
+void ary_wake_one_slow(ary_pool *p)
+{
+    static _Atomic unsigned rot;
+    unsigned n = p->nworkers;
+    unsigned start = atomic_fetch_add_explicit(&rot, 1, memory_order_relaxed) % n;
+    ary_worker *self = ary_tls_worker;
+    for (unsigned i = 0; i < n; i++) {
+        ary_worker *v = &p->workers[(start + i) % n];
+        if (v == self)
+            continue;
+        if (ary_park_claim(p, &v->park))
+            return;
+    }
+}
+
+void ary_wake_all(ary_pool *p)
+{
+    for (unsigned i = 0; i < p->nworkers; i++)
+        ary_park_claim(p, &p->workers[i].park);
+}
+
+/* Step 1 of parking: announce. After this, any publisher that does not see us in sleepers
+ * published before our barrier, so the re-check in the caller sees its work. */
+void ary_park_begin(ary_pool *p, ary_worker *w)
+{
+    atomic_store_explicit(&w->park, ARY_PARK_WORKER, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
+    if (!p->fence_on_push)
+        aryd_membarrier();
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Undo ary_park_begin because the re-check found a reason to stay awake. Returns true if
+ * we were still parked (nobody had claimed us). */
+bool ary_park_cancel(ary_pool *p, ary_worker *w)
+{
+    uint32_t one = ARY_PARK_WORKER;
+    if (atomic_compare_exchange_strong_explicit(&w->park, &one, ARY_PARK_AWAKE,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+        return true;
+    }
+    return false;
+}
+
+/* Step 2: sleep until claimed or until the deadline (0 = none). Returns false on timeout.
+ * On return the worker is awake (park == 0) and sleepers no longer counts it. */
+bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
+{
+    ary_count(&w->c.parks, 1);
+    while (atomic_load_explicit(&w->park, memory_order_acquire) == ARY_PARK_WORKER) {
+        if (deadline_ns && aryd_now_ns() >= deadline_ns) {
+            if (ary_park_cancel(p, w))
+                return false;
+            break; /* claimed just now */
+        }
+        aryd_futex_wait(&w->park, ARY_PARK_WORKER, deadline_ns);
+    }
+    ary_count(&w->c.wakeups, 1);
+    return true;
+}

@@ -1,0 +1,334 @@
+/*
+ * task.c - spawning, running and finishing tasks; task handles.
+ *
+ * Every spawned task is accounted exactly once: its exec function runs exactly once (the
+ * deque and the injection queue hand each job out once), and it ends by counting the task
+ * as finished on the executing worker, with its outcome (ok, failed, cancelled).
+ *
+ * Two exec functions:
+ *   exec_plain  - detached and scoped tasks without a handle. Touches only the task record,
+ *                 the scope's counter and the worker's private counters.
+ *   exec_handle - tasks with a handle: a state word that waiters and cancel look at, and a
+ *                 reference count (one reference for the execution, one per handle).
+ */
+#include "internal.h"
+
+#include <limits.h>
+
+/* Outcome codes stored in the state word. */
+static inline uint32_t outcome_bits(int outcome)
+{
+    return outcome == ARAYON_OK ? 0u : outcome == ARAYON_EFAILED ? 1u : 2u;
+}
+static inline int outcome_of(uint32_t st)
+{
+    switch ((st >> ARY_T_OUT_SHIFT) & 3u) {
+    case 0: return ARAYON_OK;
+    case 1: return ARAYON_EFAILED;
+    default: return ARAYON_ECANCELED;
+    }
+}
+
+static inline void count_finished(ary_worker *w, int outcome)
+{
+    if (ARY_UNLIKELY(outcome != ARAYON_OK))
+        ary_count(outcome == ARAYON_EFAILED ? &w->c.failed : &w->c.cancelled, 1);
+    /* Last: once this is visible the task no longer counts as pending (quiescence). */
+    ary_count(&w->c.finished, 1);
+}
+
+static inline int run_body(ary_task *t)
+{
+    ary_task *prev = ary_tls_task;
+    ary_tls_task = t;
+    int r = t->fn(t->arg);
+    ary_tls_task = prev;
+    return r;
+}
+
+static void exec_plain(ary_job *j, ary_worker *w)
+{
+    ary_task *t = (ary_task *)j;
+    ary_scope *s = t->scope;
+    int outcome = ARAYON_OK;
+    if (s && ARY_UNLIKELY(ary_scope_cancelled(s, w->pool)))
+        outcome = ARAYON_ECANCELED;
+    else if (run_body(t) != 0)
+        outcome = ARAYON_EFAILED;
+    ary_cell_free(w, (ary_cell *)t);
+    if (s)
+        ary_scope_task_done(s, outcome);
+    count_finished(w, outcome);
+}
+
+void ary_pool_unref(ary_pool *p);
+
+static void task_unref(ary_task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
+        ary_pool *p = t->pool;
+        ary_cell_release(p, (ary_cell *)t);
+        ary_pool_unref(p);
+    }
+}
+
+static void exec_handle(ary_job *j, ary_worker *w)
+{
+    ary_task *t = (ary_task *)j;
+    ary_scope *s = t->scope;
+    int outcome = ARAYON_OK, r = 0;
+    uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
+    if ((st & ARY_T_CANCEL) || (s && ary_scope_cancelled(s, w->pool)))
+        outcome = ARAYON_ECANCELED;
+    else if ((r = run_body(t)) != 0)
+        outcome = ARAYON_EFAILED;
+    t->result = r;
+    st = atomic_fetch_or_explicit(&t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT,
+                                  memory_order_acq_rel);
+    if (st & ARY_T_WAITERS)
+        aryd_futex_wake(&t->state, INT_MAX);
+    if (s)
+        ary_scope_task_done(s, outcome);
+    count_finished(w, outcome);
+    task_unref(t);
+}
+
+static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->scope = s;
+    t->pool = p;
+    atomic_store_explicit(&t->state, 0, memory_order_relaxed);
+}
+
+static inline void handle_init(ary_task *t, ary_pool *p)
+{
+    t->job.exec = exec_handle;
+    atomic_store_explicit(&t->refs, 2, memory_order_relaxed);
+    t->result = 0;
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+
+/* Spawn from a thread that is not one of p's workers: through the injection queue. */
+static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle)
+{
+    pthread_mutex_lock(&p->ext_lock);
+    if (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING) {
+        atomic_store_explicit(&p->ext_rejected,
+                              atomic_load_explicit(&p->ext_rejected, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        pthread_mutex_unlock(&p->ext_lock);
+        return ARAYON_ESHUTDOWN;
+    }
+    ary_cell *c = ary_cell_alloc_ext(p);
+    if (!c) {
+        pthread_mutex_unlock(&p->ext_lock);
+        return ARAYON_ENOMEM;
+    }
+    ary_task *t = &c->task;
+    task_init(t, p, s, fn, arg);
+    t->job.exec = exec_plain;
+    if (handle) {
+        handle_init(t, p);
+        *handle = t;
+    }
+    if (s)
+        atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
+    t->next = NULL;
+    if (p->inj_tail)
+        p->inj_tail->next = t;
+    else
+        p->inj_head = t;
+    p->inj_tail = t;
+    atomic_store_explicit(&p->inj_count,
+                          atomic_load_explicit(&p->inj_count, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    ary_count(&p->ext_spawned, 1);
+    pthread_mutex_unlock(&p->ext_lock);
+    /* Full fence: the publisher side of the sleep protocol, symmetric here (not hot). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&p->sleepers, memory_order_relaxed))
+        ary_wake_one_slow(p);
+    return ARAYON_OK;
+}
+
+int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle)
+{
+    ary_worker *w = ary_tls_worker;
+    if (ARY_UNLIKELY(!w || w->pool != p))
+        return spawn_external(p, s, fn, arg, handle);
+    ary_cell *c = ary_cell_alloc(w);
+    if (ARY_UNLIKELY(!c))
+        return ARAYON_ENOMEM;
+    ary_task *t = &c->task;
+    task_init(t, p, s, fn, arg);
+    t->job.exec = exec_plain;
+    if (handle)
+        handle_init(t, p);
+    if (s)
+        atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
+    /* Counted before it is published: see ary_pool_quiescent. */
+    ary_count(&w->c.spawned, 1);
+    if (ARY_UNLIKELY(ary_deque_push_owner(&w->deque, &t->job) != 0)) {
+        /* The deque could not grow. Nothing was published: undo. The scope count cannot
+         * reach zero here, since the caller is its owner or one of its running tasks. */
+        atomic_store_explicit(&w->c.spawned,
+                              atomic_load_explicit(&w->c.spawned, memory_order_relaxed) - 1,
+                              memory_order_release);
+        if (s)
+            atomic_fetch_sub_explicit(&s->pending, 1, memory_order_relaxed);
+        if (handle)
+            atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
+        ary_cell_free(w, c);
+        return ARAYON_ENOMEM;
+    }
+    if (handle)
+        *handle = t;
+    ary_notify_work(p);
+    return ARAYON_OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg)
+{
+    if (!pool || !fn)
+        return ARAYON_EINVAL;
+    return ary_spawn(pool, NULL, fn, arg, NULL);
+}
+
+int arayon_spawn_handle(arayon_pool_t *pool, arayon_fn fn, void *arg, arayon_task_t **out)
+{
+    if (!out)
+        return ARAYON_EINVAL;
+    *out = NULL;
+    if (!pool || !fn)
+        return ARAYON_EINVAL;
+    return ary_spawn(pool, NULL, fn, arg, out);
+}
+
+static bool task_done(void *ctx)
+{
+    ary_task *t = ctx;
+    return atomic_load_explicit(&t->state, memory_order_acquire) & ARY_T_DONE;
+}
+
+/* A worker waiting on a handle parks with a deadline that doubles from 50 us to 2 ms: it
+ * wakes for new work (it is counted as a sleeper) or when the deadline passes, and then
+ * re-checks the task (sleep.md explains why this wait is not targeted). */
+static void park_for_task(ary_worker *w, void *ctx, uint64_t deadline_ns)
+{
+    ary_pool *p = w->pool;
+    static ARY_TLS uint64_t backoff_ns;
+    ary_park_begin(p, w);
+    if (task_done(ctx) || ary_work_visible(p)) {
+        ary_park_cancel(p, w);
+        backoff_ns = 0;
+        return;
+    }
+    backoff_ns = backoff_ns ? (backoff_ns < 2000000 ? backoff_ns * 2 : backoff_ns) : 50000;
+    uint64_t until = aryd_now_ns() + backoff_ns;
+    if (deadline_ns && deadline_ns < until)
+        until = deadline_ns;
+    if (ary_park_sleep(p, w, until))
+        backoff_ns = 0;
+}
+
+static int wait_task(ary_task *t, uint64_t deadline_ns)
+{
+    if (t == ary_tls_task)
+        return ARAYON_EBUSY;
+    uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
+    if (st & ARY_T_DONE)
+        return outcome_of(st);
+    ary_worker *w = ary_tls_worker;
+    if (w && w->pool == t->pool) {
+        if (!ary_help_until(w, task_done, t, deadline_ns, park_for_task))
+            return ARAYON_ETIMEDOUT;
+        return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
+    }
+    /* Outside the pool (or a worker of another pool): block on the state word. */
+    for (;;) {
+        st = atomic_load_explicit(&t->state, memory_order_acquire);
+        if (st & ARY_T_DONE)
+            return outcome_of(st);
+        if (!(st & ARY_T_WAITERS)) {
+            if (!atomic_compare_exchange_weak_explicit(&t->state, &st, st | ARY_T_WAITERS,
+                                                       memory_order_acq_rel,
+                                                       memory_order_acquire))
+                continue;
+            st |= ARY_T_WAITERS;
+        }
+        if (deadline_ns && aryd_now_ns() >= deadline_ns)
+            return ARAYON_ETIMEDOUT;
+        aryd_futex_wait(&t->state, st, deadline_ns);
+    }
+}
+
+int arayon_task_wait(arayon_task_t *t)
+{
+    if (!t)
+        return ARAYON_EINVAL;
+    return wait_task(t, 0);
+}
+
+int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns)
+{
+    if (!t)
+        return ARAYON_EINVAL;
+    uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
+    if (st & ARY_T_DONE)
+        return outcome_of(st);
+    if (timeout_ns == 0)
+        return ARAYON_ETIMEDOUT;
+    uint64_t now = aryd_now_ns();
+    uint64_t deadline = timeout_ns > UINT64_MAX - now ? 0 : now + timeout_ns;
+    return wait_task(t, deadline);
+}
+
+int arayon_task_poll(arayon_task_t *t)
+{
+    if (!t)
+        return ARAYON_EINVAL;
+    return task_done(t) ? ARAYON_OK : ARAYON_ETIMEDOUT;
+}
+
+int arayon_task_result(arayon_task_t *t, int *out)
+{
+    if (!t || !out)
+        return ARAYON_EINVAL;
+    if (!task_done(t))
+        return ARAYON_EBUSY;
+    *out = t->result;
+    return ARAYON_OK;
+}
+
+int arayon_task_cancel(arayon_task_t *t)
+{
+    if (!t)
+        return ARAYON_EINVAL;
+    uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_CANCEL, memory_order_acq_rel);
+    if (!(st & ARY_T_DONE)) /* scopes begun inside the task re-check their chain */
+        atomic_fetch_add_explicit(&t->pool->cancel_epoch, 1, memory_order_seq_cst);
+    return ARAYON_OK;
+}
+
+arayon_task_t *arayon_task_retain(arayon_task_t *t)
+{
+    if (t)
+        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    return t;
+}
+
+void arayon_task_release(arayon_task_t *t)
+{
+    if (t)
+        task_unref(t);
+}
+
+bool arayon_cancelled(void)
+{
+    ary_task *t = ary_tls_task;
+    return t && ary_task_cancelled(t);
+}

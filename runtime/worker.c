@@ -1,0 +1,250 @@
+/*
+ * worker.c - the worker loop: where a worker looks for work, how it runs it, how it helps
+ * while waiting, and when it parks or exits.
+ *
+ * Search order (ary_find_work): own deque (bottom, LIFO), the injection queue (spawns from
+ * outside the pool, taken in batches), then the other workers' deques (top, FIFO), starting
+ * at a random victim. The victim order is produced by steal_work() alone, so the topology
+ * issue can make it hierarchical (same cache, same NUMA node first) in one place.
+ */
+
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ARY_TLS ary_worker *ary_tls_worker;
+ARY_TLS ary_task *ary_tls_task;
+
+static inline uint64_t rng_next(ary_worker *w)
+{
+    uint64_t x = w->rng; /* xorshift64 */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    w->rng = x;
+    return x;
+}
+
+#define INJECT_BATCH 32
+
+/* Takes a batch from the injection queue: returns the first task and pushes the rest onto
+ * this worker's deque, where other workers can steal them. */
+static ary_job *take_injected(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    if (atomic_load_explicit(&p->inj_count, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&p->ext_lock);
+    size_t avail = atomic_load_explicit(&p->inj_count, memory_order_relaxed);
+    size_t take = avail / p->nworkers + 1;
+    if (take > INJECT_BATCH)
+        take = INJECT_BATCH;
+    if (take > avail)
+        take = avail;
+    ary_task *first = p->inj_head, *last = NULL, *t = first;
+    for (size_t i = 0; i < take; i++) {
+        last = t;
+        t = t->next;
+    }
+    p->inj_head = t;
+    if (!t)
+        p->inj_tail = NULL;
+    atomic_store_explicit(&p->inj_count, avail - take, memory_order_relaxed);
+    pthread_mutex_unlock(&p->ext_lock);
+    if (!first)
+        return NULL;
+    last->next = NULL;
+    ary_count(&w->c.injected_taken, take);
+    ary_task *rest = first->next;
+    bool pushed = false;
+    while (rest) {
+        ary_task *next = rest->next;
+        if (ary_deque_push_owner(&w->deque, &rest->job) != 0) {
+            /* No memory to grow the deque: give the rest back to the injection queue. */
+            pthread_mutex_lock(&p->ext_lock);
+            ary_task *tail = rest;
+            size_t n = 1;
+            while (tail->next) {
+                tail = tail->next;
+                n++;
+            }
+            tail->next = p->inj_head;
+            p->inj_head = rest;
+            if (!p->inj_tail)
+                p->inj_tail = tail;
+            atomic_store_explicit(&p->inj_count,
+                                  atomic_load_explicit(&p->inj_count, memory_order_relaxed) + n,
+                                  memory_order_relaxed);
+            pthread_mutex_unlock(&p->ext_lock);
+            break;
+        }
+        pushed = true;
+        rest = next;
+    }
+    if (pushed)
+        ary_notify_work(p);
+    return &first->job;
+}
+
+/* One pass over the other workers' deques from a random start; a second pass only if a
+ * steal lost a race (ARY_STEAL_RETRY), since then work certainly existed. */
+static ary_job *steal_work(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    unsigned n = p->nworkers;
+    if (n < 2)
+        return NULL;
+    unsigned start = (unsigned)(rng_next(w) % n);
+    for (int round = 0; round < 4; round++) {
+        bool retry = false;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned v = start + i;
+            if (v >= n)
+                v -= n;
+            if (v == w->index)
+                continue;
+            void *x = ary_deque_steal(&p->workers[v].deque);
+            if (x == ARY_STEAL_RETRY) {
+                retry = true;
+                continue;
+            }
+            if (x) {
+                ary_count(&w->c.steals, 1);
+                return x;
+            }
+        }
+        if (!retry)
+            break;
+    }
+    return NULL;
+}
+
+ary_job *ary_find_work(ary_worker *w)
+{
+    ary_job *j = take_injected(w);
+    return j ? j : steal_work(w);
+}
+
+bool ary_work_visible(ary_pool *p)
+{
+    if (atomic_load_explicit(&p->inj_count, memory_order_relaxed))
+        return true;
+    for (unsigned i = 0; i < p->nworkers; i++)
+        if (!ary_deque_looks_empty(&p->workers[i].deque))
+            return true;
+    return false;
+}
+
+/* True when every task ever spawned has finished. Reads every finished counter first, then
+ * every spawned counter: a finished task's spawn was counted before it was published, so it
+ * is visible here once its finish is; an unfinished task is counted in spawned and not in
+ * finished. Only meaningful once no new spawns can come from outside (state >= SHUTTING,
+ * read by the caller with acquire). */
+bool ary_pool_quiescent(ary_pool *p)
+{
+    uint64_t fin = 0, sp = 0;
+    for (unsigned i = 0; i < p->nworkers; i++)
+        fin += atomic_load_explicit(&p->workers[i].c.finished, memory_order_acquire);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        sp += atomic_load_explicit(&p->workers[i].c.spawned, memory_order_acquire);
+    sp += atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
+    return fin == sp;
+}
+
+static inline ary_job *next_job(ary_worker *w)
+{
+    ary_job *j = ary_deque_pop_owner(&w->deque);
+    return j ? j : ary_find_work(w);
+}
+
+/* Looks for work for up to spin_ns, with exponential back-off on the pause instruction. */
+static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
+{
+    ary_pool *p = w->pool;
+    uint64_t until = aryd_now_ns() + p->spin_ns;
+    unsigned pause = 1;
+    for (;;) {
+        for (unsigned i = 0; i < pause; i++)
+            aryd_cpu_relax();
+        if (pause < 64)
+            pause <<= 1;
+        ary_job *j = next_job(w);
+        if (j)
+            return j;
+        if ((done && done(ctx)) || aryd_now_ns() >= until)
+            return NULL;
+        if (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING && !done)
+            return NULL;
+    }
+}
+
+/* Nothing to do. Returns false when the worker must exit (the pool is drained). */
+static bool worker_idle(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    int st = atomic_load_explicit(&p->state, memory_order_acquire);
+    if (st == ARY_POOL_RUNNING) {
+        ary_job *j = spin_for_work(w, NULL, NULL);
+        if (j) {
+            j->exec(j, w);
+            return true;
+        }
+        st = atomic_load_explicit(&p->state, memory_order_acquire);
+    }
+    if (st == ARY_POOL_DRAINED)
+        return false;
+    if (st == ARY_POOL_SHUTTING && ary_pool_quiescent(p)) {
+        atomic_store_explicit(&p->state, ARY_POOL_DRAINED, memory_order_seq_cst);
+        ary_wake_all(p);
+        return false;
+    }
+    ary_park_begin(p, w);
+    if (ary_work_visible(p) || atomic_load_explicit(&p->state, memory_order_seq_cst) != st) {
+        ary_park_cancel(p, w);
+        return true;
+    }
+    ary_park_sleep(p, w, 0);
+    return true;
+}
+
+void *ary_worker_main(void *arg)
+{
+    ary_worker *w = arg;
+    ary_pool *p = w->pool;
+    char name[16];
+    snprintf(name, sizeof name, "%.8s-%u", p->cfg.name ? p->cfg.name : "arayon", w->index);
+    pthread_setname_np(pthread_self(), name);
+    ary_tls_worker = w;
+    for (;;) {
+        ary_job *j = next_job(w);
+        if (j) {
+            j->exec(j, w);
+            continue;
+        }
+        if (!worker_idle(w))
+            break;
+    }
+    ary_tls_worker = NULL;
+    return NULL;
+}
+
+bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint64_t deadline_ns,
+                    ary_park_fn park)
+{
+    while (!done(ctx)) {
+        ary_job *j = next_job(w);
+        if (!j)
+            j = spin_for_work(w, done, ctx);
+        if (j) {
+            j->exec(j, w);
+            continue;
+        }
+        if (done(ctx))
+            return true;
+        if (deadline_ns && aryd_now_ns() >= deadline_ns)
+            return false;
+        park(w, ctx, deadline_ns);
+    }
+    return true;
+}
