@@ -1,0 +1,400 @@
+/*
+ * bench_arayon.c - spawn/wait overhead of the native arayon API.
+ *
+ * Benchmarks (see bench/README.md; the peers in bench_omp.c and bench_tbb.cpp run the same
+ * logic):
+ *   fib       recursive fib(N), no cutoff: every call with n >= 2 begins a scope, spawns
+ *             both children into it and ends the scope; results travel through a small
+ *             struct on the parent's stack. The top call is itself spawned from main and
+ *             waited on, so tasks = calls = 2*fib(N+1) - 1.
+ *   flat_out  main (not a worker) begins a scope, spawns K empty tasks, ends the scope.
+ *   flat_in   main spawns one producer task; the producer begins a scope, spawns K empty
+ *             tasks and ends it (the OpenMP `single` producer). tasks = K (the producer is
+ *             not counted).
+ *
+ * Correctness: fib is checked against the iterative value; flat is checked once per size
+ * with counting tasks (unmeasured), and the measured runs are cross-checked against the
+ * pool's counters. A wrong result prints ERROR and exits 1; nothing else exits non-zero
+ * (performance is reported, never asserted).
+ */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
+#include "arayon.h"
+#include "bench_common.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#define RT "arayon"
+
+static arayon_pool_t *g_pool;
+static atomic_long g_api_errors;   /* failed arayon calls inside tasks */
+static atomic_int g_first_api_err; /* the first such error code */
+static atomic_long g_count;        /* counting tasks of the verification pass */
+
+static void note_api_error(int rc)
+{
+    int zero = 0;
+    atomic_compare_exchange_strong(&g_first_api_err, &zero, rc);
+    atomic_fetch_add(&g_api_errors, 1);
+}
+
+static void fail(const char *bench, const char *fmt_what, long a, long b)
+{
+    printf("ERROR runtime=" RT " bench=%s ", bench);
+    printf(fmt_what, a, b);
+    printf("\n");
+    fflush(stdout);
+    exit(1);
+}
+
+static void fail_rc(const char *bench, const char *what, int rc)
+{
+    printf("ERROR runtime=" RT " bench=%s %s failed: %s (%s)\n", bench, what,
+           arayon_errname(rc), arayon_strerror(rc));
+    fflush(stdout);
+    exit(1);
+}
+
+static void check_api_errors(const char *bench)
+{
+    long n = atomic_exchange(&g_api_errors, 0);
+    int rc = atomic_exchange(&g_first_api_err, 0);
+    if (n != 0) {
+        printf("ERROR runtime=" RT " bench=%s %ld arayon calls failed inside tasks, first: %s "
+               "(%s)\n",
+               bench, n, arayon_errname(rc), arayon_strerror(rc));
+        fflush(stdout);
+        exit(1);
+    }
+}
+
+static double thread_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return bench_tv_ns(ru.ru_utime) + bench_tv_ns(ru.ru_stime);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Pool counters: deltas over the measured runs, printed as a STATS line.
+ * ------------------------------------------------------------------------------------- */
+static arayon_stats_t stats_now(void)
+{
+    arayon_stats_t st;
+    memset(&st, 0, sizeof st);
+    int rc = arayon_pool_stats(g_pool, &st);
+    if (rc != ARAYON_OK)
+        fail_rc("stats", "arayon_pool_stats", rc);
+    return st;
+}
+
+/*
+ * A snapshot with nothing pending (polls up to 1 s). Needed before a measurement: the pool's
+ * counters may not yet include the last task of the previous wait (a worker counts a task
+ * as finished after it has signalled the task's waiter).
+ */
+static arayon_stats_t stats_quiet(void)
+{
+    arayon_stats_t st = stats_now();
+    for (int i = 0; i < 1000 && st.pending != 0; i++) {
+        usleep(1000);
+        st = stats_now();
+    }
+    return st;
+}
+
+/*
+ * Waits (up to 2 s) until the pool's finished counters cover `expect` tasks since `before`:
+ * counters may trail the wakeup of the waiter by a moment. A mismatch after that is printed
+ * as a WARN line (the counters are wrong; the measured work itself was verified separately).
+ */
+static arayon_stats_t stats_settle(const char *bench, long n, arayon_stats_t before,
+                                   uint64_t expect)
+{
+    arayon_stats_t st = stats_now();
+    for (int i = 0; i < 2000; i++) {
+        uint64_t done = (st.completed - before.completed) + (st.failed - before.failed) +
+                        (st.cancelled - before.cancelled);
+        if (done >= expect && st.spawned - before.spawned == expect)
+            break;
+        usleep(1000);
+        st = stats_now();
+    }
+    uint64_t sp = st.spawned - before.spawned, co = st.completed - before.completed;
+    if (sp != expect || co != expect || st.failed != before.failed ||
+        st.cancelled != before.cancelled)
+        printf("WARN runtime=" RT " bench=%s n=%ld pool counters disagree: expected %llu "
+               "spawned and completed, got spawned=%llu completed=%llu failed=%llu "
+               "cancelled=%llu pending=%llu\n",
+               bench, n, (unsigned long long)expect, (unsigned long long)sp,
+               (unsigned long long)co, (unsigned long long)(st.failed - before.failed),
+               (unsigned long long)(st.cancelled - before.cancelled),
+               (unsigned long long)st.pending);
+    return st;
+}
+
+static void stats_print(const char *bench, long n, arayon_stats_t a, arayon_stats_t b,
+                        double tasks_total, double main_cpu_ns, int reps)
+{
+    double k = tasks_total / 1000.0;
+    printf("STATS runtime=" RT " bench=%s n=%ld threads=%u steals_per_ktask=%.2f "
+           "injected_per_ktask=%.2f parks_per_ktask=%.3f wakeups_per_ktask=%.3f "
+           "parks=%llu wakeups=%llu main_cpu_ms=%.2f\n",
+           bench, n, a.num_threads, (double)(b.steals - a.steals) / k,
+           (double)(b.injected - a.injected) / k, (double)(b.parks - a.parks) / k,
+           (double)(b.wakeups - a.wakeups) / k, (unsigned long long)(b.parks - a.parks),
+           (unsigned long long)(b.wakeups - a.wakeups), main_cpu_ns / 1e6 / reps);
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * fib
+ * ------------------------------------------------------------------------------------- */
+typedef struct fib_arg {
+    int n;
+    uint64_t r;
+} fib_arg;
+
+static int fib_task(void *p)
+{
+    fib_arg *a = (fib_arg *)p;
+    if (a->n < 2) {
+        a->r = (uint64_t)a->n;
+        return 0;
+    }
+    fib_arg x = {a->n - 1, 0};
+    fib_arg y = {a->n - 2, 0};
+    arayon_scope_t *s;
+    int rc = arayon_scope_begin(g_pool, &s);
+    if (rc != ARAYON_OK) {
+        note_api_error(rc);
+        return 1;
+    }
+    rc = arayon_scope_spawn(s, fib_task, &x, NULL);
+    if (rc != ARAYON_OK)
+        note_api_error(rc);
+    rc = arayon_scope_spawn(s, fib_task, &y, NULL);
+    if (rc != ARAYON_OK)
+        note_api_error(rc);
+    rc = arayon_scope_end(&s);
+    if (rc != ARAYON_OK) {
+        note_api_error(rc);
+        return 1;
+    }
+    a->r = x.r + y.r;
+    return 0;
+}
+
+/* One fib(n) from main: spawn the top call, wait for it. Returns the result. */
+static uint64_t fib_run(int n)
+{
+    fib_arg top = {n, 0};
+    arayon_task_t *t = NULL;
+    int rc = arayon_spawn_handle(g_pool, fib_task, &top, &t);
+    if (rc != ARAYON_OK)
+        fail_rc("fib", "arayon_spawn_handle", rc);
+    rc = arayon_task_wait(t);
+    arayon_task_release(t);
+    if (rc != ARAYON_OK)
+        fail_rc("fib", "arayon_task_wait", rc);
+    return top.r;
+}
+
+static void bench_fib(const bench_opts *o)
+{
+    int n = o->fib_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_fib_ref(n);
+    double tasks = (double)bench_fib_calls(n);
+
+    if (o->warmup) {
+        int w = n < 20 ? n : 20;
+        uint64_t got = fib_run(w);
+        check_api_errors("fib");
+        if (got != bench_fib_ref(w))
+            fail("fib", "warm-up fib(%ld) gave a wrong result (%ld)", w, (long)got);
+    }
+
+    arayon_stats_t before = stats_quiet();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        uint64_t got = fib_run(n);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+        check_api_errors("fib");
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=fib n=%d result %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            fflush(stdout);
+            exit(1);
+        }
+    }
+    arayon_stats_t after = stats_settle("fib", n, before, (uint64_t)(tasks * o->reps));
+    bench_report(RT, "fib", n, o->threads, tasks, samples, o->reps);
+    stats_print("fib", n, before, after, tasks * o->reps, main_cpu, o->reps);
+}
+
+/* Serial recursive fib, the per-call baseline (not inlined into a loop by the compiler). */
+__attribute__((noinline)) static uint64_t fib_serial(int n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    return fib_serial(n - 1) + fib_serial(n - 2);
+}
+
+static void bench_fib_serial(const bench_opts *o)
+{
+    int n = o->fib_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        volatile uint64_t got = fib_serial(n);
+        samples[r] = bench_clock_stop(c);
+        if (got != bench_fib_ref(n))
+            fail("fib", "serial fib(%ld) wrong: %ld", n, (long)got);
+    }
+    bench_report("serial", "fib", n, 1, (double)bench_fib_calls(n), samples, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * flat spawn
+ * ------------------------------------------------------------------------------------- */
+static int empty_task(void *p)
+{
+    (void)p;
+    bench_empty_body();
+    return 0;
+}
+
+static int count_task(void *p)
+{
+    (void)p;
+    atomic_fetch_add_explicit(&g_count, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* Begins a scope on the calling thread, spawns k tasks of fn into it, ends it. */
+static int spawn_flat(long k, arayon_fn fn)
+{
+    arayon_scope_t *s;
+    int rc = arayon_scope_begin(g_pool, &s);
+    if (rc != ARAYON_OK)
+        return rc;
+    int first = ARAYON_OK;
+    for (long i = 0; i < k; i++) {
+        rc = arayon_scope_spawn(s, fn, NULL, NULL);
+        if (rc != ARAYON_OK) {
+            first = rc;
+            break;
+        }
+    }
+    rc = arayon_scope_end(&s);
+    return first != ARAYON_OK ? first : rc;
+}
+
+typedef struct producer_arg {
+    long k;
+    arayon_fn fn;
+    int rc;
+} producer_arg;
+
+static int producer_task(void *p)
+{
+    producer_arg *a = (producer_arg *)p;
+    a->rc = spawn_flat(a->k, a->fn);
+    return a->rc != ARAYON_OK;
+}
+
+/* One flat run of k tasks; inside: through a producer task. */
+static void flat_run(const char *bench, bool inside, long k, arayon_fn fn)
+{
+    if (!inside) {
+        int rc = spawn_flat(k, fn);
+        if (rc != ARAYON_OK)
+            fail_rc(bench, "flat spawn from main (scope_begin/spawn/end)", rc);
+        return;
+    }
+    producer_arg a = {k, fn, ARAYON_OK};
+    arayon_task_t *t = NULL;
+    int rc = arayon_spawn_handle(g_pool, producer_task, &a, &t);
+    if (rc != ARAYON_OK)
+        fail_rc(bench, "arayon_spawn_handle(producer)", rc);
+    rc = arayon_task_wait(t);
+    arayon_task_release(t);
+    if (a.rc != ARAYON_OK)
+        fail_rc(bench, "flat spawn in the producer task (scope_begin/spawn/end)", a.rc);
+    if (rc != ARAYON_OK)
+        fail_rc(bench, "arayon_task_wait(producer)", rc);
+}
+
+static void bench_flat(const bench_opts *o, bool inside, long k)
+{
+    const char *bench = inside ? "flat_in" : "flat_out";
+    bench_sample samples[BENCH_MAX_REPS];
+
+    /* Verification pass, unmeasured: every task runs exactly once. */
+    long kv = k < BENCH_VERIFY_TASKS ? k : BENCH_VERIFY_TASKS;
+    atomic_store(&g_count, 0);
+    flat_run(bench, inside, kv, count_task);
+    long ran = atomic_load(&g_count);
+    if (ran != kv)
+        fail(bench, "verification: %ld tasks spawned, %ld ran", kv, ran);
+    if (o->warmup && k > 10000)
+        flat_run(bench, inside, 10000, empty_task);
+
+    arayon_stats_t before = stats_quiet();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        flat_run(bench, inside, k, empty_task);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+    }
+    arayon_stats_t after =
+        stats_settle(bench, k, before, (uint64_t)(k + (inside ? 1 : 0)) * (uint64_t)o->reps);
+    bench_report(RT, bench, k, o->threads, (double)k, samples, o->reps);
+    stats_print(bench, k, before, after, (double)k * o->reps, main_cpu, o->reps);
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    bench_parse(argc, argv, &o);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    arayon_config_t cfg = arayon_config_default();
+    cfg.num_threads = o.threads;
+    cfg.name = "bench";
+    double t0 = bench_now_ns();
+    int rc = arayon_pool_create(&cfg, &g_pool);
+    if (rc != ARAYON_OK)
+        fail_rc("setup", "arayon_pool_create", rc);
+    double t1 = bench_now_ns();
+    printf("INFO runtime=" RT " version=%s threads=%u pool_create_ms=%.3f\n", arayon_version(),
+           arayon_pool_num_threads(g_pool), (t1 - t0) / 1e6);
+    if (arayon_pool_num_threads(g_pool) != o.threads)
+        printf("WARN runtime=" RT " asked for %u threads, the pool has %u\n", o.threads,
+               arayon_pool_num_threads(g_pool));
+
+    if (o.benches & BENCH_FIB)
+        bench_fib(&o);
+    if (o.benches & BENCH_SERIAL)
+        bench_fib_serial(&o);
+    for (int i = 0; i < o.nflat; i++) {
+        if (o.benches & BENCH_FLAT_OUT)
+            bench_flat(&o, false, o.flat[i]);
+        if (o.benches & BENCH_FLAT_IN)
+            bench_flat(&o, true, o.flat[i]);
+    }
+
+    t0 = bench_now_ns();
+    arayon_pool_destroy(&g_pool);
+    t1 = bench_now_ns();
+    printf("INFO runtime=" RT " pool_destroy_ms=%.3f maxrss_kb=%ld\n", (t1 - t0) / 1e6,
+           bench_maxrss_kb());
+    return 0;
+}

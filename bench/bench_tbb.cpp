@@ -1,0 +1,149 @@
+/*
+ * bench_tbb.cpp - the oneTBB peer of bench_arayon.c, same logic with tbb::task_group.
+ *
+ * Built by bench/run with `g++ -std=c++17 -O2 ... -ltbb` (runtime=tbb).
+ *
+ *   fib       every call with n >= 2 runs both children in a local task_group and waits;
+ *             the top call is itself run in a task_group from main and waited on, so
+ *             tasks = calls = 2*fib(N+1) - 1, as in bench_arayon.
+ *   flat_out  main runs K empty tasks in a task_group and waits. Note: in oneTBB the main
+ *             thread joins the arena while it waits, so with --threads T the arena has T
+ *             threads including main (arayon: T workers, main only blocks).
+ *   flat_in   main runs one producer task; the producer runs K empty tasks in its own
+ *             task_group and waits.
+ *
+ * The thread count is set with tbb::global_control(max_allowed_parallelism, T).
+ */
+#include "bench_common.h"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_group.h>
+#include <oneapi/tbb/version.h>
+
+#include <atomic>
+
+#define RT "tbb"
+
+static uint64_t fib_task(int n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    uint64_t x, y;
+    tbb::task_group g;
+    g.run([&x, n] { x = fib_task(n - 1); });
+    g.run([&y, n] { y = fib_task(n - 2); });
+    g.wait();
+    return x + y;
+}
+
+static uint64_t fib_run(int n)
+{
+    uint64_t r = 0;
+    tbb::task_group top;
+    top.run([&r, n] { r = fib_task(n); });
+    top.wait();
+    return r;
+}
+
+static void bench_fib(const bench_opts *o)
+{
+    int n = o->fib_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_fib_ref(n);
+
+    if (o->warmup) {
+        int w = n < 20 ? n : 20;
+        if (fib_run(w) != bench_fib_ref(w)) {
+            printf("ERROR runtime=" RT " bench=fib warm-up fib(%d) wrong\n", w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        uint64_t got = fib_run(n);
+        samples[r] = bench_clock_stop(c);
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=fib n=%d result %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    bench_report(RT, "fib", n, o->threads, (double)bench_fib_calls(n), samples, o->reps);
+}
+
+static std::atomic<long> g_count;
+
+/* k tasks from the calling thread into a local task_group, then wait. */
+static void spawn_flat(long k, bool count)
+{
+    tbb::task_group g;
+    if (count) {
+        for (long i = 0; i < k; i++)
+            g.run([] { g_count.fetch_add(1, std::memory_order_relaxed); });
+    } else {
+        for (long i = 0; i < k; i++)
+            g.run([] { bench_empty_body(); });
+    }
+    g.wait();
+}
+
+static void flat_run(bool inside, long k, bool count)
+{
+    if (!inside) {
+        spawn_flat(k, count);
+        return;
+    }
+    tbb::task_group outer;
+    outer.run([k, count] { spawn_flat(k, count); });
+    outer.wait();
+}
+
+static void bench_flat(const bench_opts *o, bool inside, long k)
+{
+    const char *bench = inside ? "flat_in" : "flat_out";
+    bench_sample samples[BENCH_MAX_REPS];
+    long kv = k < BENCH_VERIFY_TASKS ? k : BENCH_VERIFY_TASKS;
+    g_count = 0;
+    flat_run(inside, kv, true);
+    if (g_count.load() != kv) {
+        printf("ERROR runtime=" RT " bench=%s verification: %ld tasks spawned, %ld ran\n", bench,
+               kv, g_count.load());
+        exit(1);
+    }
+    if (o->warmup && k > 10000)
+        flat_run(inside, 10000, false);
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        flat_run(inside, k, false);
+        samples[r] = bench_clock_stop(c);
+    }
+    bench_report(RT, bench, k, o->threads, (double)k, samples, o->reps);
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    bench_parse(argc, argv, &o);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    tbb::global_control gc(tbb::global_control::max_allowed_parallelism, o.threads);
+    /* Start the arena's workers outside any measurement. */
+    double t0 = bench_now_ns();
+    flat_run(false, 1000, false);
+    double t1 = bench_now_ns();
+    printf("INFO runtime=" RT " version=%d.%d threads=%u allowed=%zu arena_start_ms=%.3f\n",
+           TBB_VERSION_MAJOR, TBB_VERSION_MINOR, o.threads,
+           tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism),
+           (t1 - t0) / 1e6);
+
+    if (o.benches & BENCH_FIB)
+        bench_fib(&o);
+    for (int i = 0; i < o.nflat; i++) {
+        if (o.benches & BENCH_FLAT_OUT)
+            bench_flat(&o, false, o.flat[i]);
+        if (o.benches & BENCH_FLAT_IN)
+            bench_flat(&o, true, o.flat[i]);
+    }
+    printf("INFO runtime=" RT " maxrss_kb=%ld\n", bench_maxrss_kb());
+    return 0;
+}
