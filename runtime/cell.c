@@ -5,7 +5,8 @@
  * (inline in internal.h). When a worker's list runs dry it refills a batch from the pool's
  * stash, and only when the stash is empty too it allocates a new slab. A worker whose list
  * grows beyond ARY_FREE_HIGH (tasks spawned on one worker and finished on another) moves half
- * of it to the stash. Threads that are not workers allocate from the stash under ext_lock.
+ * of it to the stash. Threads that are not workers allocate through a small thread-local
+ * cache refilled from the stash (below).
  * Slabs are freed only with the pool's memory (ary_slabs_free).
  */
 #include "internal.h"
@@ -88,25 +89,110 @@ void ary_cell_free_slow(ary_worker *w)
     pthread_mutex_unlock(&p->ext_lock);
 }
 
-/* Caller holds ext_lock. */
+/* Threads that are not workers keep a small cache of one pool's cells in thread-local
+ * storage, so an outside producer takes ext_lock once per CACHE_BATCH spawns. The cache holds
+ * a reference on its pool; it is flushed when the thread uses another pool, when the thread
+ * exits (a pthread key destructor), and by arayon_pool_destroy for the calling thread. */
+#define CACHE_BATCH 32
+#define CACHE_MAX 64
+
+typedef struct ext_cache {
+    ary_pool *pool;
+    ary_cell *cells;
+    unsigned n;
+} ext_cache;
+
+static ARY_TLS ext_cache tls_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+static void cache_flush(ext_cache *k)
+{
+    ary_pool *p = k->pool;
+    if (!p)
+        return;
+    if (k->cells) {
+        ary_cell *last = k->cells;
+        while (last->next)
+            last = last->next;
+        pthread_mutex_lock(&p->ext_lock);
+        last->next = p->stash;
+        p->stash = k->cells;
+        p->nstash += k->n;
+        pthread_mutex_unlock(&p->ext_lock);
+    }
+    k->pool = NULL;
+    k->cells = NULL;
+    k->n = 0;
+    ary_pool_unref(p);
+}
+
+static void cache_thread_exit(void *arg)
+{
+    (void)arg;
+    cache_flush(&tls_cache);
+}
+
+static void cache_key_create(void) { pthread_key_create(&cache_key, cache_thread_exit); }
+
+void ary_ext_cache_flush(ary_pool *p)
+{
+    if (tls_cache.pool == p)
+        cache_flush(&tls_cache);
+}
+
 ary_cell *ary_cell_alloc_ext(ary_pool *p)
 {
+    ext_cache *k = &tls_cache;
+    if (ARY_LIKELY(k->pool == p && k->cells)) {
+        ary_cell *c = k->cells;
+        k->cells = c->next;
+        k->n--;
+        return c;
+    }
+    if (k->pool != p) {
+        cache_flush(k);
+        pthread_once(&cache_key_once, cache_key_create);
+        pthread_setspecific(cache_key, k); /* arms the destructor */
+        ary_pool_ref(p);
+        k->pool = p;
+    }
+    pthread_mutex_lock(&p->ext_lock);
     if (!p->stash) {
         size_t n;
         ary_cell *list = slab_new(&p->ext_slabs, &n);
-        if (!list)
+        if (!list) {
+            pthread_mutex_unlock(&p->ext_lock);
             return NULL;
+        }
         p->stash = list;
         p->nstash = n;
     }
+    /* Take one for the caller and up to CACHE_BATCH more for the cache. */
     ary_cell *c = p->stash;
     p->stash = c->next;
     p->nstash--;
+    while (p->stash && k->n < CACHE_BATCH) {
+        ary_cell *x = p->stash;
+        p->stash = x->next;
+        x->next = k->cells;
+        k->cells = x;
+        k->n++;
+        p->nstash--;
+    }
+    pthread_mutex_unlock(&p->ext_lock);
     return c;
 }
 
 void ary_cell_free_ext(ary_pool *p, ary_cell *c)
 {
+    ext_cache *k = &tls_cache;
+    if (k->pool == p && k->n < CACHE_MAX) {
+        c->next = k->cells;
+        k->cells = c;
+        k->n++;
+        return;
+    }
     pthread_mutex_lock(&p->ext_lock);
     c->next = p->stash;
     p->stash = c;

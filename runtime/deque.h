@@ -119,6 +119,16 @@ static inline void *ary_deque_steal(ary_deque *d)
     return x;
 }
 
+/* Owner only: how many pushes fit before the array must grow. */
+static inline size_t ary_deque_room_owner(ary_deque *d)
+{
+    int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+    ary_deque_array *a = atomic_load_explicit(&d->array, memory_order_relaxed);
+    int64_t room = a->mask + 1 - (b - t);
+    return room > 0 ? (size_t)room : 0;
+}
+
 /* Any thread; a hint only (may be stale by the time it returns). */
 static inline bool ary_deque_looks_empty(ary_deque *d)
 {

@@ -68,7 +68,7 @@ struct arayon_task {
     arayon_fn fn;
     void *arg;
     ary_scope *scope;          /* NULL for detached tasks */
-    ary_task *next;            /* free list and injection queue link */
+    _Atomic(ary_task *) next;  /* injection queue link */
     ary_pool *pool;
     _Atomic uint32_t state;    /* ARY_T_* (handle tasks) */
     _Atomic uint32_t refs;     /* handle tasks: 1 for the execution + 1 per handle */
@@ -142,6 +142,15 @@ enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2 };
 
 enum { ARY_POOL_RUNNING = 0, ARY_POOL_SHUTTING = 1, ARY_POOL_DRAINED = 2 };
 
+/* Injection queue (injector.h). Producers touch the first line, the consumer the second. */
+typedef struct ary_injector {
+    _Alignas(ARY_CACHELINE) _Atomic(ary_task *) head;
+    _Atomic size_t count;
+    _Alignas(ARY_CACHELINE) ary_task *tail;
+    _Atomic int consumer;
+    ary_task stub;
+} ary_injector;
+
 struct arayon_pool {
     /* Read-mostly. */
     unsigned nworkers;
@@ -156,16 +165,19 @@ struct arayon_pool {
     /* Cancellation epoch: bumped by every cancel (scope.c). */
     _Alignas(ARY_CACHELINE) _Atomic uint32_t cancel_epoch;
 
-    /* Injection queue, cell stash and external counters, under ext_lock. */
+    ary_injector inj;
+
+    /* Spawns from outside the pool: counted before the state is checked (see
+     * spawn_external); a rejected one is counted in both. */
+    _Alignas(ARY_CACHELINE) _Atomic uint64_t ext_spawned;
+    _Atomic uint64_t ext_rejected;
+    _Atomic int state;        /* ARY_POOL_* */
+
+    /* The cell stash shared by all threads, under ext_lock. */
     _Alignas(ARY_CACHELINE) pthread_mutex_t ext_lock;
-    ary_task *inj_head, *inj_tail;
-    _Atomic size_t inj_count;
     ary_cell *stash;
     size_t nstash;
     void *ext_slabs;
-    _Atomic uint64_t ext_spawned;
-    _Atomic uint64_t ext_rejected;
-    _Atomic int state;        /* ARY_POOL_*; RUNNING -> SHUTTING under ext_lock */
 
     /* Shutdown and lifetime. */
     pthread_mutex_t shutdown_lock;
@@ -183,6 +195,7 @@ ARY_HIDDEN ary_cell *ary_cell_alloc_slow(ary_worker *w);
 ARY_HIDDEN ary_cell *ary_cell_alloc_ext(ary_pool *p);
 ARY_HIDDEN void ary_cell_free_slow(ary_worker *w);
 ARY_HIDDEN void ary_cell_free_ext(ary_pool *p, ary_cell *c);
+ARY_HIDDEN void ary_ext_cache_flush(ary_pool *p);
 ARY_HIDDEN void ary_slabs_free(void *slabs);
 
 static inline ary_cell *ary_cell_alloc(ary_worker *w)
@@ -236,6 +249,12 @@ static inline void ary_notify_work(ary_pool *p)
         ary_wake_one_slow(p);
 }
 
+static inline void ary_pool_ref(ary_pool *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+ARY_HIDDEN void ary_pool_unref(ary_pool *p);
+
 /* worker.c */
 ARY_HIDDEN void *ary_worker_main(void *arg);
 ARY_HIDDEN ary_job *ary_find_work(ary_worker *w);
@@ -252,7 +271,6 @@ ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint6
 
 /* task.c */
 ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle);
-ARY_HIDDEN void ary_pool_unref(ary_pool *p);
 
 /* scope.c */
 ARY_HIDDEN void ary_scope_wake_waiter(ary_scope *s);

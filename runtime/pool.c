@@ -7,6 +7,7 @@
  */
 
 #include "internal.h"
+#include "injector.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +63,9 @@ static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 /* Sets the state to SHUTTING (once) and joins the workers. Caller holds shutdown_lock. */
 static void stop_and_join(ary_pool *p, unsigned started)
 {
-    pthread_mutex_lock(&p->ext_lock);
-    if (atomic_load_explicit(&p->state, memory_order_relaxed) == ARY_POOL_RUNNING)
-        atomic_store_explicit(&p->state, ARY_POOL_SHUTTING, memory_order_seq_cst);
-    pthread_mutex_unlock(&p->ext_lock);
+    int running = ARY_POOL_RUNNING;
+    atomic_compare_exchange_strong_explicit(&p->state, &running, ARY_POOL_SHUTTING,
+                                            memory_order_seq_cst, memory_order_seq_cst);
     ary_wake_all(p);
     for (unsigned i = 0; i < started; i++)
         pthread_join(p->workers[i].thread, NULL);
@@ -124,6 +124,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
             w->rng = 1;
     }
     pthread_mutex_init(&p->ext_lock, NULL);
+    ary_inject_init(&p->inj);
     pthread_mutex_init(&p->shutdown_lock, NULL);
     ary_sleep_init(p);
     atomic_init(&p->refs, 1);
@@ -173,6 +174,7 @@ void arayon_pool_destroy(arayon_pool_t **pp)
         return;
     arayon_pool_shutdown(p);
     *pp = NULL;
+    ary_ext_cache_flush(p);
     ary_pool_unref(p);
 }
 
@@ -200,9 +202,12 @@ int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
 #undef LD
     }
     uint64_t ext = atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
-    out->spawned += ext;
-    out->injected = ext;
-    out->rejected = atomic_load_explicit(&p->ext_rejected, memory_order_relaxed);
+    uint64_t rej = atomic_load_explicit(&p->ext_rejected, memory_order_acquire);
+    if (rej > ext)
+        rej = ext;
+    out->spawned += ext - rej;
+    out->injected = ext - rej;
+    out->rejected = rej;
     out->completed = finished - out->failed - out->cancelled;
     out->pending = out->spawned > finished ? out->spawned - finished : 0;
     out->num_threads = p->nworkers;

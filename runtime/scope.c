@@ -71,13 +71,9 @@ int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
         c = ary_cell_alloc(w);
         parent = ary_tls_task;
     } else {
-        pthread_mutex_lock(&pool->ext_lock);
-        if (atomic_load_explicit(&pool->state, memory_order_relaxed) != ARY_POOL_RUNNING) {
-            pthread_mutex_unlock(&pool->ext_lock);
+        if (atomic_load_explicit(&pool->state, memory_order_acquire) != ARY_POOL_RUNNING)
             return ARAYON_ESHUTDOWN;
-        }
         c = ary_cell_alloc_ext(pool);
-        pthread_mutex_unlock(&pool->ext_lock);
     }
     if (!c)
         return ARAYON_ENOMEM;

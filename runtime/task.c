@@ -12,6 +12,7 @@
  *                 reference count (one reference for the execution, one per handle).
  */
 #include "internal.h"
+#include "injector.h"
 
 #include <limits.h>
 
@@ -29,11 +30,12 @@ static inline int outcome_of(uint32_t st)
     }
 }
 
+/* Counted after the task's body (so after every spawn it made: quiescence relies on it)
+ * and before its waiters are released (so counters read after a wait include it). */
 static inline void count_finished(ary_worker *w, int outcome)
 {
     if (ARY_UNLIKELY(outcome != ARAYON_OK))
         ary_count(outcome == ARAYON_EFAILED ? &w->c.failed : &w->c.cancelled, 1);
-    /* Last: once this is visible the task no longer counts as pending (quiescence). */
     ary_count(&w->c.finished, 1);
 }
 
@@ -56,12 +58,10 @@ static void exec_plain(ary_job *j, ary_worker *w)
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
     ary_cell_free(w, (ary_cell *)t);
+    count_finished(w, outcome);
     if (s)
         ary_scope_task_done(s, outcome);
-    count_finished(w, outcome);
 }
-
-void ary_pool_unref(ary_pool *p);
 
 static void task_unref(ary_task *t)
 {
@@ -83,13 +83,13 @@ static void exec_handle(ary_job *j, ary_worker *w)
     else if ((r = run_body(t)) != 0)
         outcome = ARAYON_EFAILED;
     t->result = r;
+    count_finished(w, outcome);
     st = atomic_fetch_or_explicit(&t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT,
                                   memory_order_acq_rel);
     if (st & ARY_T_WAITERS)
         aryd_futex_wake(&t->state, INT_MAX);
     if (s)
         ary_scope_task_done(s, outcome);
-    count_finished(w, outcome);
     task_unref(t);
 }
 
@@ -107,48 +107,44 @@ static inline void handle_init(ary_task *t, ary_pool *p)
     t->job.exec = exec_handle;
     atomic_store_explicit(&t->refs, 2, memory_order_relaxed);
     t->result = 0;
-    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    ary_pool_ref(p);
 }
 
-/* Spawn from a thread that is not one of p's workers: through the injection queue. */
+/* Spawn from a thread that is not one of p's workers: through the injection queue.
+ *
+ * Shutdown race: the spawn is counted in ext_spawned (seq_cst) before the state is read
+ * (seq_cst); shutdown stores the state before any worker tests quiescence. So either this
+ * thread sees SHUTTING and rejects (counting the task rejected, then waking a worker to
+ * re-test quiescence), or the quiescence test sees the spawn and waits for the task. */
 static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle)
 {
-    pthread_mutex_lock(&p->ext_lock);
-    if (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING) {
-        atomic_store_explicit(&p->ext_rejected,
-                              atomic_load_explicit(&p->ext_rejected, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-        pthread_mutex_unlock(&p->ext_lock);
-        return ARAYON_ESHUTDOWN;
-    }
     ary_cell *c = ary_cell_alloc_ext(p);
-    if (!c) {
-        pthread_mutex_unlock(&p->ext_lock);
+    if (!c)
         return ARAYON_ENOMEM;
-    }
     ary_task *t = &c->task;
     task_init(t, p, s, fn, arg);
     t->job.exec = exec_plain;
-    if (handle) {
+    if (handle)
         handle_init(t, p);
-        *handle = t;
-    }
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
-    t->next = NULL;
-    if (p->inj_tail)
-        p->inj_tail->next = t;
-    else
-        p->inj_head = t;
-    p->inj_tail = t;
-    atomic_store_explicit(&p->inj_count,
-                          atomic_load_explicit(&p->inj_count, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    ary_count(&p->ext_spawned, 1);
-    pthread_mutex_unlock(&p->ext_lock);
-    /* Full fence: the publisher side of the sleep protocol, symmetric here (not hot). */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&p->sleepers, memory_order_relaxed))
+    atomic_fetch_add_explicit(&p->ext_spawned, 1, memory_order_seq_cst);
+    if (ARY_UNLIKELY(atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING)) {
+        if (s) /* the caller owns the scope and is not waiting on it: cannot reach zero wrongly */
+            atomic_fetch_sub_explicit(&s->pending, 1, memory_order_relaxed);
+        if (handle)
+            atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
+        ary_cell_free_ext(p, c);
+        atomic_fetch_add_explicit(&p->ext_rejected, 1, memory_order_seq_cst);
+        ary_wake_all(p);
+        return ARAYON_ESHUTDOWN;
+    }
+    if (handle)
+        *handle = t;
+    /* The push's count increment is the publication; a sleeper must be woken only when the
+     * queue was empty (sleep.md, "External spawns"). */
+    if (ary_inject_push(&p->inj, t) == 0 &&
+        atomic_load_explicit(&p->sleepers, memory_order_seq_cst))
         ary_wake_one_slow(p);
     return ARAYON_OK;
 }

@@ -9,6 +9,7 @@
  */
 
 #include "internal.h"
+#include "injector.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,61 +29,37 @@ static inline uint64_t rng_next(ary_worker *w)
 
 #define INJECT_BATCH 32
 
-/* Takes a batch from the injection queue: returns the first task and pushes the rest onto
- * this worker's deque, where other workers can steal them. */
+/* Takes a batch from the injection queue, if no other worker is consuming it: returns the
+ * first task and pushes the rest onto this worker's deque (never growing it), where other
+ * workers can steal them. If work remains, wakes another worker: external pushes wake a
+ * sleeper only on the queue's empty -> non-empty transition (sleep.md), so consumers pass
+ * the wake-up on. */
 static ary_job *take_injected(ary_worker *w)
 {
     ary_pool *p = w->pool;
-    if (atomic_load_explicit(&p->inj_count, memory_order_relaxed) == 0)
+    ary_injector *q = &p->inj;
+    size_t avail = atomic_load_explicit(&q->count, memory_order_relaxed);
+    if (!avail || !ary_inject_try_consume(q))
         return NULL;
-    pthread_mutex_lock(&p->ext_lock);
-    size_t avail = atomic_load_explicit(&p->inj_count, memory_order_relaxed);
-    size_t take = avail / p->nworkers + 1;
+    size_t take = avail / p->nworkers + 1, room = ary_deque_room_owner(&w->deque);
     if (take > INJECT_BATCH)
         take = INJECT_BATCH;
-    if (take > avail)
-        take = avail;
-    ary_task *first = p->inj_head, *last = NULL, *t = first;
-    for (size_t i = 0; i < take; i++) {
-        last = t;
-        t = t->next;
+    if (take > room + 1)
+        take = room + 1;
+    ary_task *first = ary_inject_pop(q);
+    size_t n = first ? 1 : 0;
+    while (first && n < take) {
+        ary_task *t = ary_inject_pop(q);
+        if (!t)
+            break;
+        ary_deque_push_owner(&w->deque, &t->job); /* cannot fail: room was checked */
+        n++;
     }
-    p->inj_head = t;
-    if (!t)
-        p->inj_tail = NULL;
-    atomic_store_explicit(&p->inj_count, avail - take, memory_order_relaxed);
-    pthread_mutex_unlock(&p->ext_lock);
+    ary_inject_end_consume(q, n);
     if (!first)
         return NULL;
-    last->next = NULL;
-    ary_count(&w->c.injected_taken, take);
-    ary_task *rest = first->next;
-    bool pushed = false;
-    while (rest) {
-        ary_task *next = rest->next;
-        if (ary_deque_push_owner(&w->deque, &rest->job) != 0) {
-            /* No memory to grow the deque: give the rest back to the injection queue. */
-            pthread_mutex_lock(&p->ext_lock);
-            ary_task *tail = rest;
-            size_t n = 1;
-            while (tail->next) {
-                tail = tail->next;
-                n++;
-            }
-            tail->next = p->inj_head;
-            p->inj_head = rest;
-            if (!p->inj_tail)
-                p->inj_tail = tail;
-            atomic_store_explicit(&p->inj_count,
-                                  atomic_load_explicit(&p->inj_count, memory_order_relaxed) + n,
-                                  memory_order_relaxed);
-            pthread_mutex_unlock(&p->ext_lock);
-            break;
-        }
-        pushed = true;
-        rest = next;
-    }
-    if (pushed)
+    ary_count(&w->c.injected_taken, n);
+    if (n > 1 || atomic_load_explicit(&q->count, memory_order_relaxed))
         ary_notify_work(p);
     return &first->job;
 }
@@ -128,7 +105,7 @@ ary_job *ary_find_work(ary_worker *w)
 
 bool ary_work_visible(ary_pool *p)
 {
-    if (atomic_load_explicit(&p->inj_count, memory_order_relaxed))
+    if (atomic_load_explicit(&p->inj.count, memory_order_relaxed))
         return true;
     for (unsigned i = 0; i < p->nworkers; i++)
         if (!ary_deque_looks_empty(&p->workers[i].deque))
@@ -137,18 +114,21 @@ bool ary_work_visible(ary_pool *p)
 }
 
 /* True when every task ever spawned has finished. Reads every finished counter first, then
- * every spawned counter: a finished task's spawn was counted before it was published, so it
- * is visible here once its finish is; an unfinished task is counted in spawned and not in
- * finished. Only meaningful once no new spawns can come from outside (state >= SHUTTING,
- * read by the caller with acquire). */
+ * the rejected count, then every spawned counter: a finished task's spawn was counted before
+ * it was published, so it is visible here once its finish is; an unfinished task is counted
+ * in spawned and not in finished; a rejected outside spawn is counted in spawned before it
+ * is counted rejected, so reading rejected first can only make the answer "not yet" (and the
+ * rejecting thread then wakes a worker to look again). Only meaningful once the state is
+ * SHUTTING (spawn_external's Dekker pairing with the state store). */
 bool ary_pool_quiescent(ary_pool *p)
 {
     uint64_t fin = 0, sp = 0;
     for (unsigned i = 0; i < p->nworkers; i++)
         fin += atomic_load_explicit(&p->workers[i].c.finished, memory_order_acquire);
+    fin += atomic_load_explicit(&p->ext_rejected, memory_order_seq_cst);
     for (unsigned i = 0; i < p->nworkers; i++)
         sp += atomic_load_explicit(&p->workers[i].c.spawned, memory_order_acquire);
-    sp += atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
+    sp += atomic_load_explicit(&p->ext_spawned, memory_order_seq_cst);
     return fin == sp;
 }
 

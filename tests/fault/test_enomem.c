@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arayon.h>
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
