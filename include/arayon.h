@@ -82,8 +82,10 @@ typedef struct arayon_config {
     unsigned spin_us;     /* how long an idle worker looks for work before it parks;
                              0 = default (50 us); ARAYON_SPIN_US overrides the default */
     const char *name;     /* optional pool name used for thread names; may be NULL */
-    /* Later releases add fields here (max_pending, full policy, timeouts, binding). Always
-     * start from one of the arayon_config_* functions so new fields get their defaults. */
+    uint64_t task_timeout_ns; /* default deadline of every task, from its spawn; 0 = none.
+                                 arayon_spawn_opts_t.timeout_ns overrides it per task. */
+    /* Later releases add fields here. Always start from one of the arayon_config_* functions
+     * so new fields get their defaults. */
 } arayon_config_t;
 
 /* Context: any thread. Defaults: automatic thread count, 8 MiB stacks. */
@@ -119,13 +121,15 @@ ARAYON_API void arayon_pool_destroy(arayon_pool_t **pool);
 ARAYON_API unsigned arayon_pool_num_threads(const arayon_pool_t *pool);
 
 /* Counters since the pool was created. Each counter is exact once the pool is quiescent;
- * while tasks run it is a recent value. spawned == completed + failed + cancelled + pending
- * always holds for a snapshot taken after a wait or shutdown. */
+ * while tasks run it is a recent value. spawned == completed + failed + cancelled +
+ * timed_out + pending; a task is counted before its waiters are released, so the sum holds
+ * for a snapshot taken after the waits that cover all tasks, or after shutdown. */
 typedef struct arayon_stats {
     uint64_t spawned;       /* tasks accepted by spawn calls */
     uint64_t completed;     /* ran and returned 0 */
     uint64_t failed;        /* ran and returned non-zero */
     uint64_t cancelled;     /* finished as ARAYON_ECANCELED without running */
+    uint64_t timed_out;     /* finished as ARAYON_ETIMEDOUT (deadline passed) */
     uint64_t rejected;      /* spawn calls refused (shutdown, bad state): nothing queued */
     uint64_t pending;       /* spawned and not yet finished */
     uint64_t steals;        /* tasks taken from another worker's deque */
@@ -146,19 +150,42 @@ ARAYON_API int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
  * not one of the pool's tasks). Context: any thread. */
 ARAYON_API int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg);
 
+/* Per-task options for arayon_spawn_ex. Start from ARAYON_SPAWN_OPTS_INIT. */
+typedef struct arayon_spawn_opts {
+    arayon_scope_t *scope; /* spawn into this scope (NULL: detached); must belong to the pool */
+    uint64_t timeout_ns;   /* deadline from now; 0 = the pool's task_timeout_ns.
+                              UINT64_MAX = no deadline even if the pool has a default. */
+    int numa_node;         /* placement hint, -1 = anywhere (used by the topology layer) */
+    unsigned flags;        /* reserved, 0 */
+} arayon_spawn_opts_t;
+#define ARAYON_SPAWN_OPTS_INIT {NULL, 0, -1, 0}
+
+/* The general spawn; the other spawn functions are thin wrappers of it. opts may be NULL
+ * (= ARAYON_SPAWN_OPTS_INIT); out_or_null receives a handle when not NULL.
+ * Deadlines: a task whose deadline passes before it starts never runs and finishes as
+ * ARAYON_ETIMEDOUT. A running task past its deadline sees arayon_cancelled() == true and,
+ * when it returns, finishes as ARAYON_ETIMEDOUT whatever it returned: C cannot preempt a
+ * function, so a task that never checks runs to its end. Deadlines are checked when a task is
+ * taken to run and when it returns, without a timer per task.
+ * Errors: EINVAL (NULL pool or fn, a scope of another pool, flags != 0), ENOMEM, ESHUTDOWN.
+ * Context: any thread. */
+ARAYON_API int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg,
+                               const arayon_spawn_opts_t *opts, arayon_task_t **out_or_null);
+
 /* Task with a handle in *out (reference count 1, owned by the caller: release it).
  * Errors as arayon_spawn, plus EINVAL for out == NULL. Context: any thread. */
 ARAYON_API int arayon_spawn_handle(arayon_pool_t *pool, arayon_fn fn, void *arg,
                                    arayon_task_t **out);
 
-/* Waits for the task to finish and returns its outcome: ARAYON_OK, ARAYON_EFAILED or
- * ARAYON_ECANCELED. Inside a worker it runs other tasks while it waits, so it never
+/* Waits for the task to finish and returns its outcome: ARAYON_OK, ARAYON_EFAILED,
+ * ARAYON_ECANCELED or ARAYON_ETIMEDOUT (the task's own deadline passed). Inside a worker it runs other tasks while it waits, so it never
  * deadlocks; outside it blocks the thread. EINVAL for NULL; EBUSY when a task waits
  * for itself. Context: any thread. */
 ARAYON_API int arayon_task_wait(arayon_task_t *t);
 
 /* As arayon_task_wait, but gives up after timeout_ns (0 = just poll) with ARAYON_ETIMEDOUT.
- * It never cancels the task. Context: any thread. */
+ * It never cancels the task. (ARAYON_ETIMEDOUT is also the outcome of a task whose own
+ * deadline passed; arayon_task_poll tells the two apart.) Context: any thread. */
 ARAYON_API int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns);
 
 /* Requests cancellation. Idempotent. A task that has not started never runs and finishes

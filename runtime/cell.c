@@ -14,18 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLAB_CELLS 64 /* 4 KiB slabs; the first cell links the slab list */
+#define SLAB_CELLS (ARY_SLAB_BYTES / sizeof(ary_cell)) /* the first cell is the header */
 #define REFILL_BATCH 64
 
-/* Returns a slab's cells 1..SLAB_CELLS-1 as a list; cell 0 links to *slabs. */
-static ary_cell *slab_new(void **slabs, size_t *count)
+/* Returns a slab's cells 1..SLAB_CELLS-1 as a list; cell 0 is the header: it links to
+ * *slabs and names the pool. */
+static ary_cell *slab_new(ary_pool *p, void **slabs, size_t *count)
 {
-    ary_cell *slab = aligned_alloc(sizeof(ary_cell), SLAB_CELLS * sizeof(ary_cell));
+    ary_cell *slab = aligned_alloc(ARY_SLAB_BYTES, ARY_SLAB_BYTES);
     if (!slab)
         return NULL;
-    slab[0].next = *slabs;
+    slab[0].slab.next_slab = *slabs;
+    slab[0].slab.pool = p;
     *slabs = slab;
-    for (int i = 1; i < SLAB_CELLS - 1; i++)
+    for (size_t i = 1; i < SLAB_CELLS - 1; i++)
         slab[i].next = &slab[i + 1];
     slab[SLAB_CELLS - 1].next = NULL;
     *count = SLAB_CELLS - 1;
@@ -36,7 +38,7 @@ void ary_slabs_free(void *slabs)
 {
     ary_cell *s = slabs;
     while (s) {
-        ary_cell *next = s->next;
+        ary_cell *next = s->slab.next_slab;
         free(s);
         s = next;
     }
@@ -61,7 +63,7 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
     }
     if (!w->free_cells) {
         size_t n;
-        ary_cell *list = slab_new(&w->slabs, &n);
+        ary_cell *list = slab_new(p, &w->slabs, &n);
         if (!list)
             return NULL;
         w->free_cells = list;
@@ -160,7 +162,7 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
     pthread_mutex_lock(&p->ext_lock);
     if (!p->stash) {
         size_t n;
-        ary_cell *list = slab_new(&p->ext_slabs, &n);
+        ary_cell *list = slab_new(p, &p->ext_slabs, &n);
         if (!list) {
             pthread_mutex_unlock(&p->ext_lock);
             return NULL;

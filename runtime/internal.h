@@ -60,7 +60,13 @@ enum {
     ARY_T_DONE = 1u << 1,    /* finished; outcome bits valid */
     ARY_T_CANCEL = 1u << 2,  /* cancellation requested */
     ARY_T_WAITERS = 1u << 3, /* a thread sleeps on this word: wake it on DONE */
-    ARY_T_OUT_SHIFT = 4,     /* 2 bits: 0 ok, 1 failed, 2 cancelled */
+    ARY_T_OUT_SHIFT = 4,     /* 2 bits: 0 ok, 1 failed, 2 cancelled, 3 timed out */
+};
+
+/* Task kinds (task->flags), fixed at spawn. */
+enum {
+    ARY_TK_HANDLE = 1u << 0,   /* has a handle: state word and reference count in use */
+    ARY_TK_DEADLINE = 1u << 1, /* deadline is set */
 };
 
 struct arayon_task {
@@ -69,11 +75,11 @@ struct arayon_task {
     void *arg;
     ary_scope *scope;          /* NULL for detached tasks */
     _Atomic(ary_task *) next;  /* injection queue link */
-    ary_pool *pool;
-    _Atomic uint32_t state;    /* ARY_T_* (handle tasks) */
+    uint64_t deadline_ns;      /* ARY_TK_DEADLINE: absolute monotonic deadline */
+    _Atomic uint32_t state;    /* ARY_T_*: cancel flag for all, the rest for handle tasks */
     _Atomic uint32_t refs;     /* handle tasks: 1 for the execution + 1 per handle */
     int result;                /* raw return value of fn */
-    uint32_t pad_;
+    uint32_t flags;            /* ARY_TK_* */
 };
 
 /* Scope pending word: bits 0..62 count tasks not finished; bit 63 says the owner registered
@@ -94,14 +100,28 @@ struct arayon_scope {
     ary_scope *next;                    /* free list */
 };
 
-/* A cell is the unit of the allocator: big enough for a task or a scope. */
+/* A cell is the unit of the allocator: big enough for a task or a scope. Cells come in
+ * slabs of ARY_SLAB_BYTES, aligned to their size; the first cell of a slab is its header,
+ * which names the pool, so any cell finds its pool by masking its address (ary_cell_pool). */
+#define ARY_SLAB_BYTES 4096u
 typedef union ary_cell {
     union ary_cell *next;
     struct arayon_task task;
     struct arayon_scope scope;
+    struct {
+        union ary_cell *next_slab;
+        ary_pool *pool;
+    } slab;
     char bytes[64];
 } ary_cell;
 _Static_assert(sizeof(ary_cell) == 64, "cells are one cache line");
+
+static inline ary_pool *ary_cell_pool(const void *cell)
+{
+    const ary_cell *hdr = (const ary_cell *)((uintptr_t)cell & ~(uintptr_t)(ARY_SLAB_BYTES - 1));
+    return hdr->slab.pool;
+}
+#define ary_task_pool(t) ary_cell_pool(t)
 
 /* Per-worker counters: single writer (the worker), read by anyone. Written with relaxed
  * load + release store (no read-modify-write), read with acquire. */
@@ -110,6 +130,7 @@ typedef struct ary_counters {
     _Atomic uint64_t finished;  /* tasks this worker finished, any outcome */
     _Atomic uint64_t failed;
     _Atomic uint64_t cancelled;
+    _Atomic uint64_t timed_out;
     _Atomic uint64_t steals;
     _Atomic uint64_t injected_taken;
     _Atomic uint64_t parks;
@@ -157,6 +178,7 @@ struct arayon_pool {
     ary_worker *workers;
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
     unsigned spin_ns;
+    uint64_t task_timeout_ns;
     arayon_config_t cfg;
 
     /* Sleep state (sleep.c). */
@@ -270,7 +292,9 @@ ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint6
                                ary_park_fn park);
 
 /* task.c */
-ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle);
+/* timeout_ns: relative deadline, 0 = none. */
+ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
+                         uint64_t timeout_ns);
 
 /* scope.c */
 ARY_HIDDEN void ary_scope_wake_waiter(ary_scope *s);

@@ -109,6 +109,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     memset(p->workers, 0, n * sizeof(ary_worker));
     p->cfg = cfg;
     p->spin_ns = spin_us * 1000u;
+    p->task_timeout_ns = cfg.task_timeout_ns;
     p->nworkers = n;
     for (unsigned i = 0; i < n; i++) {
         ary_worker *w = &p->workers[i];
@@ -194,6 +195,7 @@ int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
 #define LD(x) atomic_load_explicit(&c->x, memory_order_acquire)
         out->failed += LD(failed);
         out->cancelled += LD(cancelled);
+        out->timed_out += LD(timed_out);
         finished += LD(finished);
         out->spawned += LD(spawned);
         out->steals += LD(steals);
@@ -208,7 +210,7 @@ int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
     out->spawned += ext - rej;
     out->injected = ext - rej;
     out->rejected = rej;
-    out->completed = finished - out->failed - out->cancelled;
+    out->completed = finished - out->failed - out->cancelled - out->timed_out;
     out->pending = out->spawned > finished ? out->spawned - finished : 0;
     out->num_threads = p->nworkers;
     return ARAYON_OK;

@@ -54,7 +54,7 @@ bool ary_task_cancelled(ary_task *t)
 {
     if (atomic_load_explicit(&t->state, memory_order_acquire) & ARY_T_CANCEL)
         return true;
-    return t->scope && ary_scope_cancelled(t->scope, t->pool);
+    return t->scope && ary_scope_cancelled(t->scope, ary_task_pool(t));
 }
 
 int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
@@ -108,7 +108,7 @@ int arayon_scope_spawn(arayon_scope_t *s, arayon_fn fn, void *arg, arayon_task_t
         *out_or_null = NULL;
     if (!s || !fn)
         return ARAYON_EINVAL;
-    return ary_spawn(s->pool, s, fn, arg, out_or_null);
+    return ary_spawn(s->pool, s, fn, arg, out_or_null, s->pool->task_timeout_ns);
 }
 
 int arayon_scope_cancel(arayon_scope_t *s)

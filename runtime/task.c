@@ -6,10 +6,10 @@
  * as finished on the executing worker, with its outcome (ok, failed, cancelled).
  *
  * Two exec functions:
- *   exec_plain  - detached and scoped tasks without a handle. Touches only the task record,
- *                 the scope's counter and the worker's private counters.
- *   exec_handle - tasks with a handle: a state word that waiters and cancel look at, and a
- *                 reference count (one reference for the execution, one per handle).
+ *   exec_plain - detached and scoped tasks without a handle or deadline. Touches only the
+ *                task record, the scope's counter and the worker's private counters.
+ *   exec_full  - tasks with a handle (a state word that waiters and cancel look at, and a
+ *                reference count: one for the execution, one per handle) and/or a deadline.
  */
 #include "internal.h"
 #include "injector.h"
@@ -19,15 +19,17 @@
 /* Outcome codes stored in the state word. */
 static inline uint32_t outcome_bits(int outcome)
 {
-    return outcome == ARAYON_OK ? 0u : outcome == ARAYON_EFAILED ? 1u : 2u;
+    switch (outcome) {
+    case ARAYON_OK: return 0;
+    case ARAYON_EFAILED: return 1;
+    case ARAYON_ECANCELED: return 2;
+    default: return 3; /* ARAYON_ETIMEDOUT */
+    }
 }
 static inline int outcome_of(uint32_t st)
 {
-    switch ((st >> ARY_T_OUT_SHIFT) & 3u) {
-    case 0: return ARAYON_OK;
-    case 1: return ARAYON_EFAILED;
-    default: return ARAYON_ECANCELED;
-    }
+    static const int out[4] = {ARAYON_OK, ARAYON_EFAILED, ARAYON_ECANCELED, ARAYON_ETIMEDOUT};
+    return out[(st >> ARY_T_OUT_SHIFT) & 3u];
 }
 
 /* Counted after the task's body (so after every spawn it made: quiescence relies on it)
@@ -35,7 +37,10 @@ static inline int outcome_of(uint32_t st)
 static inline void count_finished(ary_worker *w, int outcome)
 {
     if (ARY_UNLIKELY(outcome != ARAYON_OK))
-        ary_count(outcome == ARAYON_EFAILED ? &w->c.failed : &w->c.cancelled, 1);
+        ary_count(outcome == ARAYON_EFAILED      ? &w->c.failed
+                  : outcome == ARAYON_ECANCELED ? &w->c.cancelled
+                                                : &w->c.timed_out,
+                  1);
     ary_count(&w->c.finished, 1);
 }
 
@@ -48,6 +53,7 @@ static inline int run_body(ary_task *t)
     return r;
 }
 
+/* Detached and scoped tasks without handle or deadline: the fast path. */
 static void exec_plain(ary_job *j, ary_worker *w)
 {
     ary_task *t = (ary_task *)j;
@@ -66,24 +72,46 @@ static void exec_plain(ary_job *j, ary_worker *w)
 static void task_unref(ary_task *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        ary_pool *p = t->pool;
+        ary_pool *p = ary_task_pool(t);
         ary_cell_release(p, (ary_cell *)t);
         ary_pool_unref(p);
     }
 }
 
-static void exec_handle(ary_job *j, ary_worker *w)
+static inline bool past_deadline(const ary_task *t)
+{
+    return (t->flags & ARY_TK_DEADLINE) && aryd_now_ns() >= t->deadline_ns;
+}
+
+/* Tasks with a handle and/or a deadline. The state word decides the race between cancel
+ * and start: RUNNING is set with an atomic OR, and a CANCEL seen in the old value means the
+ * task never runs. */
+static void exec_full(ary_job *j, ary_worker *w)
 {
     ary_task *t = (ary_task *)j;
     ary_scope *s = t->scope;
+    const uint32_t flags = t->flags;
     int outcome = ARAYON_OK, r = 0;
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
     if ((st & ARY_T_CANCEL) || (s && ary_scope_cancelled(s, w->pool)))
         outcome = ARAYON_ECANCELED;
-    else if ((r = run_body(t)) != 0)
-        outcome = ARAYON_EFAILED;
-    t->result = r;
+    else if (past_deadline(t))
+        outcome = ARAYON_ETIMEDOUT;
+    else {
+        r = run_body(t);
+        if (past_deadline(t))
+            outcome = ARAYON_ETIMEDOUT; /* whatever it returned */
+        else if (r != 0)
+            outcome = ARAYON_EFAILED;
+    }
     count_finished(w, outcome);
+    if (!(flags & ARY_TK_HANDLE)) {
+        ary_cell_free(w, (ary_cell *)t);
+        if (s)
+            ary_scope_task_done(s, outcome);
+        return;
+    }
+    t->result = r;
     st = atomic_fetch_or_explicit(&t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT,
                                   memory_order_acq_rel);
     if (st & ARY_T_WAITERS)
@@ -93,21 +121,32 @@ static void exec_handle(ary_job *j, ary_worker *w)
     task_unref(t);
 }
 
-static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg)
+/* Fills a task record. The plain path writes only fn, arg, scope, state and flags. */
+static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                             bool handle, uint64_t timeout_ns)
 {
     t->fn = fn;
     t->arg = arg;
     t->scope = s;
-    t->pool = p;
     atomic_store_explicit(&t->state, 0, memory_order_relaxed);
-}
-
-static inline void handle_init(ary_task *t, ary_pool *p)
-{
-    t->job.exec = exec_handle;
-    atomic_store_explicit(&t->refs, 2, memory_order_relaxed);
-    t->result = 0;
-    ary_pool_ref(p);
+    if (ARY_LIKELY(!handle && !timeout_ns)) {
+        t->job.exec = exec_plain;
+        t->flags = 0;
+        return;
+    }
+    t->job.exec = exec_full;
+    t->flags = 0;
+    if (timeout_ns) {
+        uint64_t now = aryd_now_ns();
+        t->deadline_ns = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+        t->flags |= ARY_TK_DEADLINE;
+    }
+    if (handle) {
+        t->flags |= ARY_TK_HANDLE;
+        atomic_store_explicit(&t->refs, 2, memory_order_relaxed);
+        t->result = 0;
+        ary_pool_ref(p);
+    }
 }
 
 /* Spawn from a thread that is not one of p's workers: through the injection queue.
@@ -116,16 +155,14 @@ static inline void handle_init(ary_task *t, ary_pool *p)
  * (seq_cst); shutdown stores the state before any worker tests quiescence. So either this
  * thread sees SHUTTING and rejects (counting the task rejected, then waking a worker to
  * re-test quiescence), or the quiescence test sees the spawn and waits for the task. */
-static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle)
+static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
+                          uint64_t timeout_ns)
 {
     ary_cell *c = ary_cell_alloc_ext(p);
     if (!c)
         return ARAYON_ENOMEM;
     ary_task *t = &c->task;
-    task_init(t, p, s, fn, arg);
-    t->job.exec = exec_plain;
-    if (handle)
-        handle_init(t, p);
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->ext_spawned, 1, memory_order_seq_cst);
@@ -149,19 +186,17 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     return ARAYON_OK;
 }
 
-int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle)
+int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
+              uint64_t timeout_ns)
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
-        return spawn_external(p, s, fn, arg, handle);
+        return spawn_external(p, s, fn, arg, handle, timeout_ns);
     ary_cell *c = ary_cell_alloc(w);
     if (ARY_UNLIKELY(!c))
         return ARAYON_ENOMEM;
     ary_task *t = &c->task;
-    task_init(t, p, s, fn, arg);
-    t->job.exec = exec_plain;
-    if (handle)
-        handle_init(t, p);
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     /* Counted before it is published: see ary_pool_quiescent. */
@@ -187,21 +222,41 @@ int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **han
 
 /* ------------------------------------------------------------------------------------ */
 
+int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_spawn_opts_t *opts,
+                    arayon_task_t **out_or_null)
+{
+    if (out_or_null)
+        *out_or_null = NULL;
+    if (!pool || !fn)
+        return ARAYON_EINVAL;
+    arayon_scope_t *s = NULL;
+    uint64_t timeout = pool->task_timeout_ns;
+    if (opts) {
+        if (opts->flags != 0 || opts->numa_node < -1)
+            return ARAYON_EINVAL;
+        s = opts->scope;
+        if (s && s->pool != pool)
+            return ARAYON_EINVAL;
+        if (opts->timeout_ns == UINT64_MAX)
+            timeout = 0;
+        else if (opts->timeout_ns)
+            timeout = opts->timeout_ns;
+    }
+    return ary_spawn(pool, s, fn, arg, out_or_null, timeout);
+}
+
 int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg)
 {
     if (!pool || !fn)
         return ARAYON_EINVAL;
-    return ary_spawn(pool, NULL, fn, arg, NULL);
+    return ary_spawn(pool, NULL, fn, arg, NULL, pool->task_timeout_ns);
 }
 
 int arayon_spawn_handle(arayon_pool_t *pool, arayon_fn fn, void *arg, arayon_task_t **out)
 {
     if (!out)
         return ARAYON_EINVAL;
-    *out = NULL;
-    if (!pool || !fn)
-        return ARAYON_EINVAL;
-    return ary_spawn(pool, NULL, fn, arg, out);
+    return arayon_spawn_ex(pool, fn, arg, NULL, out);
 }
 
 static bool task_done(void *ctx)
@@ -239,7 +294,7 @@ static int wait_task(ary_task *t, uint64_t deadline_ns)
     if (st & ARY_T_DONE)
         return outcome_of(st);
     ary_worker *w = ary_tls_worker;
-    if (w && w->pool == t->pool) {
+    if (w && w->pool == ary_task_pool(t)) {
         if (!ary_help_until(w, task_done, t, deadline_ns, park_for_task))
             return ARAYON_ETIMEDOUT;
         return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
@@ -306,7 +361,7 @@ int arayon_task_cancel(arayon_task_t *t)
         return ARAYON_EINVAL;
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_CANCEL, memory_order_acq_rel);
     if (!(st & ARY_T_DONE)) /* scopes begun inside the task re-check their chain */
-        atomic_fetch_add_explicit(&t->pool->cancel_epoch, 1, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&ary_task_pool(t)->cancel_epoch, 1, memory_order_seq_cst);
     return ARAYON_OK;
 }
 
@@ -326,5 +381,5 @@ void arayon_task_release(arayon_task_t *t)
 bool arayon_cancelled(void)
 {
     ary_task *t = ary_tls_task;
-    return t && ary_task_cancelled(t);
+    return t && (ary_task_cancelled(t) || past_deadline(t));
 }
