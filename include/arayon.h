@@ -76,6 +76,22 @@ typedef int (*arayon_fn)(void *arg);
  * ------------------------------------------------------------------------------------- */
 #define ARAYON_MAX_THREADS 4096u
 
+/* What a spawn does when max_pending tasks are already pending (admission control). */
+typedef enum arayon_full_policy {
+    /* Wait for room. Outside the pool the thread blocks (at most max_pending_wait_ns when
+     * that is not 0, then ARAYON_EAGAIN). A worker never blocks: it runs other queued tasks
+     * until room appears, and when there are none it runs the new task itself at once, so
+     * nested spawning cannot deadlock. */
+    ARAYON_FULL_BLOCK = 0,
+    /* Return ARAYON_EAGAIN at once; nothing is allocated and the task never runs. */
+    ARAYON_FULL_REJECT = 1,
+    /* Run the task immediately on the spawning thread, as libomp's throttling does. */
+    ARAYON_FULL_RUN_INLINE = 2,
+} arayon_full_policy_t;
+
+/* Default bound on pending tasks in every preset (about 20 MiB of task records). */
+#define ARAYON_DEFAULT_MAX_PENDING ((size_t)262144)
+
 typedef struct arayon_config {
     unsigned num_threads; /* workers; 0 = automatic (ARAYON_NUM_THREADS, else usable PUs) */
     size_t stack_size;    /* worker stack in bytes; 0 = 8 MiB. Minimum 64 KiB. */
@@ -84,6 +100,10 @@ typedef struct arayon_config {
     const char *name;     /* optional pool name used for thread names; may be NULL */
     uint64_t task_timeout_ns; /* default deadline of every task, from its spawn; 0 = none.
                                  arayon_spawn_opts_t.timeout_ns overrides it per task. */
+    size_t max_pending;       /* bound on pending tasks (spawned, not finished); 0 = no bound.
+                                 Default ARAYON_DEFAULT_MAX_PENDING (ARAYON_MAX_PENDING). */
+    arayon_full_policy_t full_policy; /* when the bound is reached; default ARAYON_FULL_BLOCK */
+    uint64_t max_pending_wait_ns;     /* ARAYON_FULL_BLOCK: longest wait for room, 0 = forever */
     /* Later releases add fields here. Always start from one of the arayon_config_* functions
      * so new fields get their defaults. */
 } arayon_config_t;
@@ -130,7 +150,10 @@ typedef struct arayon_stats {
     uint64_t failed;        /* ran and returned non-zero */
     uint64_t cancelled;     /* finished as ARAYON_ECANCELED without running */
     uint64_t timed_out;     /* finished as ARAYON_ETIMEDOUT (deadline passed) */
-    uint64_t rejected;      /* spawn calls refused (shutdown, bad state): nothing queued */
+    uint64_t rejected;      /* spawn calls refused (shutdown, admission): never spawned */
+    uint64_t run_inline;    /* tasks run on the spawning thread because the pool was full */
+    uint64_t peak_pending;  /* highest pending count seen (an upper bound: it includes the
+                               admission credits workers cache, never above max_pending) */
     uint64_t pending;       /* spawned and not yet finished */
     uint64_t steals;        /* tasks taken from another worker's deque */
     uint64_t injected;      /* tasks spawned from outside the pool (injection queue) */

@@ -91,20 +91,17 @@ void ary_cell_free_slow(ary_worker *w)
     pthread_mutex_unlock(&p->ext_lock);
 }
 
-/* Threads that are not workers keep a small cache of one pool's cells in thread-local
- * storage, so an outside producer takes ext_lock once per CACHE_BATCH spawns. The cache holds
- * a reference on its pool; it is flushed when the thread uses another pool, when the thread
- * exits (a pthread key destructor), and by arayon_pool_destroy for the calling thread. */
+/* Threads that are not workers keep a small cache of one pool's cells (and admission
+ * credits, admit.c) in thread-local storage, so an outside producer takes ext_lock once per
+ * CACHE_BATCH spawns. The cache holds a reference on its pool; it is flushed when the thread
+ * uses another pool, when the thread exits (a pthread key destructor), and by
+ * arayon_pool_destroy for the calling thread. */
 #define CACHE_BATCH 32
 #define CACHE_MAX 64
 
-typedef struct ext_cache {
-    ary_pool *pool;
-    ary_cell *cells;
-    unsigned n;
-} ext_cache;
-
-static ARY_TLS ext_cache tls_cache;
+typedef ary_ext_cache ext_cache;
+ARY_TLS ary_ext_cache ary_tls_ext;
+#define tls_cache ary_tls_ext
 static pthread_key_t cache_key;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 
@@ -113,6 +110,9 @@ static void cache_flush(ext_cache *k)
     ary_pool *p = k->pool;
     if (!p)
         return;
+    if (k->credits > 0)
+        ary_credit_give_ext(p, k->credits);
+    k->credits = 0;
     if (k->cells) {
         ary_cell *last = k->cells;
         while (last->next)
@@ -143,6 +143,18 @@ void ary_ext_cache_flush(ary_pool *p)
         cache_flush(&tls_cache);
 }
 
+void ary_ext_cache_bind(ary_pool *p)
+{
+    ext_cache *k = &tls_cache;
+    if (k->pool == p)
+        return;
+    cache_flush(k);
+    pthread_once(&cache_key_once, cache_key_create);
+    pthread_setspecific(cache_key, k); /* arms the destructor */
+    ary_pool_ref(p);
+    k->pool = p;
+}
+
 ary_cell *ary_cell_alloc_ext(ary_pool *p)
 {
     ext_cache *k = &tls_cache;
@@ -152,13 +164,7 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
         k->n--;
         return c;
     }
-    if (k->pool != p) {
-        cache_flush(k);
-        pthread_once(&cache_key_once, cache_key_create);
-        pthread_setspecific(cache_key, k); /* arms the destructor */
-        ary_pool_ref(p);
-        k->pool = p;
-    }
+    ary_ext_cache_bind(p);
     pthread_mutex_lock(&p->ext_lock);
     if (!p->stash) {
         size_t n;

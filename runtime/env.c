@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Parses an unsigned decimal in [lo, hi]; returns 0 (unset) when absent or malformed and
  * says so once on stderr when malformed. */
@@ -33,3 +35,30 @@ unsigned ary_env_num_threads(void)
 }
 
 unsigned ary_env_spin_us(void) { return env_unsigned("ARAYON_SPIN_US", 1, 1000000); }
+
+/* ARAYON_MAX_PENDING (a count, 0 = unbounded) and ARAYON_FULL_POLICY (block, reject,
+ * inline): defaults for arayon_config_default(). */
+void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy)
+{
+    const char *v = getenv("ARAYON_MAX_PENDING");
+    if (v && *v) {
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (errno || *end || x > (SIZE_MAX >> 2))
+            fprintf(stderr, "arayon: ignoring ARAYON_MAX_PENDING=%s (expected a count, 0 = no bound)\n", v);
+        else
+            *max_pending = (size_t)x;
+    }
+    v = getenv("ARAYON_FULL_POLICY");
+    if (v && *v) {
+        if (!strcmp(v, "block"))
+            *policy = ARAYON_FULL_BLOCK;
+        else if (!strcmp(v, "reject"))
+            *policy = ARAYON_FULL_REJECT;
+        else if (!strcmp(v, "inline") || !strcmp(v, "run_inline"))
+            *policy = ARAYON_FULL_RUN_INLINE;
+        else
+            fprintf(stderr, "arayon: ignoring ARAYON_FULL_POLICY=%s (block, reject or inline)\n", v);
+    }
+}

@@ -40,6 +40,7 @@
 #define ARY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ARY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define ARY_HIDDEN __attribute__((visibility("hidden")))
+#define ARY_NOINLINE __attribute__((noinline))
 
 typedef struct arayon_pool ary_pool;
 typedef struct arayon_task ary_task;
@@ -67,6 +68,7 @@ enum {
 enum {
     ARY_TK_HANDLE = 1u << 0,   /* has a handle: state word and reference count in use */
     ARY_TK_DEADLINE = 1u << 1, /* deadline is set */
+    ARY_TK_INLINE = 1u << 2,   /* run on the spawning thread: holds no admission credit */
 };
 
 struct arayon_task {
@@ -135,6 +137,8 @@ typedef struct ary_counters {
     _Atomic uint64_t injected_taken;
     _Atomic uint64_t parks;
     _Atomic uint64_t wakeups;
+    _Atomic uint64_t rejected;
+    _Atomic uint64_t run_inline;
 } ary_counters;
 
 static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
@@ -149,6 +153,7 @@ struct ary_worker {
     /* Below: touched by the owning thread only (and counters read by others). */
     _Alignas(ARY_CACHELINE) ary_cell *free_cells;
     size_t nfree;
+    int64_t credits;                               /* admission credits cached (admit.c) */
     void *slabs;                                   /* slabs this worker allocated */
     uint64_t rng;
     unsigned index;
@@ -179,7 +184,18 @@ struct arayon_pool {
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
     unsigned spin_ns;
     uint64_t task_timeout_ns;
+    int64_t credit_total;   /* max_pending, or a huge number when unbounded */
+    int64_t credit_batch;   /* credits a worker takes at once and may keep cached */
     arayon_config_t cfg;
+
+    /* Admission credits (admit.c): free credits, the peak outstanding, blocked spawners. */
+    _Alignas(ARY_CACHELINE) _Atomic int64_t credits;
+    _Atomic int64_t peak_out;
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t credit_waiters;
+    _Atomic uint32_t credit_seq;
+    _Atomic uint64_t ext_run_inline;
+    _Atomic uint64_t ext_admit_rejected;
+    _Atomic uint64_t ext_inline_failed, ext_inline_cancelled, ext_inline_timed_out;
 
     /* Sleep state (sleep.c). */
     _Alignas(ARY_CACHELINE) _Atomic uint32_t sleepers;
@@ -218,6 +234,17 @@ ARY_HIDDEN ary_cell *ary_cell_alloc_ext(ary_pool *p);
 ARY_HIDDEN void ary_cell_free_slow(ary_worker *w);
 ARY_HIDDEN void ary_cell_free_ext(ary_pool *p, ary_cell *c);
 ARY_HIDDEN void ary_ext_cache_flush(ary_pool *p);
+ARY_HIDDEN void ary_ext_cache_bind(ary_pool *p);
+
+/* The thread-local cache of a thread outside the pool (cell.c): cells and admission credits
+ * of one pool, which it holds a reference on. */
+typedef struct ary_ext_cache {
+    ary_pool *pool;
+    union ary_cell *cells;
+    unsigned n;
+    int64_t credits;
+} ary_ext_cache;
+extern ARY_TLS ary_ext_cache ary_tls_ext;
 ARY_HIDDEN void ary_slabs_free(void *slabs);
 
 static inline ary_cell *ary_cell_alloc(ary_worker *w)
@@ -277,6 +304,35 @@ static inline void ary_pool_ref(ary_pool *p)
 }
 ARY_HIDDEN void ary_pool_unref(ary_pool *p);
 
+/* admit.c: admission control by credits (see the comment at the top of admit.c). */
+ARY_HIDDEN void ary_admit_init(ary_pool *p);
+ARY_HIDDEN bool ary_credit_refill(ary_worker *w);
+ARY_HIDDEN void ary_credit_flush(ary_worker *w);
+ARY_HIDDEN bool ary_credit_take_ext(ary_pool *p);
+ARY_HIDDEN void ary_credit_give_ext(ary_pool *p, int64_t k);
+ARY_HIDDEN int ary_credit_wait_ext(ary_pool *p);
+ARY_HIDDEN void ary_credit_wake_all(ary_pool *p);
+
+/* Worker: one credit for one spawn, from the local cache when possible. */
+static inline bool ary_credit_take(ary_worker *w)
+{
+    if (ARY_LIKELY(w->credits > 0)) {
+        w->credits--;
+        return true;
+    }
+    return ary_credit_refill(w);
+}
+
+/* Worker: a task finished; its credit goes to this worker's cache, and back to the pool when
+ * the cache is over its batch or a spawner is blocked waiting for room. */
+static inline void ary_credit_return(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    if (ARY_UNLIKELY(++w->credits > p->credit_batch ||
+                     atomic_load_explicit(&p->credit_waiters, memory_order_relaxed)))
+        ary_credit_flush(w);
+}
+
 /* worker.c */
 ARY_HIDDEN void *ary_worker_main(void *arg);
 ARY_HIDDEN ary_job *ary_find_work(ary_worker *w);
@@ -335,5 +391,6 @@ ARY_HIDDEN unsigned ary_topo_num_pus(void);
 /* env.c (the only file that reads the environment) */
 ARY_HIDDEN unsigned ary_env_num_threads(void);
 ARY_HIDDEN unsigned ary_env_spin_us(void);
+ARY_HIDDEN void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy);
 
 #endif

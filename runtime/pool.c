@@ -21,6 +21,9 @@ arayon_config_t arayon_config_default(void)
 {
     arayon_config_t c;
     memset(&c, 0, sizeof c);
+    c.max_pending = ARAYON_DEFAULT_MAX_PENDING;
+    c.full_policy = ARAYON_FULL_BLOCK;
+    ary_env_admission(&c.max_pending, &c.full_policy);
     return c;
 }
 
@@ -66,6 +69,7 @@ static void stop_and_join(ary_pool *p, unsigned started)
     int running = ARY_POOL_RUNNING;
     atomic_compare_exchange_strong_explicit(&p->state, &running, ARY_POOL_SHUTTING,
                                             memory_order_seq_cst, memory_order_seq_cst);
+    ary_credit_wake_all(p); /* blocked outside spawners now get ARAYON_ESHUTDOWN */
     ary_wake_all(p);
     for (unsigned i = 0; i < started; i++)
         pthread_join(p->workers[i].thread, NULL);
@@ -79,6 +83,8 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     *out = NULL;
     arayon_config_t cfg = cfg_in ? *cfg_in : arayon_config_default();
     if (cfg.num_threads > ARAYON_MAX_THREADS)
+        return ARAYON_EINVAL;
+    if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending > (SIZE_MAX >> 2))
         return ARAYON_EINVAL;
     if (cfg.stack_size == 0)
         cfg.stack_size = DEFAULT_STACK;
@@ -128,6 +134,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     ary_inject_init(&p->inj);
     pthread_mutex_init(&p->shutdown_lock, NULL);
     ary_sleep_init(p);
+    ary_admit_init(p);
     atomic_init(&p->refs, 1);
     atomic_init(&p->state, ARY_POOL_RUNNING);
 
@@ -201,15 +208,26 @@ int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
         out->steals += LD(steals);
         out->parks += LD(parks);
         out->wakeups += LD(wakeups);
+        out->rejected += LD(rejected);
+        out->run_inline += LD(run_inline);
 #undef LD
     }
+    /* Tasks run inline by outside threads: spawned and finished at once. */
+    uint64_t xin = atomic_load_explicit(&p->ext_run_inline, memory_order_acquire);
+    out->failed += atomic_load_explicit(&p->ext_inline_failed, memory_order_relaxed);
+    out->cancelled += atomic_load_explicit(&p->ext_inline_cancelled, memory_order_relaxed);
+    out->timed_out += atomic_load_explicit(&p->ext_inline_timed_out, memory_order_relaxed);
+    out->run_inline += xin;
+    out->spawned += xin;
+    finished += xin;
     uint64_t ext = atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
     uint64_t rej = atomic_load_explicit(&p->ext_rejected, memory_order_acquire);
     if (rej > ext)
         rej = ext;
     out->spawned += ext - rej;
     out->injected = ext - rej;
-    out->rejected = rej;
+    out->rejected += rej + atomic_load_explicit(&p->ext_admit_rejected, memory_order_relaxed);
+    out->peak_pending = (uint64_t)atomic_load_explicit(&p->peak_out, memory_order_relaxed);
     out->completed = finished - out->failed - out->cancelled - out->timed_out;
     out->pending = out->spawned > finished ? out->spawned - finished : 0;
     out->num_threads = p->nworkers;

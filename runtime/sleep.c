@@ -63,6 +63,7 @@ void ary_wake_all(ary_pool *p)
  * published before our barrier, so the re-check in the caller sees its work. */
 void ary_park_begin(ary_pool *p, ary_worker *w)
 {
+    ary_credit_flush(w); /* a sleeping worker keeps no admission credits (admit.c) */
     atomic_store_explicit(&w->park, ARY_PARK_WORKER, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
     if (!p->fence_on_push)

@@ -65,6 +65,7 @@ static void exec_plain(ary_job *j, ary_worker *w)
         outcome = ARAYON_EFAILED;
     ary_cell_free(w, (ary_cell *)t);
     count_finished(w, outcome);
+    ary_credit_return(w);
     if (s)
         ary_scope_task_done(s, outcome);
 }
@@ -83,17 +84,26 @@ static inline bool past_deadline(const ary_task *t)
     return (t->flags & ARY_TK_DEADLINE) && aryd_now_ns() >= t->deadline_ns;
 }
 
-/* Tasks with a handle and/or a deadline. The state word decides the race between cancel
- * and start: RUNNING is set with an atomic OR, and a CANCEL seen in the old value means the
- * task never runs. */
-static void exec_full(ary_job *j, ary_worker *w)
+/* Outcome counters of tasks run inline by threads outside the pool (no worker). */
+static void count_finished_ext(ary_pool *p, int outcome)
 {
-    ary_task *t = (ary_task *)j;
+    if (outcome != ARAYON_OK)
+        atomic_fetch_add_explicit(outcome == ARAYON_EFAILED      ? &p->ext_inline_failed
+                                  : outcome == ARAYON_ECANCELED ? &p->ext_inline_cancelled
+                                                                : &p->ext_inline_timed_out,
+                                  1, memory_order_relaxed);
+}
+
+/* Tasks with a handle, a deadline, or run inline; w is NULL when a thread outside the pool
+ * runs the task inline. The state word decides the race between cancel and start: RUNNING
+ * is set with an atomic OR, and a CANCEL seen in the old value means the task never runs. */
+static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
+{
     ary_scope *s = t->scope;
     const uint32_t flags = t->flags;
     int outcome = ARAYON_OK, r = 0;
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
-    if ((st & ARY_T_CANCEL) || (s && ary_scope_cancelled(s, w->pool)))
+    if ((st & ARY_T_CANCEL) || (s && ary_scope_cancelled(s, p)))
         outcome = ARAYON_ECANCELED;
     else if (past_deadline(t))
         outcome = ARAYON_ETIMEDOUT;
@@ -104,9 +114,18 @@ static void exec_full(ary_job *j, ary_worker *w)
         else if (r != 0)
             outcome = ARAYON_EFAILED;
     }
-    count_finished(w, outcome);
+    if (w) {
+        count_finished(w, outcome);
+        if (!(flags & ARY_TK_INLINE))
+            ary_credit_return(w);
+    } else {
+        count_finished_ext(p, outcome);
+    }
     if (!(flags & ARY_TK_HANDLE)) {
-        ary_cell_free(w, (ary_cell *)t);
+        if (w)
+            ary_cell_free(w, (ary_cell *)t);
+        else
+            ary_cell_free_ext(p, (ary_cell *)t);
         if (s)
             ary_scope_task_done(s, outcome);
         return;
@@ -120,6 +139,8 @@ static void exec_full(ary_job *j, ary_worker *w)
         ary_scope_task_done(s, outcome);
     task_unref(t);
 }
+
+static void exec_full(ary_job *j, ary_worker *w) { run_full((ary_task *)j, w->pool, w); }
 
 /* Fills a task record. The plain path writes only fn, arg, scope, state and flags. */
 static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
@@ -155,12 +176,51 @@ static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn f
  * (seq_cst); shutdown stores the state before any worker tests quiescence. So either this
  * thread sees SHUTTING and rejects (counting the task rejected, then waking a worker to
  * re-test quiescence), or the quiescence test sees the spawn and waits for the task. */
+/* The pool is full and the policy says run it here; w is NULL outside the pool. The task
+ * holds no credit (ARY_TK_INLINE) and is never queued. */
+static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
+                      ary_task **handle, uint64_t timeout_ns)
+{
+    ary_cell *c = w ? ary_cell_alloc(w) : ary_cell_alloc_ext(p);
+    if (!c)
+        return ARAYON_ENOMEM;
+    ary_task *t = &c->task;
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
+    t->job.exec = exec_full;
+    t->flags |= ARY_TK_INLINE;
+    if (s)
+        atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
+    if (w) {
+        ary_count(&w->c.spawned, 1);
+        ary_count(&w->c.run_inline, 1);
+    } else {
+        atomic_fetch_add_explicit(&p->ext_run_inline, 1, memory_order_relaxed);
+    }
+    if (handle)
+        *handle = t;
+    run_full(t, p, w);
+    return ARAYON_OK;
+}
+
 static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
                           uint64_t timeout_ns)
 {
+    if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
+        int rc = ARAYON_EAGAIN;
+        if (p->cfg.full_policy == ARAYON_FULL_RUN_INLINE)
+            return run_inline(p, NULL, s, fn, arg, handle, timeout_ns);
+        if (p->cfg.full_policy == ARAYON_FULL_BLOCK)
+            rc = ary_credit_wait_ext(p);
+        if (rc != ARAYON_OK) {
+            atomic_fetch_add_explicit(&p->ext_admit_rejected, 1, memory_order_relaxed);
+            return rc;
+        }
+    }
     ary_cell *c = ary_cell_alloc_ext(p);
-    if (!c)
+    if (!c) {
+        ary_credit_give_ext(p, 1);
         return ARAYON_ENOMEM;
+    }
     ary_task *t = &c->task;
     task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
     if (s)
@@ -172,6 +232,7 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
         if (handle)
             atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
         ary_cell_free_ext(p, c);
+        ary_credit_give_ext(p, 1);
         atomic_fetch_add_explicit(&p->ext_rejected, 1, memory_order_seq_cst);
         ary_wake_all(p);
         return ARAYON_ESHUTDOWN;
@@ -186,15 +247,65 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     return ARAYON_OK;
 }
 
+static int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
+                          ary_task **handle, uint64_t timeout_ns);
+
+/* A worker's spawn found the pool full. A worker never blocks its thread: under
+ * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
+ * when nothing is queued anywhere it runs the new task itself. */
+static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                                   void *arg, ary_task **handle, uint64_t timeout_ns)
+{
+    switch (p->cfg.full_policy) {
+    case ARAYON_FULL_REJECT:
+        ary_count(&w->c.rejected, 1);
+        return ARAYON_EAGAIN;
+    case ARAYON_FULL_RUN_INLINE:
+        return run_inline(p, w, s, fn, arg, handle, timeout_ns);
+    default:
+        break;
+    }
+    uint64_t limit = p->cfg.max_pending_wait_ns, deadline = 0;
+    if (limit) {
+        uint64_t now = aryd_now_ns();
+        deadline = limit > UINT64_MAX - now ? 0 : now + limit;
+    }
+    for (;;) {
+        ary_job *j = ary_deque_pop_owner(&w->deque);
+        if (!j)
+            j = ary_find_work(w);
+        if (!j)
+            return run_inline(p, w, s, fn, arg, handle, timeout_ns);
+        j->exec(j, w);
+        if (ary_credit_take(w))
+            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns);
+        if (deadline && aryd_now_ns() >= deadline) {
+            ary_count(&w->c.rejected, 1);
+            return ARAYON_EAGAIN;
+        }
+    }
+}
+
 int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
               uint64_t timeout_ns)
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
         return spawn_external(p, s, fn, arg, handle, timeout_ns);
+    if (ARY_UNLIKELY(!ary_credit_take(w)))
+        return spawn_full(p, w, s, fn, arg, handle, timeout_ns);
+    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns);
+}
+
+/* A worker's spawn that holds a credit. */
+static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
+                                 ary_task **handle, uint64_t timeout_ns)
+{
     ary_cell *c = ary_cell_alloc(w);
-    if (ARY_UNLIKELY(!c))
+    if (ARY_UNLIKELY(!c)) {
+        w->credits++;
         return ARAYON_ENOMEM;
+    }
     ary_task *t = &c->task;
     task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
     if (s)
@@ -212,6 +323,7 @@ int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **han
         if (handle)
             atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
         ary_cell_free(w, c);
+        w->credits++;
         return ARAYON_ENOMEM;
     }
     if (handle)

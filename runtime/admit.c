@@ -1,0 +1,169 @@
+/*
+ * admit.c - admission control (max_pending) by credits.
+ *
+ * A pool owns credit_total credits: max_pending, or a huge number when unbounded (the same
+ * code runs either way, so there is no branch on "bounded?" in the hot path). A spawn
+ * consumes one credit before the task record is allocated; the task returns it when it
+ * finishes. So at every moment
+ *
+ *     pending + credits cached by workers + free credits (pool->credits) == credit_total
+ *
+ * and pending can never exceed max_pending: the bound is hard, whatever the interleaving.
+ *
+ * Why credits and not a pending counter: a single shared counter touched by every spawn
+ * and every completion is what made a proposed global cap in libomp 36x slower on 96
+ * threads (llvm-project issue 82274). Here a worker takes credit_batch credits at once
+ * (one atomic CAS per batch), spends them locally, and returns finished tasks' credits into
+ * its own cache, flushing a batch to the pool only when the cache is over credit_batch.
+ * In steady state a spawn and a completion each cost a local decrement or increment.
+ *
+ * The price of caching: up to credit_batch credits per worker may sit unused in a cache
+ * while the pool looks full to others. credit_batch is max_pending / (8 x workers), capped
+ * at 256 and at least 1, so caches hold at most 1/8 of the bound. Cached credits go back
+ * when a worker parks (ary_park_begin) and at every completion while a spawner is blocked
+ * (credit_waiters > 0), so a blocked spawner is never stuck behind an idle cache.
+ *
+ * Threads outside the pool cache credits the same way, in their thread-local cache (cell.c),
+ * which is flushed with its cells (thread exit, another pool, pool destroy). When they must
+ * wait (ARAYON_FULL_BLOCK) they sleep on credit_seq, a futex word bumped by every
+ * flush that sees credit_waiters > 0 (Dekker: waiters++ then re-try; flush adds credits then
+ * reads waiters; both seq_cst).
+ *
+ * peak_out records the highest credit_total - pool->credits seen at a refill or an outside
+ * take: an upper bound of the peak pending count (it includes cached credits), never above
+ * max_pending.
+ */
+#include "internal.h"
+
+#include <limits.h>
+
+#define UNBOUNDED_CREDITS (INT64_MAX / 4)
+#define MAX_BATCH 256
+
+void ary_admit_init(ary_pool *p)
+{
+    size_t maxp = p->cfg.max_pending;
+    p->credit_total = maxp ? (int64_t)maxp : UNBOUNDED_CREDITS;
+    int64_t batch = maxp ? (int64_t)(maxp / (8u * p->nworkers)) : MAX_BATCH;
+    if (batch > MAX_BATCH)
+        batch = MAX_BATCH;
+    if (batch < 1)
+        batch = 1;
+    p->credit_batch = batch;
+    atomic_init(&p->credits, p->credit_total);
+    atomic_init(&p->peak_out, 0);
+    atomic_init(&p->credit_waiters, 0);
+    atomic_init(&p->credit_seq, 0);
+}
+
+static inline void note_peak(ary_pool *p, int64_t free_after)
+{
+    int64_t out = p->credit_total - free_after;
+    int64_t peak = atomic_load_explicit(&p->peak_out, memory_order_relaxed);
+    while (out > peak && !atomic_compare_exchange_weak_explicit(&p->peak_out, &peak, out,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed))
+        ;
+}
+
+/* Takes up to credit_batch credits for w, spends one. False when the pool is full. */
+bool ary_credit_refill(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    int64_t c = atomic_load_explicit(&p->credits, memory_order_relaxed);
+    int64_t k;
+    do {
+        if (c <= 0)
+            return false;
+        k = c < p->credit_batch ? c : p->credit_batch;
+    } while (!atomic_compare_exchange_weak_explicit(&p->credits, &c, c - k, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    note_peak(p, c - k);
+    w->credits = k - 1;
+    return true;
+}
+
+void ary_credit_wake_all(ary_pool *p)
+{
+    atomic_fetch_add_explicit(&p->credit_seq, 1, memory_order_seq_cst);
+    aryd_futex_wake(&p->credit_seq, INT_MAX);
+}
+
+static inline void give(ary_pool *p, int64_t k)
+{
+    atomic_fetch_add_explicit(&p->credits, k, memory_order_seq_cst);
+    if (atomic_load_explicit(&p->credit_waiters, memory_order_seq_cst))
+        ary_credit_wake_all(p);
+}
+
+/* Returns all of w's cached credits to the pool. */
+void ary_credit_flush(ary_worker *w)
+{
+    int64_t k = w->credits;
+    if (k <= 0)
+        return;
+    w->credits = 0;
+    give(w->pool, k);
+}
+
+/* Outside the pool: from the thread's cache (cell.c), refilled like a worker's. */
+bool ary_credit_take_ext(ary_pool *p)
+{
+    ary_ext_cache *x = &ary_tls_ext;
+    if (ARY_LIKELY(x->pool == p && x->credits > 0)) {
+        x->credits--;
+        return true;
+    }
+    ary_ext_cache_bind(p);
+    int64_t c = atomic_load_explicit(&p->credits, memory_order_relaxed), k;
+    do {
+        if (c <= 0)
+            return false;
+        k = c < p->credit_batch ? c : p->credit_batch;
+    } while (!atomic_compare_exchange_weak_explicit(&p->credits, &c, c - k, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    note_peak(p, c - k);
+    x->credits = k - 1;
+    return true;
+}
+
+void ary_credit_give_ext(ary_pool *p, int64_t k) { give(p, k); }
+
+/* Outside the pool, ARAYON_FULL_BLOCK: waits until a credit is taken (ARAYON_OK), the wait
+ * limit passes (ARAYON_EAGAIN) or the pool shuts down (ARAYON_ESHUTDOWN). */
+int ary_credit_wait_ext(ary_pool *p)
+{
+    uint64_t limit = p->cfg.max_pending_wait_ns, deadline = 0;
+    if (limit) {
+        uint64_t now = aryd_now_ns();
+        deadline = limit > UINT64_MAX - now ? 0 : now + limit;
+    }
+    int rc = ARAYON_OK;
+    atomic_fetch_add_explicit(&p->credit_waiters, 1, memory_order_seq_cst);
+    /* Credits usually come back within microseconds (waiters make every completion flush):
+     * look for one for a while before sleeping. */
+    uint64_t spin_until = aryd_now_ns() + p->spin_ns / 2;
+    do {
+        for (int i = 0; i < 64; i++)
+            aryd_cpu_relax();
+        if (ary_credit_take_ext(p))
+            goto out;
+    } while (aryd_now_ns() < spin_until);
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&p->credit_seq, memory_order_seq_cst);
+        if (ary_credit_take_ext(p))
+            break;
+        if (atomic_load_explicit(&p->state, memory_order_acquire) != ARY_POOL_RUNNING) {
+            rc = ARAYON_ESHUTDOWN;
+            break;
+        }
+        if (deadline && aryd_now_ns() >= deadline) {
+            rc = ARAYON_EAGAIN;
+            break;
+        }
+        aryd_futex_wait(&p->credit_seq, seq, deadline);
+    }
+out:
+    atomic_fetch_sub_explicit(&p->credit_waiters, 1, memory_order_relaxed);
+    return rc;
+}
