@@ -183,6 +183,8 @@ struct arayon_pool {
     ary_worker *workers;
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
     unsigned spin_ns;
+    _Atomic uint32_t aborted; /* shutdown deadline passed: tasks not started are cancelled */
+    uint64_t created_ns;
     uint64_t task_timeout_ns;
     int64_t credit_total;   /* max_pending, or a huge number when unbounded */
     int64_t credit_batch;   /* credits a worker takes at once and may keep cached */
@@ -209,7 +211,7 @@ struct arayon_pool {
      * spawn_external); a rejected one is counted in both. */
     _Alignas(ARY_CACHELINE) _Atomic uint64_t ext_spawned;
     _Atomic uint64_t ext_rejected;
-    _Atomic int state;        /* ARY_POOL_* */
+    _Atomic uint32_t state;   /* ARY_POOL_*; a futex word: DRAINED is announced with a wake */
 
     /* The cell stash shared by all threads, under ext_lock. */
     _Alignas(ARY_CACHELINE) pthread_mutex_t ext_lock;
@@ -217,9 +219,11 @@ struct arayon_pool {
     size_t nstash;
     void *ext_slabs;
 
-    /* Shutdown and lifetime. */
+    /* Shutdown and lifetime. refs: the owner, each live handle, each running worker thread,
+     * each thread-local cache bound to the pool. */
     pthread_mutex_t shutdown_lock;
     bool joined;
+    _Atomic uint64_t abandoned;
     _Atomic uint32_t refs;
 };
 

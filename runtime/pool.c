@@ -10,7 +10,9 @@
 #include "injector.h"
 
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_STACK (8u << 20)
 #define MIN_STACK (64u << 10)
@@ -63,17 +65,81 @@ void ary_pool_unref(ary_pool *p)
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-/* Sets the state to SHUTTING (once) and joins the workers. Caller holds shutdown_lock. */
-static void stop_and_join(ary_pool *p, unsigned started)
+static void begin_shutdown(ary_pool *p)
 {
-    int running = ARY_POOL_RUNNING;
+    uint32_t running = ARY_POOL_RUNNING;
     atomic_compare_exchange_strong_explicit(&p->state, &running, ARY_POOL_SHUTTING,
                                             memory_order_seq_cst, memory_order_seq_cst);
     ary_credit_wake_all(p); /* blocked outside spawners now get ARAYON_ESHUTDOWN */
     ary_wake_all(p);
+}
+
+/* Sets the state to SHUTTING (once) and joins the workers. Caller holds shutdown_lock. */
+static void stop_and_join(ary_pool *p, unsigned started)
+{
+    begin_shutdown(p);
     for (unsigned i = 0; i < started; i++)
         pthread_join(p->workers[i].thread, NULL);
     p->joined = true;
+}
+
+/* Waits until a worker announces DRAINED, or the absolute deadline passes. */
+static bool wait_drained(ary_pool *p, uint64_t deadline)
+{
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
+        if (st == ARY_POOL_DRAINED)
+            return true;
+        if (aryd_now_ns() >= deadline)
+            return false;
+        aryd_futex_wait(&p->state, st, deadline);
+    }
+}
+
+#define ABORT_MARGIN_NS 100000000ull /* after the deadline: most time to drain the queues */
+#define JOIN_GRACE_NS 10000000ull    /* then: time for flagged running tasks to return */
+
+/* The deadline passed: cancel what has not started, flag what runs, let the workers drain
+ * the queues (as cancelled; at most ABORT_MARGIN_NS, usually much less), give running tasks
+ * JOIN_GRACE_NS to notice, then leave behind any worker still inside a task. Such a worker holds a reference on the pool and frees it when
+ * it finally exits. Returns the number of workers left behind. */
+static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
+{
+    arayon_stats_t st;
+    arayon_pool_stats(p, &st);
+    *cancelled_before = st.cancelled;
+    atomic_store_explicit(&p->aborted, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&p->cancel_epoch, 1, memory_order_seq_cst);
+    ary_wake_all(p);
+    /* Let the workers empty the queues (every task found now finishes as cancelled). */
+    uint64_t margin_end = aryd_now_ns() + ABORT_MARGIN_NS;
+    while (ary_work_visible(p)) {
+        uint64_t step = aryd_now_ns() + 1000000;
+        if (wait_drained(p, step < margin_end ? step : margin_end) || step >= margin_end)
+            break;
+    }
+    /* Tasks still running keep the pool from draining by itself: make idle workers exit
+     * anyway; the others exit when their task returns and the queues are empty. */
+    if (atomic_load_explicit(&p->state, memory_order_acquire) != ARY_POOL_DRAINED) {
+        atomic_store_explicit(&p->state, ARY_POOL_DRAINED, memory_order_seq_cst);
+        ary_wake_all(p);
+    }
+    uint64_t until = aryd_now_ns() + JOIN_GRACE_NS;
+    unsigned left = 0;
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);        /* pthread_timedjoin_np takes REALTIME */
+        uint64_t now = aryd_now_ns();
+        uint64_t rt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+                      (until > now ? until - now : 0);
+        ts.tv_sec = (time_t)(rt / 1000000000ull);
+        ts.tv_nsec = (long)(rt % 1000000000ull);
+        if (pthread_timedjoin_np(p->workers[i].thread, NULL, &ts) != 0) {
+            pthread_detach(p->workers[i].thread);
+            left++;
+        }
+    }
+    return left;
 }
 
 int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
@@ -135,7 +201,9 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     pthread_mutex_init(&p->shutdown_lock, NULL);
     ary_sleep_init(p);
     ary_admit_init(p);
-    atomic_init(&p->refs, 1);
+    atomic_init(&p->refs, 1 + n); /* the owner and each worker thread */
+    atomic_init(&p->aborted, 0);
+    p->created_ns = aryd_now_ns();
     atomic_init(&p->state, ARY_POOL_RUNNING);
 
     pthread_attr_t attr;
@@ -144,8 +212,9 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&p->workers[i].thread, &attr, ary_worker_main, &p->workers[i]) != 0) {
             pthread_attr_destroy(&attr);
+            atomic_fetch_sub_explicit(&p->refs, n - i, memory_order_relaxed); /* never started */
             stop_and_join(p, i);
-            pool_free(p);
+            ary_pool_unref(p);
             return ARAYON_ESYSTEM;
         }
     }
@@ -158,6 +227,36 @@ static bool inside_pool(const ary_pool *p)
 {
     ary_worker *w = ary_tls_worker;
     return w && w->pool == p;
+}
+
+int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
+{
+    if (!pool)
+        return ARAYON_EINVAL;
+    if (inside_pool(pool))
+        return ARAYON_EBUSY;
+    uint64_t now = aryd_now_ns();
+    uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    pthread_mutex_lock(&pool->shutdown_lock);
+    int rc = ARAYON_OK;
+    if (!pool->joined) {
+        begin_shutdown(pool);
+        if (wait_drained(pool, deadline)) {
+            for (unsigned i = 0; i < pool->nworkers; i++)
+                pthread_join(pool->workers[i].thread, NULL);
+        } else {
+            uint64_t cancelled_before;
+            unsigned left = abort_and_detach(pool, &cancelled_before);
+            arayon_stats_t st;
+            arayon_pool_stats(pool, &st);
+            atomic_store_explicit(&pool->abandoned, st.cancelled - cancelled_before + left,
+                                  memory_order_relaxed);
+            rc = ARAYON_ETIMEDOUT;
+        }
+        pool->joined = true;
+    }
+    pthread_mutex_unlock(&pool->shutdown_lock);
+    return rc;
 }
 
 int arayon_pool_shutdown(arayon_pool_t *pool)

@@ -22,14 +22,15 @@ static inline const void *owner_token(void)
     return t ? (const void *)t : (const void *)&ary_tls_marker;
 }
 
-/* Walks from task t (which may be NULL) outwards. Returns true if a cancel flag is set. */
-static bool chain_cancelled(ary_task *t, ary_scope *s, uint32_t epoch)
+/* Walks from task t (which may be NULL) outwards. Returns true if a cancel flag is set, or
+ * the pool was aborted by a shutdown deadline (checked at the outermost level). */
+static bool chain_cancelled(ary_pool *p, ary_task *t, ary_scope *s, uint32_t epoch)
 {
     for (;;) {
         if (t && (atomic_load_explicit(&t->state, memory_order_acquire) & ARY_T_CANCEL))
             return true;
         if (!s)
-            return false;
+            return atomic_load_explicit(&p->aborted, memory_order_acquire);
         if (atomic_load_explicit(&s->cancelled, memory_order_acquire))
             return true;
         if (atomic_load_explicit(&s->seen_epoch, memory_order_relaxed) == epoch)
@@ -44,7 +45,7 @@ bool ary_scope_cancelled_slow(ary_scope *s, uint32_t epoch)
     if (atomic_load_explicit(&s->cancelled, memory_order_acquire))
         return true;
     ary_task *t = s->parent_task;
-    if (chain_cancelled(t, t ? t->scope : NULL, epoch))
+    if (chain_cancelled(s->pool, t, t ? t->scope : NULL, epoch))
         return true;
     atomic_store_explicit(&s->seen_epoch, epoch, memory_order_relaxed);
     return false;
@@ -54,7 +55,9 @@ bool ary_task_cancelled(ary_task *t)
 {
     if (atomic_load_explicit(&t->state, memory_order_acquire) & ARY_T_CANCEL)
         return true;
-    return t->scope && ary_scope_cancelled(t->scope, ary_task_pool(t));
+    ary_pool *p = ary_task_pool(t);
+    return t->scope ? ary_scope_cancelled(t->scope, p)
+                    : atomic_load_explicit(&p->aborted, memory_order_acquire);
 }
 
 int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
@@ -88,7 +91,7 @@ int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
     s->next = NULL;
     /* Inherit the cancellation state of the enclosing task and scope. */
     uint32_t e = atomic_load_explicit(&pool->cancel_epoch, memory_order_acquire);
-    bool cancelled = parent && chain_cancelled(parent, parent->scope, e);
+    bool cancelled = parent && chain_cancelled(pool, parent, parent->scope, e);
     atomic_store_explicit(&s->cancelled, cancelled, memory_order_relaxed);
     atomic_store_explicit(&s->seen_epoch, e, memory_order_relaxed);
     *out = s;

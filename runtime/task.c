@@ -59,7 +59,8 @@ static void exec_plain(ary_job *j, ary_worker *w)
     ary_task *t = (ary_task *)j;
     ary_scope *s = t->scope;
     int outcome = ARAYON_OK;
-    if (s && ARY_UNLIKELY(ary_scope_cancelled(s, w->pool)))
+    if (ARY_UNLIKELY(s ? ary_scope_cancelled(s, w->pool)
+                       : atomic_load_explicit(&w->pool->aborted, memory_order_relaxed)))
         outcome = ARAYON_ECANCELED;
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
@@ -103,7 +104,8 @@ static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
     const uint32_t flags = t->flags;
     int outcome = ARAYON_OK, r = 0;
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
-    if ((st & ARY_T_CANCEL) || (s && ary_scope_cancelled(s, p)))
+    if ((st & ARY_T_CANCEL) || (s ? ary_scope_cancelled(s, p)
+                                   : atomic_load_explicit(&p->aborted, memory_order_relaxed)))
         outcome = ARAYON_ECANCELED;
     else if (past_deadline(t))
         outcome = ARAYON_ETIMEDOUT;

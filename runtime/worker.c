@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "injector.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,9 +32,8 @@ static inline uint64_t rng_next(ary_worker *w)
 
 /* Takes a batch from the injection queue, if no other worker is consuming it: returns the
  * first task and pushes the rest onto this worker's deque (never growing it), where other
- * workers can steal them. If work remains, wakes another worker: external pushes wake a
- * sleeper only on the queue's empty -> non-empty transition (sleep.md), so consumers pass
- * the wake-up on. */
+ * workers can steal them. External pushes wake a sleeper only on the queue's empty ->
+ * non-empty transition (sleep.md), so ary_find_work passes the wake-up on. */
 static ary_job *take_injected(ary_worker *w)
 {
     ary_pool *p = w->pool;
@@ -59,8 +59,6 @@ static ary_job *take_injected(ary_worker *w)
     if (!first)
         return NULL;
     ary_count(&w->c.injected_taken, n);
-    if (n > 1 || atomic_load_explicit(&q->count, memory_order_relaxed))
-        ary_notify_work(p);
     return &first->job;
 }
 
@@ -97,10 +95,19 @@ static ary_job *steal_work(ary_worker *w)
     return NULL;
 }
 
+/* Work found elsewhere than in our own deque. If workers sleep and more work is visible, pass
+ * the wake-up on: one wake-up per found job keeps as many workers awake as there are jobs to
+ * take (a push wakes one sleeper; the worker that takes its job wakes the next one if work
+ * remains, for instance the rest of an injected batch). */
 ary_job *ary_find_work(ary_worker *w)
 {
     ary_job *j = take_injected(w);
-    return j ? j : steal_work(w);
+    if (!j)
+        j = steal_work(w);
+    if (j && ARY_UNLIKELY(atomic_load_explicit(&w->pool->sleepers, memory_order_relaxed) != 0) &&
+        ary_work_visible(w->pool))
+        ary_wake_one_slow(w->pool);
+    return j;
 }
 
 bool ary_work_visible(ary_pool *p)
@@ -163,7 +170,7 @@ static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
 static bool worker_idle(ary_worker *w)
 {
     ary_pool *p = w->pool;
-    int st = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
     if (st == ARY_POOL_RUNNING) {
         ary_job *j = spin_for_work(w, NULL, NULL);
         if (j) {
@@ -176,6 +183,7 @@ static bool worker_idle(ary_worker *w)
         return false;
     if (st == ARY_POOL_SHUTTING && ary_pool_quiescent(p)) {
         atomic_store_explicit(&p->state, ARY_POOL_DRAINED, memory_order_seq_cst);
+        aryd_futex_wake(&p->state, INT_MAX); /* a shutdown with a deadline waits on it */
         ary_wake_all(p);
         return false;
     }
@@ -205,7 +213,10 @@ void *ary_worker_main(void *arg)
         if (!worker_idle(w))
             break;
     }
+    ary_credit_flush(w);
     ary_tls_worker = NULL;
+    ary_pool_unref(p); /* the pool may be freed here (a worker left behind by a timed-out
+                          shutdown, finishing after the pool was destroyed) */
     return NULL;
 }
 
