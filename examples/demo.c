@@ -1,6 +1,7 @@
 /*
  * demo.c - a tour of the native API: recursive fork-join with scopes, tasks with handles
- * and timeouts, cancellation of queued work, a failing task, and the pool's counters.
+ * and timeouts, cancellation of queued work, a failing task, admission control under a
+ * flood with a monitor watching, and the pool's counters.
  *
  *   ./arayon-demo [threads]
  */
@@ -8,6 +9,7 @@
 #include <arayon.h>
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -59,6 +61,33 @@ static int slow_task(void *arg)
     struct timespec ts = {0, 1000000}; /* 1 ms of "work" that checks for cancellation */
     for (int i = 0; i < 5 && !arayon_cancelled(); i++)
         nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* 5. Monitoring: a callback with a fresh snapshot every period. */
+static void on_tick(const arayon_metrics_t *m, void *user)
+{
+    int *ticks = user;
+    if (++*ticks > 6)
+        return; /* keep the demo's output short */
+    printf("   monitor: %llu pending (peak %llu of max %llu), %llu active workers, "
+           "utilization %.0f%%\n",
+           (unsigned long long)m->pending, (unsigned long long)m->peak_pending,
+           (unsigned long long)m->max_pending, (unsigned long long)m->active,
+           100.0 * arayon_metrics_utilization(m));
+}
+
+static int write_stdout(const char *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int spin_task(void *arg)
+{
+    volatile double x = 1.0;
+    for (int i = 0; i < 3000 * (int)(intptr_t)arg; i++)
+        x = x * 1.0000001;
     return 0;
 }
 
@@ -132,16 +161,36 @@ int main(int argc, char **argv)
     printf("after cancel, wait -> %s\n", arayon_errname(arayon_task_wait(t)));
     arayon_task_release(t);
 
+    /* 5: a flood of 20,000 tasks into a pool bounded at 1,000 pending, watched by a monitor */
+    arayon_config_t small = arayon_config_default();
+    small.num_threads = cfg.num_threads;
+    small.max_pending = 1000;
+    arayon_pool_t *bounded;
+    if (arayon_pool_create(&small, &bounded) == ARAYON_OK) {
+        arayon_monitor_t *mon = NULL;
+        int ticks = 0;
+        printf("5. 20000 tasks from one producer into a pool with max_pending = 1000 "
+               "(ARAYON_FULL_BLOCK):\n");
+        arayon_monitor_start(bounded, 5000000, on_tick, &ticks, &mon);
+        arayon_scope_begin(bounded, &scope);
+        double t5 = now_s();
+        for (int i = 0; i < 20000; i++)
+            arayon_scope_spawn(scope, spin_task, (void *)(intptr_t)(1 + i % 3), NULL);
+        rc = arayon_scope_end(&scope);
+        arayon_monitor_stop(&mon);
+        arayon_metrics_t bm;
+        arayon_pool_metrics(bounded, &bm);
+        printf("   done in %.0f ms: %s, peak pending %llu <= 1000, producer blocked instead of "
+               "queueing\n",
+               (now_s() - t5) * 1e3, arayon_errname(rc), (unsigned long long)bm.peak_pending);
+        arayon_pool_destroy(&bounded);
+    }
+
     arayon_pool_shutdown(pool);
-    arayon_stats_t st;
-    arayon_pool_stats(pool, &st);
-    printf("pool counters: spawned %llu = completed %llu + failed %llu + cancelled %llu "
-           "(+ pending %llu); steals %llu, injected %llu, parks %llu, rejected %llu\n",
-           (unsigned long long)st.spawned, (unsigned long long)st.completed,
-           (unsigned long long)st.failed, (unsigned long long)st.cancelled,
-           (unsigned long long)st.pending, (unsigned long long)st.steals,
-           (unsigned long long)st.injected, (unsigned long long)st.parks,
-           (unsigned long long)st.rejected);
+    arayon_metrics_t m;
+    arayon_pool_metrics(pool, &m);
+    printf("pool counters (arayon_metrics_print, text):\n");
+    arayon_metrics_print(&m, write_stdout, NULL, ARAYON_METRICS_TEXT);
     arayon_pool_destroy(&pool);
     return root.out == expect ? 0 : 1;
 }

@@ -150,30 +150,95 @@ ARAYON_API void arayon_pool_destroy(arayon_pool_t **pool);
 /* Context: any thread. 0 for a NULL pool. */
 ARAYON_API unsigned arayon_pool_num_threads(const arayon_pool_t *pool);
 
-/* Counters since the pool was created. Each counter is exact once the pool is quiescent;
- * while tasks run it is a recent value. spawned == completed + failed + cancelled +
- * timed_out + pending; a task is counted before its waiters are released, so the sum holds
- * for a snapshot taken after the waits that cover all tasks, or after shutdown. */
-typedef struct arayon_stats {
-    uint64_t spawned;       /* tasks accepted by spawn calls */
-    uint64_t completed;     /* ran and returned 0 */
-    uint64_t failed;        /* ran and returned non-zero */
-    uint64_t cancelled;     /* finished as ARAYON_ECANCELED without running */
-    uint64_t timed_out;     /* finished as ARAYON_ETIMEDOUT (deadline passed) */
-    uint64_t rejected;      /* spawn calls refused (shutdown, admission): never spawned */
-    uint64_t run_inline;    /* tasks run on the spawning thread because the pool was full */
-    uint64_t peak_pending;  /* highest pending count seen (an upper bound: it includes the
-                               admission credits workers cache, never above max_pending) */
-    uint64_t pending;       /* spawned and not yet finished */
-    uint64_t steals;        /* tasks taken from another worker's deque */
-    uint64_t injected;      /* tasks spawned from outside the pool (injection queue) */
-    uint64_t parks;         /* times a worker went to sleep */
-    uint64_t wakeups;       /* sleeping workers woken by new work */
+/* ---------------------------------------------------------------------------------------
+ * Metrics
+ * ------------------------------------------------------------------------------------- */
+/* A snapshot of the pool's counters, cheap to take (no stop-the-world: per-worker counters
+ * summed on read). Each counter is exact once the pool is quiescent; while tasks run it is a
+ * recent value. Invariant: spawned == completed + failed + cancelled + timed_out + pending
+ * (rejected spawns were never spawned). A task is counted before its waiters are released,
+ * so the sum holds for a snapshot taken after the waits that cover all tasks, or after
+ * shutdown, with pending == 0. */
+typedef struct arayon_metrics {
     unsigned num_threads;
-} arayon_stats_t;
+    uint64_t active;         /* workers running a task now (not idle) */
+    uint64_t queued;         /* tasks waiting in deques and the injection queue */
+    uint64_t pending;        /* spawned and not finished: queued, running or waiting */
+    uint64_t peak_pending;   /* highest pending seen: an upper bound (it includes admission
+                                credits cached by workers), never above max_pending */
+    uint64_t max_pending;    /* the bound; 0 = unbounded */
+    uint64_t spawned;        /* tasks accepted by spawn calls (including run inline) */
+    uint64_t completed;      /* ran and returned 0 */
+    uint64_t failed;         /* ran and returned non-zero */
+    uint64_t cancelled;      /* finished as ARAYON_ECANCELED without running */
+    uint64_t timed_out;      /* finished as ARAYON_ETIMEDOUT: deadline passed */
+    uint64_t rejected;       /* spawn calls refused (shutdown, admission): never spawned */
+    uint64_t run_inline;     /* run on the spawning thread because the pool was full */
+    uint64_t steals;         /* tasks taken from another worker's deque */
+    uint64_t steal_attempts; /* deques probed by thieves */
+    uint64_t injected;       /* tasks spawned from outside the pool */
+    uint64_t parks;          /* times a worker went to sleep */
+    uint64_t wakeups;        /* times a sleeping worker was woken */
+    uint64_t busy_ns;        /* sum over workers of time not idle (running or helping) */
+    uint64_t uptime_ns;      /* since the pool was created */
+    uint64_t abandoned;      /* cancelled or left running by a shutdown deadline */
+} arayon_metrics_t;
 
-/* Context: any thread. Errors: EINVAL. */
+/* Context: any thread, including a monitor callback. Errors: EINVAL. */
+ARAYON_API int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out);
+
+/* The same snapshot under its first name. */
+typedef arayon_metrics_t arayon_stats_t;
 ARAYON_API int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out);
+
+/* One worker's share, for profiling. */
+typedef struct arayon_worker_metrics {
+    unsigned index;
+    bool active;             /* running a task now */
+    uint64_t executed;       /* tasks finished on this worker, any outcome */
+    uint64_t spawned;        /* spawned by tasks running on this worker */
+    uint64_t steals, steal_attempts, injected_taken, parks, wakeups, run_inline, rejected;
+    uint64_t queued;         /* tasks in this worker's deque now */
+    uint64_t busy_ns;
+} arayon_worker_metrics_t;
+
+/* Errors: EINVAL (NULL, worker >= num_threads). Context: any thread. */
+ARAYON_API int arayon_pool_worker_metrics(const arayon_pool_t *pool, unsigned worker,
+                                          arayon_worker_metrics_t *out);
+
+/* busy time over thread time since the pool started, in [0, 1] */
+ARAYON_API double arayon_metrics_utilization(const arayon_metrics_t *m);
+/* pending / max_pending, 0 when unbounded */
+ARAYON_API double arayon_metrics_queue_pressure(const arayon_metrics_t *m);
+/* completed / finished (completed + failed + cancelled + timed_out), 1 when none finished */
+ARAYON_API double arayon_metrics_success_rate(const arayon_metrics_t *m);
+
+/* Output sink: returns 0 to go on, non-zero to stop (the printer then returns EFAILED). */
+typedef int (*arayon_write_fn)(const char *buf, size_t len, void *ctx);
+typedef enum arayon_metrics_format {
+    ARAYON_METRICS_TEXT = 0,       /* a short summary line, then one line per counter */
+    ARAYON_METRICS_JSON = 1,       /* one JSON object */
+    ARAYON_METRICS_PROMETHEUS = 2, /* Prometheus text exposition, counters as *_total */
+} arayon_metrics_format_t;
+/* Renders m. The library never writes to a stream of its own. Errors: EINVAL (NULL m or
+ * write, unknown format), EFAILED (write returned non-zero). Context: any thread. */
+ARAYON_API int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void *ctx,
+                                    arayon_metrics_format_t format);
+
+/* ---------------------------------------------------------------------------------------
+ * Monitoring: a callback with a fresh snapshot every period, from a thread of its own.
+ * ------------------------------------------------------------------------------------- */
+typedef struct arayon_monitor arayon_monitor_t;
+typedef void (*arayon_monitor_fn)(const arayon_metrics_t *m, void *user);
+
+/* Starts calling cb every period_ns (at least 1 ms). The monitor keeps the pool's memory
+ * alive, so a pool destroyed first is reported as stopped. Errors: EINVAL, ENOMEM, ESYSTEM.
+ * Context: any thread. */
+ARAYON_API int arayon_monitor_start(arayon_pool_t *pool, uint64_t period_ns, arayon_monitor_fn cb,
+                                    void *user, arayon_monitor_t **out);
+/* Stops it: returns after the last callback returned; none comes after. Sets *mon = NULL.
+ * Errors: EINVAL (NULL), EBUSY (called from the monitor's own callback). */
+ARAYON_API int arayon_monitor_stop(arayon_monitor_t **mon);
 
 /* ---------------------------------------------------------------------------------------
  * Spawning

@@ -134,11 +134,14 @@ typedef struct ary_counters {
     _Atomic uint64_t cancelled;
     _Atomic uint64_t timed_out;
     _Atomic uint64_t steals;
+    _Atomic uint64_t steal_attempts;
     _Atomic uint64_t injected_taken;
     _Atomic uint64_t parks;
     _Atomic uint64_t wakeups;
     _Atomic uint64_t rejected;
     _Atomic uint64_t run_inline;
+    _Atomic uint64_t idle_ns;     /* closed idle periods */
+    _Atomic uint64_t idle_since;  /* start of the current idle period, 0 when busy */
 } ary_counters;
 
 static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
@@ -146,6 +149,23 @@ static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_release);
 }
+
+/* Idle periods (no task found, spinning or parked) are timed at their edges only, so busy
+ * time costs nothing per task. */
+static inline void ary_idle_begin(ary_counters *c, uint64_t now)
+{
+    if (!atomic_load_explicit(&c->idle_since, memory_order_relaxed))
+        atomic_store_explicit(&c->idle_since, now, memory_order_relaxed);
+}
+static inline void ary_idle_end(ary_counters *c, uint64_t now)
+{
+    uint64_t since = atomic_load_explicit(&c->idle_since, memory_order_relaxed);
+    if (since) {
+        ary_count(&c->idle_ns, now - since);
+        atomic_store_explicit(&c->idle_since, 0, memory_order_relaxed);
+    }
+}
+
 
 struct ary_worker {
     ary_deque deque;                               /* cache-line aligned inside */

@@ -287,52 +287,6 @@ void arayon_pool_destroy(arayon_pool_t **pp)
 
 unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nworkers : 0; }
 
-int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out)
-{
-    if (!pool || !out)
-        return ARAYON_EINVAL;
-    ary_pool *p = (ary_pool *)pool;
-    memset(out, 0, sizeof *out);
-    uint64_t finished = 0;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        ary_counters *c = &p->workers[i].c;
-        /* A task counts failed/cancelled, then finished, and its spawn before both: read in
-         * the opposite order so that no difference below can go negative. */
-#define LD(x) atomic_load_explicit(&c->x, memory_order_acquire)
-        out->failed += LD(failed);
-        out->cancelled += LD(cancelled);
-        out->timed_out += LD(timed_out);
-        finished += LD(finished);
-        out->spawned += LD(spawned);
-        out->steals += LD(steals);
-        out->parks += LD(parks);
-        out->wakeups += LD(wakeups);
-        out->rejected += LD(rejected);
-        out->run_inline += LD(run_inline);
-#undef LD
-    }
-    /* Tasks run inline by outside threads: spawned and finished at once. */
-    uint64_t xin = atomic_load_explicit(&p->ext_run_inline, memory_order_acquire);
-    out->failed += atomic_load_explicit(&p->ext_inline_failed, memory_order_relaxed);
-    out->cancelled += atomic_load_explicit(&p->ext_inline_cancelled, memory_order_relaxed);
-    out->timed_out += atomic_load_explicit(&p->ext_inline_timed_out, memory_order_relaxed);
-    out->run_inline += xin;
-    out->spawned += xin;
-    finished += xin;
-    uint64_t ext = atomic_load_explicit(&p->ext_spawned, memory_order_acquire);
-    uint64_t rej = atomic_load_explicit(&p->ext_rejected, memory_order_acquire);
-    if (rej > ext)
-        rej = ext;
-    out->spawned += ext - rej;
-    out->injected = ext - rej;
-    out->rejected += rej + atomic_load_explicit(&p->ext_admit_rejected, memory_order_relaxed);
-    out->peak_pending = (uint64_t)atomic_load_explicit(&p->peak_out, memory_order_relaxed);
-    out->completed = finished - out->failed - out->cancelled - out->timed_out;
-    out->pending = out->spawned > finished ? out->spawned - finished : 0;
-    out->num_threads = p->nworkers;
-    return ARAYON_OK;
-}
-
 bool arayon_in_worker(void) { return ary_tls_worker != NULL; }
 
 int arayon_worker_index(void)

@@ -76,6 +76,7 @@ void ary_park_begin(ary_pool *p, ary_worker *w)
  * we were still parked (nobody had claimed us). */
 bool ary_park_cancel(ary_pool *p, ary_worker *w)
 {
+    ary_idle_end(&w->c, aryd_now_ns());
     uint32_t one = ARY_PARK_WORKER;
     if (atomic_compare_exchange_strong_explicit(&w->park, &one, ARY_PARK_AWAKE,
                                                 memory_order_acq_rel, memory_order_relaxed)) {
@@ -90,14 +91,16 @@ bool ary_park_cancel(ary_pool *p, ary_worker *w)
 bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
 {
     ary_count(&w->c.parks, 1);
+    ary_idle_begin(&w->c, aryd_now_ns());
     while (atomic_load_explicit(&w->park, memory_order_acquire) == ARY_PARK_WORKER) {
         if (deadline_ns && aryd_now_ns() >= deadline_ns) {
             if (ary_park_cancel(p, w))
-                return false;
+                return false; /* (ary_park_cancel ended the idle period) */
             break; /* claimed just now */
         }
         aryd_futex_wait(&w->park, ARY_PARK_WORKER, deadline_ns);
     }
     ary_count(&w->c.wakeups, 1);
+    ary_idle_end(&w->c, aryd_now_ns());
     return true;
 }

@@ -85,7 +85,9 @@ static inline bool past_deadline(const ary_task *t)
     return (t->flags & ARY_TK_DEADLINE) && aryd_now_ns() >= t->deadline_ns;
 }
 
-/* Outcome counters of tasks run inline by threads outside the pool (no worker). */
+/* Counters of tasks run inline by threads outside the pool (no worker): the outcome first,
+ * then the task itself (it counts as spawned and finished at once; metrics.c reads in the
+ * opposite order). */
 static void count_finished_ext(ary_pool *p, int outcome)
 {
     if (outcome != ARAYON_OK)
@@ -93,6 +95,7 @@ static void count_finished_ext(ary_pool *p, int outcome)
                                   : outcome == ARAYON_ECANCELED ? &p->ext_inline_cancelled
                                                                 : &p->ext_inline_timed_out,
                                   1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->ext_run_inline, 1, memory_order_release);
 }
 
 /* Tasks with a handle, a deadline, or run inline; w is NULL when a thread outside the pool
@@ -195,8 +198,6 @@ static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, vo
     if (w) {
         ary_count(&w->c.spawned, 1);
         ary_count(&w->c.run_inline, 1);
-    } else {
-        atomic_fetch_add_explicit(&p->ext_run_inline, 1, memory_order_relaxed);
     }
     if (handle)
         *handle = t;

@@ -71,7 +71,9 @@ static ary_job *steal_work(ary_worker *w)
     if (n < 2)
         return NULL;
     unsigned start = (unsigned)(rng_next(w) % n);
-    for (int round = 0; round < 4; round++) {
+    uint64_t attempts = 0;
+    void *found = NULL;
+    for (int round = 0; round < 4 && !found; round++) {
         bool retry = false;
         for (unsigned i = 0; i < n; i++) {
             unsigned v = start + i;
@@ -79,6 +81,7 @@ static ary_job *steal_work(ary_worker *w)
                 v -= n;
             if (v == w->index)
                 continue;
+            attempts++;
             void *x = ary_deque_steal(&p->workers[v].deque);
             if (x == ARY_STEAL_RETRY) {
                 retry = true;
@@ -86,13 +89,15 @@ static ary_job *steal_work(ary_worker *w)
             }
             if (x) {
                 ary_count(&w->c.steals, 1);
-                return x;
+                found = x;
+                break;
             }
         }
         if (!retry)
             break;
     }
-    return NULL;
+    ary_count(&w->c.steal_attempts, attempts);
+    return found;
 }
 
 /* Work found elsewhere than in our own deque. If workers sleep and more work is visible, pass
@@ -146,21 +151,30 @@ static inline ary_job *next_job(ary_worker *w)
 }
 
 /* Looks for work for up to spin_ns, with exponential back-off on the pause instruction. */
+/* The worker stays idle (for the metrics) from here until it finds a job; a caller that
+ * gets NULL parks or exits and ends the idle period itself (ary_park_sleep, worker exit). */
 static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
 {
     ary_pool *p = w->pool;
-    uint64_t until = aryd_now_ns() + p->spin_ns;
+    uint64_t now = aryd_now_ns(), until = now + p->spin_ns;
     unsigned pause = 1;
+    ary_idle_begin(&w->c, now);
     for (;;) {
         for (unsigned i = 0; i < pause; i++)
             aryd_cpu_relax();
         if (pause < 64)
             pause <<= 1;
         ary_job *j = next_job(w);
-        if (j)
+        if (j) {
+            ary_idle_end(&w->c, aryd_now_ns());
             return j;
-        if ((done && done(ctx)) || aryd_now_ns() >= until)
+        }
+        now = aryd_now_ns();
+        if ((done && done(ctx)) || now >= until) {
+            if (done)
+                ary_idle_end(&w->c, now);
             return NULL;
+        }
         if (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING && !done)
             return NULL;
     }
@@ -214,6 +228,7 @@ void *ary_worker_main(void *arg)
             break;
     }
     ary_credit_flush(w);
+    ary_idle_end(&w->c, aryd_now_ns());
     ary_tls_worker = NULL;
     ary_pool_unref(p); /* the pool may be freed here (a worker left behind by a timed-out
                           shutdown, finishing after the pool was destroyed) */
