@@ -150,20 +150,36 @@ static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
                           memory_order_release);
 }
 
+/* Counters that only feed the metrics (not the accounting of tasks, which is always on).
+ * A build with -DARAYON_METRICS=OFF compiles them out, to measure what they cost. */
+#ifndef ARAYON_NO_METRICS
+#define ARY_STAT(c, n) ary_count((c), (n))
+#else
+#define ARY_STAT(c, n) ((void)(c), (void)(n))
+#endif
+
 /* Idle periods (no task found, spinning or parked) are timed at their edges only, so busy
  * time costs nothing per task. */
 static inline void ary_idle_begin(ary_counters *c, uint64_t now)
 {
+#ifndef ARAYON_NO_METRICS
     if (!atomic_load_explicit(&c->idle_since, memory_order_relaxed))
         atomic_store_explicit(&c->idle_since, now, memory_order_relaxed);
+#else
+    (void)c, (void)now;
+#endif
 }
 static inline void ary_idle_end(ary_counters *c, uint64_t now)
 {
+#ifndef ARAYON_NO_METRICS
     uint64_t since = atomic_load_explicit(&c->idle_since, memory_order_relaxed);
     if (since) {
         ary_count(&c->idle_ns, now - since);
         atomic_store_explicit(&c->idle_since, 0, memory_order_relaxed);
     }
+#else
+    (void)c, (void)now;
+#endif
 }
 
 

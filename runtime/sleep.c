@@ -90,7 +90,7 @@ bool ary_park_cancel(ary_pool *p, ary_worker *w)
  * On return the worker is awake (park == 0) and sleepers no longer counts it. */
 bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
 {
-    ary_count(&w->c.parks, 1);
+    ARY_STAT(&w->c.parks, 1);
     ary_idle_begin(&w->c, aryd_now_ns());
     while (atomic_load_explicit(&w->park, memory_order_acquire) == ARY_PARK_WORKER) {
         if (deadline_ns && aryd_now_ns() >= deadline_ns) {
@@ -100,7 +100,7 @@ bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
         }
         aryd_futex_wait(&w->park, ARY_PARK_WORKER, deadline_ns);
     }
-    ary_count(&w->c.wakeups, 1);
+    ARY_STAT(&w->c.wakeups, 1);
     ary_idle_end(&w->c, aryd_now_ns());
     return true;
 }

@@ -58,7 +58,7 @@ static ary_job *take_injected(ary_worker *w)
     ary_inject_end_consume(q, n);
     if (!first)
         return NULL;
-    ary_count(&w->c.injected_taken, n);
+    ARY_STAT(&w->c.injected_taken, n);
     return &first->job;
 }
 
@@ -88,7 +88,7 @@ static ary_job *steal_work(ary_worker *w)
                 continue;
             }
             if (x) {
-                ary_count(&w->c.steals, 1);
+                ARY_STAT(&w->c.steals, 1);
                 found = x;
                 break;
             }
@@ -96,7 +96,7 @@ static ary_job *steal_work(ary_worker *w)
         if (!retry)
             break;
     }
-    ary_count(&w->c.steal_attempts, attempts);
+    ARY_STAT(&w->c.steal_attempts, attempts);
     return found;
 }
 
