@@ -71,6 +71,10 @@ typedef struct arayon_task arayon_task_t;   /* opaque, reference-counted task ha
  * (waits then report ARAYON_EFAILED; arayon_task_result() gives the raw value). */
 typedef int (*arayon_fn)(void *arg);
 
+/* Output sink of the printers (metrics, topology): returns 0 to go on, non-zero to stop (the
+ * printer then returns ARAYON_EFAILED). The library never writes to a stream of its own. */
+typedef int (*arayon_write_fn)(const char *buf, size_t len, void *ctx);
+
 /* ---------------------------------------------------------------------------------------
  * Pool configuration
  * ------------------------------------------------------------------------------------- */
@@ -89,6 +93,14 @@ typedef enum arayon_full_policy {
     ARAYON_FULL_RUN_INLINE = 2,
 } arayon_full_policy_t;
 
+/* Worker placement (topology layer, hwloc). */
+typedef enum arayon_bind {
+    ARAYON_BIND_NONE = 0,   /* no binding (default); workers are still grouped by NUMA node */
+    ARAYON_BIND_CLOSE = 1,  /* fill a core's PUs, then its neighbours, then the next node */
+    ARAYON_BIND_SPREAD = 2, /* round-robin across NUMA nodes (packages when one node each) */
+    ARAYON_BIND_LIST = 3,   /* worker i on OS PU bind_pus[i % num_bind_pus] */
+} arayon_bind_t;
+
 /* Default bound on pending tasks in every preset (about 20 MiB of task records). */
 #define ARAYON_DEFAULT_MAX_PENDING ((size_t)262144)
 
@@ -104,6 +116,14 @@ typedef struct arayon_config {
                                  Default ARAYON_DEFAULT_MAX_PENDING (ARAYON_MAX_PENDING). */
     arayon_full_policy_t full_policy; /* when the bound is reached; default ARAYON_FULL_BLOCK */
     uint64_t max_pending_wait_ns;     /* ARAYON_FULL_BLOCK: longest wait for room, 0 = forever */
+    arayon_bind_t bind;               /* worker placement; default ARAYON_BIND_NONE */
+    const unsigned *bind_pus;         /* ARAYON_BIND_LIST: OS PU numbers (copied at create) */
+    unsigned num_bind_pus;
+    const char *topology;             /* NULL: this machine (hwloc also honours HWLOC_XMLFILE
+                                         and HWLOC_SYNTHETIC). "synthetic:<description>", e.g.
+                                         "synthetic:pack:2 numa:1 core:4 pu:2", or
+                                         "xml:<path>": a machine that is not this one (threads
+                                         are then grouped by it but never bound). */
     /* Later releases add fields here. Always start from one of the arayon_config_* functions
      * so new fields get their defaults. */
 } arayon_config_t;
@@ -150,6 +170,20 @@ ARAYON_API void arayon_pool_destroy(arayon_pool_t **pool);
 /* Context: any thread. 0 for a NULL pool. */
 ARAYON_API unsigned arayon_pool_num_threads(const arayon_pool_t *pool);
 
+/* NUMA nodes the pool's workers are grouped in (1 without topology). 0 for NULL. */
+ARAYON_API unsigned arayon_pool_num_nodes(const arayon_pool_t *pool);
+/* The node index of a worker, or ARAYON_EINVAL. */
+ARAYON_API int arayon_pool_worker_node(const arayon_pool_t *pool, unsigned worker);
+/* The OS PU a worker is bound to (or placed on, when not bound), -1 when unknown, or
+ * ARAYON_EINVAL. */
+ARAYON_API int arayon_pool_worker_pu(const arayon_pool_t *pool, unsigned worker);
+
+/* Writes the resolved topology, the worker -> PU -> node map, each worker's steal order and
+ * whether binding and memory placement took effect. ARAYON_DISPLAY_ENV=1 prints the same to
+ * stderr when a pool is created. Errors: EINVAL, EFAILED (write returned non-zero). */
+ARAYON_API int arayon_pool_print_topology(const arayon_pool_t *pool, arayon_write_fn write,
+                                          void *ctx);
+
 /* ---------------------------------------------------------------------------------------
  * Metrics
  * ------------------------------------------------------------------------------------- */
@@ -191,6 +225,22 @@ ARAYON_API int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *
 typedef arayon_metrics_t arayon_stats_t;
 ARAYON_API int arayon_pool_stats(const arayon_pool_t *pool, arayon_stats_t *out);
 
+/* Per NUMA node (topology layer). Steals are local when thief and victim share the node. */
+typedef struct arayon_node_metrics {
+    unsigned node;                 /* index 0 .. arayon_pool_num_nodes() - 1 */
+    int os_index;                  /* hwloc's OS index of the node, -1 unknown */
+    unsigned workers;              /* workers placed on this node */
+    uint64_t tasks_executed;       /* finished by this node's workers */
+    uint64_t local_steals;         /* this node's workers stealing from the same node */
+    uint64_t remote_steals;        /* this node's workers stealing from other nodes */
+    uint64_t spawned_here_run_elsewhere; /* queued on this node, taken by another node's worker */
+    uint64_t busy_ns;
+} arayon_node_metrics_t;
+
+/* Errors: EINVAL (NULL, node out of range). Context: any thread. */
+ARAYON_API int arayon_pool_node_metrics(const arayon_pool_t *pool, unsigned node,
+                                        arayon_node_metrics_t *out);
+
 /* One worker's share, for profiling. */
 typedef struct arayon_worker_metrics {
     unsigned index;
@@ -213,8 +263,6 @@ ARAYON_API double arayon_metrics_queue_pressure(const arayon_metrics_t *m);
 /* completed / finished (completed + failed + cancelled + timed_out), 1 when none finished */
 ARAYON_API double arayon_metrics_success_rate(const arayon_metrics_t *m);
 
-/* Output sink: returns 0 to go on, non-zero to stop (the printer then returns EFAILED). */
-typedef int (*arayon_write_fn)(const char *buf, size_t len, void *ctx);
 typedef enum arayon_metrics_format {
     ARAYON_METRICS_TEXT = 0,       /* a short summary line, then one line per counter */
     ARAYON_METRICS_JSON = 1,       /* one JSON object */
