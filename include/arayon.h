@@ -101,11 +101,19 @@ typedef enum arayon_bind {
     ARAYON_BIND_LIST = 3,   /* worker i on OS PU bind_pus[i % num_bind_pus] */
 } arayon_bind_t;
 
+/* What num_threads = 0 means (the presets set it). */
+typedef enum arayon_auto_threads {
+    ARAYON_AUTO_PUS = 0,          /* one worker per usable PU (hardware thread): default */
+    ARAYON_AUTO_CORES = 1,        /* one per core: arayon_config_cpu_bound() */
+    ARAYON_AUTO_TWICE_CORES = 2,  /* two per core: arayon_config_io_bound() */
+} arayon_auto_threads_t;
+
 /* Default bound on pending tasks in every preset (about 20 MiB of task records). */
 #define ARAYON_DEFAULT_MAX_PENDING ((size_t)262144)
 
 typedef struct arayon_config {
-    unsigned num_threads; /* workers; 0 = automatic (ARAYON_NUM_THREADS, else usable PUs) */
+    unsigned num_threads; /* workers; 0 = automatic: ARAYON_NUM_THREADS, else auto_threads */
+    arayon_auto_threads_t auto_threads; /* counted in the pool's topology at creation */
     size_t stack_size;    /* worker stack in bytes; 0 = 8 MiB. Minimum 64 KiB. */
     unsigned spin_us;     /* how long an idle worker looks for work before it parks;
                              0 = default (50 us); ARAYON_SPIN_US overrides the default */
@@ -130,7 +138,8 @@ typedef struct arayon_config {
 
 /* Context: any thread. Defaults: automatic thread count, 8 MiB stacks. */
 ARAYON_API arayon_config_t arayon_config_default(void);
-/* Context: any thread. One worker per physical core. */
+/* Context: any thread. One worker per physical core (counted when the pool is created, in
+ * its topology). */
 ARAYON_API arayon_config_t arayon_config_cpu_bound(void);
 /* Context: any thread. Two workers per physical core (tasks that block now and then). */
 ARAYON_API arayon_config_t arayon_config_io_bound(void);

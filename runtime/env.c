@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Parses an unsigned decimal in [lo, hi]; returns 0 (unset) when absent or malformed and
  * says so once on stderr when malformed. */
@@ -61,4 +62,11 @@ void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy)
         else
             fprintf(stderr, "arayon: ignoring ARAYON_FULL_POLICY=%s (block, reject or inline)\n", v);
     }
+}
+
+/* ARAYON_DISPLAY_ENV=1|true|verbose: print the topology and placement at pool creation. */
+bool ary_env_display(void)
+{
+    const char *v = getenv("ARAYON_DISPLAY_ENV");
+    return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "verbose"));
 }

@@ -36,6 +36,7 @@
 
 #include "deque.h"
 #include "platform/platform.h"
+#include "topo.h"
 
 #define ARY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ARY_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -140,6 +141,8 @@ typedef struct ary_counters {
     _Atomic uint64_t wakeups;
     _Atomic uint64_t rejected;
     _Atomic uint64_t run_inline;
+    _Atomic uint64_t local_steals;  /* victim on this worker's node */
+    _Atomic uint64_t remote_steals; /* victim on another node */
     _Atomic uint64_t idle_ns;     /* closed idle periods */
     _Atomic uint64_t idle_since;  /* start of the current idle period, 0 when busy */
 } ary_counters;
@@ -193,6 +196,10 @@ struct ary_worker {
     void *slabs;                                   /* slabs this worker allocated */
     uint64_t rng;
     unsigned index;
+    unsigned node;                                 /* NUMA node index (placement) */
+    unsigned local_fail;                           /* local searches in a row that failed */
+    _Atomic uint64_t *taken_from;                  /* per node: jobs taken from that node's
+                                                      queues while this worker is elsewhere */
     ary_pool *pool;
     pthread_t thread;
     ary_counters c;
@@ -217,6 +224,11 @@ struct arayon_pool {
     /* Read-mostly. */
     unsigned nworkers;
     ary_worker *workers;
+    ary_placement pl;         /* where each worker is, and its steal order */
+    ary_topo *topo;
+    int *bind_status;         /* per worker: ARAYON_OK, ARAYON_ESYSTEM, or 1 = not bound;
+                                 written by the worker before it counts itself in started */
+    _Atomic uint32_t started; /* workers that are running (and bound) */
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
     unsigned spin_ns;
     _Atomic uint32_t aborted; /* shutdown deadline passed: tasks not started are cancelled */
@@ -241,7 +253,7 @@ struct arayon_pool {
     /* Cancellation epoch: bumped by every cancel (scope.c). */
     _Alignas(ARY_CACHELINE) _Atomic uint32_t cancel_epoch;
 
-    ary_injector inj;
+    ary_injector *inj;        /* one injection queue per NUMA node (placement.nnodes) */
 
     /* Spawns from outside the pool: counted before the state is checked (see
      * spawn_external); a rejected one is counted in both. */
@@ -388,9 +400,10 @@ ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint6
                                ary_park_fn park);
 
 /* task.c */
-/* timeout_ns: relative deadline, 0 = none. */
+/* timeout_ns: relative deadline, 0 = none. node: NUMA node index to queue the task on,
+ * -1 = where the spawner runs. */
 ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
-                         uint64_t timeout_ns);
+                         uint64_t timeout_ns, int node);
 
 /* scope.c */
 ARY_HIDDEN void ary_scope_wake_waiter(ary_scope *s);
@@ -432,5 +445,6 @@ ARY_HIDDEN unsigned ary_topo_num_pus(void);
 ARY_HIDDEN unsigned ary_env_num_threads(void);
 ARY_HIDDEN unsigned ary_env_spin_us(void);
 ARY_HIDDEN void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy);
+ARY_HIDDEN bool ary_env_display(void);
 
 #endif

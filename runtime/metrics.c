@@ -82,7 +82,8 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->spawned += ext - rej;
     out->injected = ext - rej;
     out->rejected += rej + atomic_load_explicit(&p->ext_admit_rejected, memory_order_relaxed);
-    out->queued += atomic_load_explicit(&p->inj.count, memory_order_relaxed);
+    for (unsigned k = 0; k < p->pl.nnodes; k++)
+        out->queued += atomic_load_explicit(&p->inj[k].count, memory_order_relaxed);
     out->peak_pending = (uint64_t)atomic_load_explicit(&p->peak_out, memory_order_relaxed);
     out->max_pending = p->cfg.max_pending;
     uint64_t bad = out->failed + out->cancelled + out->timed_out;
@@ -127,6 +128,32 @@ int arayon_pool_worker_metrics(const arayon_pool_t *pool, unsigned worker,
     uint64_t idle = worker_idle_ns(c, now);
     out->busy_ns = uptime > idle ? uptime - idle : 0;
     out->active = !atomic_load_explicit(&c->idle_since, memory_order_relaxed);
+    return ARAYON_OK;
+}
+
+int arayon_pool_node_metrics(const arayon_pool_t *pool, unsigned node, arayon_node_metrics_t *out)
+{
+    if (!pool || !out || node >= pool->pl.nnodes)
+        return ARAYON_EINVAL;
+    const ary_pool *p = pool;
+    uint64_t now = aryd_now_ns();
+    uint64_t uptime = now > p->created_ns ? now - p->created_ns : 0;
+    memset(out, 0, sizeof *out);
+    out->node = node;
+    out->os_index = p->pl.node_os_index[node];
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        ary_worker *w = &p->workers[i];
+        if (w->node == node) {
+            out->workers++;
+            out->tasks_executed += LD(w->c.finished);
+            out->local_steals += LD(w->c.local_steals);
+            out->remote_steals += LD(w->c.remote_steals);
+            uint64_t idle = worker_idle_ns(&w->c, now);
+            out->busy_ns += uptime > idle ? uptime - idle : 0;
+        } else {
+            out->spawned_here_run_elsewhere += LD(w->taken_from[node]);
+        }
+    }
     return ARAYON_OK;
 }
 

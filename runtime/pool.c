@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,28 +33,42 @@ arayon_config_t arayon_config_default(void)
 arayon_config_t arayon_config_cpu_bound(void)
 {
     arayon_config_t c = arayon_config_default();
-    c.num_threads = ary_topo_num_cores();
+    c.auto_threads = ARAYON_AUTO_CORES;
     return c;
 }
 
 arayon_config_t arayon_config_io_bound(void)
 {
     arayon_config_t c = arayon_config_default();
-    unsigned n = 2 * ary_topo_num_cores();
-    c.num_threads = n > ARAYON_MAX_THREADS ? ARAYON_MAX_THREADS : n;
+    c.auto_threads = ARAYON_AUTO_TWICE_CORES;
     return c;
 }
 
+static int write_stderr(const char *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    return fwrite(buf, 1, len, stderr) == len ? 0 : -1;
+}
+
+/* Frees a pool, also a partially built one (fields not yet made are zero). */
 static void pool_free(ary_pool *p)
 {
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        ary_deque_destroy(&p->workers[i].deque);
-        ary_slabs_free(p->workers[i].slabs);
+    if (p->workers) {
+        for (unsigned i = 0; i < p->nworkers; i++) {
+            ary_deque_destroy(&p->workers[i].deque);
+            ary_slabs_free(p->workers[i].slabs);
+            free(p->workers[i].taken_from);
+        }
     }
     ary_slabs_free(p->ext_slabs);
     pthread_mutex_destroy(&p->ext_lock);
     pthread_mutex_destroy(&p->shutdown_lock);
     free(p->workers);
+    free(p->inj);
+    free(p->bind_status);
+    ary_placement_free(&p->pl);
+    if (p->topo)
+        ary_topo_close(p->topo);
     free(p);
 }
 
@@ -152,59 +167,93 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
         return ARAYON_EINVAL;
     if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending > (SIZE_MAX >> 2))
         return ARAYON_EINVAL;
+    if ((unsigned)cfg.bind > ARAYON_BIND_LIST ||
+        (cfg.bind == ARAYON_BIND_LIST && (!cfg.bind_pus || !cfg.num_bind_pus)))
+        return ARAYON_EINVAL;
     if (cfg.stack_size == 0)
         cfg.stack_size = DEFAULT_STACK;
     else if (cfg.stack_size < MIN_STACK)
         return ARAYON_EINVAL;
-    unsigned n = cfg.num_threads;
-    if (!n)
-        n = ary_env_num_threads();
-    if (!n)
-        n = ary_topo_num_pus();
-    if (n > ARAYON_MAX_THREADS)
-        n = ARAYON_MAX_THREADS;
     unsigned spin_us = cfg.spin_us ? cfg.spin_us : ary_env_spin_us();
     if (!spin_us)
         spin_us = DEFAULT_SPIN_US;
-    cfg.num_threads = n;
     cfg.spin_us = spin_us;
 
     ary_pool *p = aligned_alloc(ARY_CACHELINE, round_up(sizeof *p, ARY_CACHELINE));
     if (!p)
         return ARAYON_ENOMEM;
     memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->ext_lock, NULL);
+    pthread_mutex_init(&p->shutdown_lock, NULL);
+    int rc = ary_topo_open(&cfg, &p->topo);
+    if (rc != ARAYON_OK) {
+        pool_free(p);
+        return rc;
+    }
+    /* Automatic thread counts follow the loaded topology (a synthetic 16-core machine gets 16
+     * workers with the cpu_bound preset). */
+    unsigned n = cfg.num_threads;
+    if (!n)
+        n = ary_env_num_threads();
+    if (!n) {
+        unsigned cores = ary_topo_cores(p->topo), pus = ary_topo_pus(p->topo);
+        n = cfg.auto_threads == ARAYON_AUTO_CORES       ? cores
+            : cfg.auto_threads == ARAYON_AUTO_TWICE_CORES ? 2 * cores
+                                                        : pus;
+    }
+    if (n > ARAYON_MAX_THREADS)
+        n = ARAYON_MAX_THREADS;
+    if (!n)
+        n = 1;
+    cfg.num_threads = n;
+    rc = ary_topo_place(p->topo, &cfg, n, &p->pl);
+    if (rc != ARAYON_OK) {
+        pool_free(p);
+        return rc;
+    }
+    unsigned nodes = p->pl.nnodes;
     p->workers = aligned_alloc(ARY_CACHELINE, round_up(n * sizeof(ary_worker), ARY_CACHELINE));
-    if (!p->workers) {
-        free(p);
+    p->inj = aligned_alloc(ARY_CACHELINE, round_up(nodes * sizeof(ary_injector), ARY_CACHELINE));
+    p->bind_status = calloc(n, sizeof *p->bind_status);
+    if (!p->workers || !p->inj || !p->bind_status) {
+        pool_free(p);
         return ARAYON_ENOMEM;
     }
     memset(p->workers, 0, n * sizeof(ary_worker));
+    for (unsigned k = 0; k < nodes; k++)
+        ary_inject_init(&p->inj[k]);
     p->cfg = cfg;
+    p->cfg.bind_pus = NULL; /* the caller's array is not kept: the placement has the PUs */
+    p->cfg.topology = NULL;
     p->spin_ns = spin_us * 1000u;
     p->task_timeout_ns = cfg.task_timeout_ns;
-    p->nworkers = n;
     for (unsigned i = 0; i < n; i++) {
         ary_worker *w = &p->workers[i];
-        if (ary_deque_init(&w->deque, DEQUE_INITIAL) != 0) {
-            p->nworkers = i; /* pool_free destroys the deques made so far */
+        p->nworkers = i + 1; /* pool_free frees what was made so far */
+        w->taken_from = calloc(nodes, sizeof *w->taken_from);
+        if (!w->taken_from || ary_deque_init(&w->deque, DEQUE_INITIAL) != 0) {
             pool_free(p);
             return ARAYON_ENOMEM;
         }
         w->index = i;
         w->pool = p;
+        w->node = p->pl.worker_node[i];
         w->rng = 0x9E3779B97F4A7C15ull * (i + 1) ^ (uint64_t)(uintptr_t)p;
         if (!w->rng)
             w->rng = 1;
+        p->bind_status[i] = 1; /* not attempted (yet) */
+        /* The deque lives on the worker's node (verified; ENOTSUP on one-node machines). */
+        ary_deque_array *a = atomic_load_explicit(&w->deque.array, memory_order_relaxed);
+        (void)ary_topo_membind(p->topo, &p->pl, a,
+                               sizeof *a + (size_t)(a->mask + 1) * sizeof(a->slot[0]), w->node);
     }
-    pthread_mutex_init(&p->ext_lock, NULL);
-    ary_inject_init(&p->inj);
-    pthread_mutex_init(&p->shutdown_lock, NULL);
     ary_sleep_init(p);
     ary_admit_init(p);
     atomic_init(&p->refs, 1 + n); /* the owner and each worker thread */
     atomic_init(&p->aborted, 0);
     p->created_ns = aryd_now_ns();
     atomic_init(&p->state, ARY_POOL_RUNNING);
+    atomic_init(&p->started, 0);
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -219,6 +268,11 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
         }
     }
     pthread_attr_destroy(&attr);
+    /* Wait until every worker runs and is bound, so that the placement report is complete. */
+    for (uint32_t k; (k = atomic_load_explicit(&p->started, memory_order_acquire)) < n;)
+        aryd_futex_wait(&p->started, k, 0);
+    if (ary_env_display())
+        arayon_pool_print_topology(p, write_stderr, NULL);
     *out = p;
     return ARAYON_OK;
 }
@@ -286,6 +340,29 @@ void arayon_pool_destroy(arayon_pool_t **pp)
 }
 
 unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nworkers : 0; }
+
+unsigned arayon_pool_num_nodes(const arayon_pool_t *pool) { return pool ? pool->pl.nnodes : 0; }
+
+int arayon_pool_worker_node(const arayon_pool_t *pool, unsigned worker)
+{
+    if (!pool || worker >= pool->nworkers)
+        return ARAYON_EINVAL;
+    return (int)pool->pl.worker_node[worker];
+}
+
+int arayon_pool_worker_pu(const arayon_pool_t *pool, unsigned worker)
+{
+    if (!pool || worker >= pool->nworkers)
+        return ARAYON_EINVAL;
+    return pool->pl.worker_pu[worker];
+}
+
+int arayon_pool_print_topology(const arayon_pool_t *pool, arayon_write_fn write, void *ctx)
+{
+    if (!pool || !write)
+        return ARAYON_EINVAL;
+    return ary_topo_print(pool->topo, &pool->pl, pool->bind_status, write, ctx);
+}
 
 bool arayon_in_worker(void) { return ary_tls_worker != NULL; }
 

@@ -111,7 +111,7 @@ int arayon_scope_spawn(arayon_scope_t *s, arayon_fn fn, void *arg, arayon_task_t
         *out_or_null = NULL;
     if (!s || !fn)
         return ARAYON_EINVAL;
-    return ary_spawn(s->pool, s, fn, arg, out_or_null, s->pool->task_timeout_ns);
+    return ary_spawn(s->pool, s, fn, arg, out_or_null, s->pool->task_timeout_ns, -1);
 }
 
 int arayon_scope_cancel(arayon_scope_t *s)

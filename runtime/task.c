@@ -205,8 +205,17 @@ static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, vo
     return ARAYON_OK;
 }
 
+/* Pushes t onto node's injection queue; wakes a sleeper on the queue's empty -> non-empty
+ * transition (sleep.md, "External spawns"). The push's count increment is the publication. */
+static void inject(ary_pool *p, unsigned node, ary_task *t)
+{
+    if (ary_inject_push(&p->inj[node], t) == 0 &&
+        atomic_load_explicit(&p->sleepers, memory_order_seq_cst))
+        ary_wake_one_slow(p);
+}
+
 static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
-                          uint64_t timeout_ns)
+                          uint64_t timeout_ns, int node)
 {
     if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
         int rc = ARAYON_EAGAIN;
@@ -242,22 +251,19 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     }
     if (handle)
         *handle = t;
-    /* The push's count increment is the publication; a sleeper must be woken only when the
-     * queue was empty (sleep.md, "External spawns"). */
-    if (ary_inject_push(&p->inj, t) == 0 &&
-        atomic_load_explicit(&p->sleepers, memory_order_seq_cst))
-        ary_wake_one_slow(p);
+    /* Outside spawns go to the node of the spawning thread, or the one the caller chose. */
+    inject(p, node >= 0 ? (unsigned)node : ary_topo_current_node(p->topo, &p->pl), t);
     return ARAYON_OK;
 }
 
 static int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                          ary_task **handle, uint64_t timeout_ns);
+                          ary_task **handle, uint64_t timeout_ns, int node);
 
 /* A worker's spawn found the pool full. A worker never blocks its thread: under
  * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
  * when nothing is queued anywhere it runs the new task itself. */
 static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
-                                   void *arg, ary_task **handle, uint64_t timeout_ns)
+                                   void *arg, ary_task **handle, uint64_t timeout_ns, int node)
 {
     switch (p->cfg.full_policy) {
     case ARAYON_FULL_REJECT:
@@ -281,7 +287,7 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
             return run_inline(p, w, s, fn, arg, handle, timeout_ns);
         j->exec(j, w);
         if (ary_credit_take(w))
-            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns);
+            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node);
         if (deadline && aryd_now_ns() >= deadline) {
             ary_count(&w->c.rejected, 1);
             return ARAYON_EAGAIN;
@@ -290,19 +296,20 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
 }
 
 int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
-              uint64_t timeout_ns)
+              uint64_t timeout_ns, int node)
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
-        return spawn_external(p, s, fn, arg, handle, timeout_ns);
+        return spawn_external(p, s, fn, arg, handle, timeout_ns, node);
     if (ARY_UNLIKELY(!ary_credit_take(w)))
-        return spawn_full(p, w, s, fn, arg, handle, timeout_ns);
-    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns);
+        return spawn_full(p, w, s, fn, arg, handle, timeout_ns, node);
+    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node);
 }
 
-/* A worker's spawn that holds a credit. */
+/* A worker's spawn that holds a credit. With a hint for another node the task goes to that
+ * node's injection queue instead of this worker's deque. */
 static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                                 ary_task **handle, uint64_t timeout_ns)
+                                 ary_task **handle, uint64_t timeout_ns, int node)
 {
     ary_cell *c = ary_cell_alloc(w);
     if (ARY_UNLIKELY(!c)) {
@@ -315,6 +322,12 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     /* Counted before it is published: see ary_pool_quiescent. */
     ary_count(&w->c.spawned, 1);
+    if (ARY_UNLIKELY(node >= 0 && (unsigned)node != w->node)) {
+        if (handle)
+            *handle = t;
+        inject(p, (unsigned)node, t);
+        return ARAYON_OK;
+    }
     if (ARY_UNLIKELY(ary_deque_push_owner(&w->deque, &t->job) != 0)) {
         /* The deque could not grow. Nothing was published: undo. The scope count cannot
          * reach zero here, since the caller is its owner or one of its running tasks. */
@@ -346,9 +359,12 @@ int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_s
         return ARAYON_EINVAL;
     arayon_scope_t *s = NULL;
     uint64_t timeout = pool->task_timeout_ns;
+    int node = -1;
     if (opts) {
-        if (opts->flags != 0 || opts->numa_node < -1)
+        if (opts->flags != 0 || opts->numa_node < -1 ||
+            (opts->numa_node >= 0 && (unsigned)opts->numa_node >= pool->pl.nnodes))
             return ARAYON_EINVAL;
+        node = opts->numa_node;
         s = opts->scope;
         if (s && s->pool != pool)
             return ARAYON_EINVAL;
@@ -357,14 +373,14 @@ int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_s
         else if (opts->timeout_ns)
             timeout = opts->timeout_ns;
     }
-    return ary_spawn(pool, s, fn, arg, out_or_null, timeout);
+    return ary_spawn(pool, s, fn, arg, out_or_null, timeout, node);
 }
 
 int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg)
 {
     if (!pool || !fn)
         return ARAYON_EINVAL;
-    return ary_spawn(pool, NULL, fn, arg, NULL, pool->task_timeout_ns);
+    return ary_spawn(pool, NULL, fn, arg, NULL, pool->task_timeout_ns, -1);
 }
 
 int arayon_spawn_handle(arayon_pool_t *pool, arayon_fn fn, void *arg, arayon_task_t **out)

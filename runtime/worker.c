@@ -29,23 +29,30 @@ static inline uint64_t rng_next(ary_worker *w)
 }
 
 #define INJECT_BATCH 32
+#define REMOTE_AFTER 3 /* local searches that must fail before a worker looks at other nodes */
 
-/* Takes a batch from the injection queue, if no other worker is consuming it: returns the
- * first task and pushes the rest onto this worker's deque (never growing it), where other
- * workers can steal them. External pushes wake a sleeper only on the queue's empty ->
- * non-empty transition (sleep.md), so ary_find_work passes the wake-up on. */
-static ary_job *take_injected(ary_worker *w)
+/* Takes work from node `node`'s injection queue, if no other worker is consuming it. From the
+ * worker's own node it takes a batch: returns the first task and pushes the rest onto this
+ * worker's deque (never growing it), where other workers can steal them. From another node
+ * it takes one task only, so that work placed on a node mostly runs there. External pushes
+ * wake a sleeper only on the queue's empty -> non-empty transition (sleep.md), so
+ * ary_find_work passes the wake-up on. */
+static ary_job *take_injected(ary_worker *w, unsigned node)
 {
     ary_pool *p = w->pool;
-    ary_injector *q = &p->inj;
+    ary_injector *q = &p->inj[node];
     size_t avail = atomic_load_explicit(&q->count, memory_order_relaxed);
     if (!avail || !ary_inject_try_consume(q))
         return NULL;
-    size_t take = avail / p->nworkers + 1, room = ary_deque_room_owner(&w->deque);
-    if (take > INJECT_BATCH)
-        take = INJECT_BATCH;
-    if (take > room + 1)
-        take = room + 1;
+    size_t take = 1;
+    if (node == w->node) {
+        size_t room = ary_deque_room_owner(&w->deque);
+        take = avail / p->pl.node_nworkers[node] + 1;
+        if (take > INJECT_BATCH)
+            take = INJECT_BATCH;
+        if (take > room + 1)
+            take = room + 1;
+    }
     ary_task *first = ary_inject_pop(q);
     size_t n = first ? 1 : 0;
     while (first && n < take) {
@@ -59,16 +66,18 @@ static ary_job *take_injected(ary_worker *w)
     if (!first)
         return NULL;
     ARY_STAT(&w->c.injected_taken, n);
+    if (node != w->node)
+        ARY_STAT(&w->taken_from[node], n);
     return &first->job;
 }
 
-/* One pass over the other workers' deques from a random start; a second pass only if a
- * steal lost a race (ARY_STEAL_RETRY), since then work certainly existed. */
-static ary_job *steal_work(ary_worker *w)
+/* Steals from the victims row[from .. to) of this worker's steal order, starting at a random
+ * one; a second pass only if a steal lost a race (ARY_STEAL_RETRY: work certainly existed). */
+static ary_job *steal_range(ary_worker *w, const unsigned *row, unsigned from, unsigned to)
 {
     ary_pool *p = w->pool;
-    unsigned n = p->nworkers;
-    if (n < 2)
+    unsigned n = to - from;
+    if (!n)
         return NULL;
     unsigned start = (unsigned)(rng_next(w) % n);
     uint64_t attempts = 0;
@@ -76,19 +85,24 @@ static ary_job *steal_work(ary_worker *w)
     for (int round = 0; round < 4 && !found; round++) {
         bool retry = false;
         for (unsigned i = 0; i < n; i++) {
-            unsigned v = start + i;
-            if (v >= n)
-                v -= n;
-            if (v == w->index)
-                continue;
+            unsigned k = start + i;
+            if (k >= n)
+                k -= n;
+            ary_worker *v = &p->workers[row[from + k]];
             attempts++;
-            void *x = ary_deque_steal(&p->workers[v].deque);
+            void *x = ary_deque_steal(&v->deque);
             if (x == ARY_STEAL_RETRY) {
                 retry = true;
                 continue;
             }
             if (x) {
                 ARY_STAT(&w->c.steals, 1);
+                if (v->node == w->node) {
+                    ARY_STAT(&w->c.local_steals, 1);
+                } else {
+                    ARY_STAT(&w->c.remote_steals, 1);
+                    ARY_STAT(&w->taken_from[v->node], 1);
+                }
                 found = x;
                 break;
             }
@@ -100,15 +114,40 @@ static ary_job *steal_work(ary_worker *w)
     return found;
 }
 
+/* Search order after the worker's own deque (placement: topo.h): its node's injection queue,
+ * its same-node victims (same cache group first in the steal order), and, only after
+ * REMOTE_AFTER local searches in a row came up empty, the other nodes' queues and victims,
+ * nearest first. On a one-node machine every victim is local. */
+static ary_job *search(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    const unsigned *row = p->pl.steal_order + (size_t)w->index * (p->nworkers - 1);
+    unsigned local = p->pl.local_victims[w->index];
+    ary_job *j = take_injected(w, w->node);
+    if (!j)
+        j = steal_range(w, row, 0, local);
+    if (j || p->pl.nnodes == 1) {
+        w->local_fail = 0;
+        return j;
+    }
+    if (++w->local_fail < REMOTE_AFTER)
+        return NULL;
+    for (unsigned k = 1; k < p->pl.nnodes && !j; k++)
+        j = take_injected(w, (w->node + k) % p->pl.nnodes);
+    if (!j)
+        j = steal_range(w, row, local, p->nworkers - 1);
+    if (j)
+        w->local_fail = 0;
+    return j;
+}
+
 /* Work found elsewhere than in our own deque. If workers sleep and more work is visible, pass
  * the wake-up on: one wake-up per found job keeps as many workers awake as there are jobs to
  * take (a push wakes one sleeper; the worker that takes its job wakes the next one if work
  * remains, for instance the rest of an injected batch). */
 ary_job *ary_find_work(ary_worker *w)
 {
-    ary_job *j = take_injected(w);
-    if (!j)
-        j = steal_work(w);
+    ary_job *j = search(w);
     if (j && ARY_UNLIKELY(atomic_load_explicit(&w->pool->sleepers, memory_order_relaxed) != 0) &&
         ary_work_visible(w->pool))
         ary_wake_one_slow(w->pool);
@@ -117,8 +156,9 @@ ary_job *ary_find_work(ary_worker *w)
 
 bool ary_work_visible(ary_pool *p)
 {
-    if (atomic_load_explicit(&p->inj.count, memory_order_relaxed))
-        return true;
+    for (unsigned k = 0; k < p->pl.nnodes; k++)
+        if (atomic_load_explicit(&p->inj[k].count, memory_order_relaxed))
+            return true;
     for (unsigned i = 0; i < p->nworkers; i++)
         if (!ary_deque_looks_empty(&p->workers[i].deque))
             return true;
@@ -217,7 +257,18 @@ void *ary_worker_main(void *arg)
     char name[16];
     snprintf(name, sizeof name, "%.8s-%u", p->cfg.name ? p->cfg.name : "arayon", w->index);
     pthread_setname_np(pthread_self(), name);
+    if (p->pl.bind) {
+        char err[200] = "";
+        int rc = ary_topo_bind_self(p->topo, &p->pl, w->index, err, sizeof err);
+        p->bind_status[w->index] = rc;
+        if (rc != ARAYON_OK) /* never silently: also in arayon_pool_print_topology */
+            fprintf(stderr, "arayon: worker %u: binding to PU %d failed: %s\n", w->index,
+                    p->pl.worker_pu[w->index], err[0] ? err : arayon_strerror(rc));
+    }
     ary_tls_worker = w;
+    /* Announce that this worker is placed (arayon_pool_create waits for all of them). */
+    atomic_fetch_add_explicit(&p->started, 1, memory_order_release);
+    aryd_futex_wake(&p->started, 1);
     for (;;) {
         ary_job *j = next_job(w);
         if (j) {
