@@ -282,6 +282,12 @@ typedef enum arayon_metrics_format {
 ARAYON_API int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void *ctx,
                                     arayon_metrics_format_t format);
 
+/* Takes a snapshot of the pool and renders it like arayon_metrics_print, followed by the
+ * per-NUMA-node figures (arayon_node_metrics_t): a table in TEXT, a "nodes" array in JSON,
+ * series labelled {node="k"} in PROMETHEUS. Errors as arayon_metrics_print. */
+ARAYON_API int arayon_pool_metrics_print(const arayon_pool_t *pool, arayon_write_fn write,
+                                         void *ctx, arayon_metrics_format_t format);
+
 /* ---------------------------------------------------------------------------------------
  * Monitoring: a callback with a fresh snapshot every period, from a thread of its own.
  * ------------------------------------------------------------------------------------- */

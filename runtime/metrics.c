@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,70 +183,89 @@ double arayon_metrics_success_rate(const arayon_metrics_t *m)
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-/* One table drives all three formats: name, help, Prometheus type, value. */
+/* One table drives the three formats: JSON/text name, Prometheus name, kind, help, value. */
 typedef struct field {
     const char *name;
+    const char *prom;  /* Prometheus metric name; counters end in _total */
+    bool counter;      /* cumulative (Prometheus counter); otherwise a gauge */
+    bool seconds;      /* value in ns, exposed to Prometheus in seconds */
     const char *help;
-    bool counter; /* cumulative (Prometheus counter, *_total); otherwise a gauge */
     uint64_t value;
 } field;
 
 static size_t fields_of(const arayon_metrics_t *m, field *f)
 {
     size_t n = 0;
-#define F(nm, c, v, h) f[n++] = (field){nm, h, c, (uint64_t)(v)}
-    F("num_threads", false, m->num_threads, "worker threads");
-    F("active", false, m->active, "workers running a task now");
-    F("queued", false, m->queued, "tasks waiting in queues");
-    F("pending", false, m->pending, "tasks spawned and not finished");
-    F("peak_pending", false, m->peak_pending, "highest pending seen (upper bound)");
-    F("max_pending", false, m->max_pending, "bound on pending tasks, 0 = none");
-    F("spawned", true, m->spawned, "tasks accepted by spawn calls");
-    F("completed", true, m->completed, "tasks that ran and returned 0");
-    F("failed", true, m->failed, "tasks that ran and returned non-zero");
-    F("cancelled", true, m->cancelled, "tasks cancelled before they ran");
-    F("timed_out", true, m->timed_out, "tasks whose deadline passed");
-    F("rejected", true, m->rejected, "spawn calls refused");
-    F("run_inline", true, m->run_inline, "tasks run on the spawning thread (pool full)");
-    F("steals", true, m->steals, "tasks stolen from another worker");
-    F("steal_attempts", true, m->steal_attempts, "deques probed by thieves");
-    F("injected", true, m->injected, "tasks spawned from outside the pool");
-    F("parks", true, m->parks, "times a worker went to sleep");
-    F("wakeups", true, m->wakeups, "times a sleeping worker was woken");
-    F("busy_ns", true, m->busy_ns, "worker time not idle, summed over workers");
-    F("uptime_ns", false, m->uptime_ns, "time since the pool was created");
-    F("abandoned", true, m->abandoned, "tasks cancelled or left running by a shutdown deadline");
-#undef F
+#define G(nm, pr, v, h) f[n++] = (field){nm, pr, false, false, h, (uint64_t)(v)}
+#define C(nm, pr, v, h) f[n++] = (field){nm, pr, true, false, h, (uint64_t)(v)}
+    G("num_threads", "arayon_workers", m->num_threads, "worker threads");
+    G("active", "arayon_workers_active", m->active, "workers running a task now");
+    G("queued", "arayon_tasks_queued", m->queued, "tasks waiting in queues");
+    G("pending", "arayon_tasks_pending", m->pending, "tasks spawned and not finished");
+    G("peak_pending", "arayon_tasks_pending_peak", m->peak_pending,
+      "highest pending seen (upper bound)");
+    G("max_pending", "arayon_tasks_pending_max", m->max_pending, "bound on pending tasks, 0 = none");
+    C("spawned", "arayon_tasks_spawned_total", m->spawned, "tasks accepted by spawn calls");
+    C("completed", "arayon_tasks_completed_total", m->completed, "tasks that ran and returned 0");
+    C("failed", "arayon_tasks_failed_total", m->failed, "tasks that ran and returned non-zero");
+    C("cancelled", "arayon_tasks_cancelled_total", m->cancelled, "tasks cancelled before they ran");
+    C("timed_out", "arayon_tasks_timed_out_total", m->timed_out, "tasks whose deadline passed");
+    C("rejected", "arayon_tasks_rejected_total", m->rejected, "spawn calls refused");
+    C("run_inline", "arayon_tasks_run_inline_total", m->run_inline,
+      "tasks run on the spawning thread (pool full)");
+    C("steals", "arayon_steals_total", m->steals, "tasks stolen from another worker");
+    C("steal_attempts", "arayon_steal_attempts_total", m->steal_attempts, "deques probed by thieves");
+    C("injected", "arayon_tasks_injected_total", m->injected, "tasks spawned from outside the pool");
+    C("parks", "arayon_parks_total", m->parks, "times a worker went to sleep");
+    C("wakeups", "arayon_wakeups_total", m->wakeups, "times a sleeping worker was woken");
+    f[n++] = (field){"busy_ns", "arayon_busy_seconds_total", true, true,
+                     "worker time not idle, summed over workers", m->busy_ns};
+    f[n++] = (field){"uptime_ns", "arayon_uptime_seconds", false, true,
+                     "time since the pool was created", m->uptime_ns};
+    C("abandoned", "arayon_tasks_abandoned_total", m->abandoned,
+      "tasks cancelled or left running by a shutdown deadline");
+#undef G
+#undef C
     return n;
 }
 
 typedef struct out_buf {
-    char buf[8192];
-    size_t len;
+    char *buf;
+    size_t len, cap;
+    bool oom;
 } out_buf;
 
 static void put(out_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(out_buf *o, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(o->buf + o->len, sizeof o->buf - o->len, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        o->len = o->len + (size_t)k < sizeof o->buf ? o->len + (size_t)k : sizeof o->buf - 1;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = o->oom ? 0 : vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (k < 0 || o->oom)
+            return;
+        if (o->len + (size_t)k < o->cap) {
+            o->len += (size_t)k;
+            return;
+        }
+        size_t cap = (o->cap + (size_t)k + 1) * 2;
+        char *nb = realloc(o->buf, cap);
+        if (!nb) {
+            o->oom = true;
+            return;
+        }
+        o->buf = nb;
+        o->cap = cap;
+    }
 }
 
-int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void *ctx,
-                         arayon_metrics_format_t format)
+/* Renders m, then (when nodes) one block per NUMA node. */
+static void render(out_buf *o, const arayon_metrics_t *m, const arayon_node_metrics_t *nodes,
+                   unsigned nnodes, arayon_metrics_format_t format)
 {
-    if (!m || !write || (unsigned)format > ARAYON_METRICS_PROMETHEUS)
-        return ARAYON_EINVAL;
     field f[32];
     size_t n = fields_of(m, f);
-    out_buf *o = malloc(sizeof *o);
-    if (!o)
-        return ARAYON_ENOMEM;
-    o->len = 0;
     switch (format) {
     case ARAYON_METRICS_TEXT:
         put(o, "arayon: %" PRIu64 " tasks (%" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
@@ -257,45 +277,112 @@ int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void 
             100.0 * arayon_metrics_success_rate(m), 100.0 * arayon_metrics_queue_pressure(m));
         for (size_t i = 0; i < n; i++)
             put(o, "  %-15s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
+        if (nnodes)
+            put(o, "  %-6s %7s %14s %12s %13s %16s %14s\n", "node", "workers", "executed",
+                "local_steal", "remote_steal", "run_elsewhere", "busy_ms");
+        for (unsigned k = 0; k < nnodes; k++)
+            put(o, "  %-6u %7u %14" PRIu64 " %12" PRIu64 " %13" PRIu64 " %16" PRIu64 " %14.1f\n",
+                nodes[k].node, nodes[k].workers, nodes[k].tasks_executed, nodes[k].local_steals,
+                nodes[k].remote_steals, nodes[k].spawned_here_run_elsewhere,
+                (double)nodes[k].busy_ns * 1e-6);
         break;
     case ARAYON_METRICS_JSON:
         put(o, "{");
         for (size_t i = 0; i < n; i++)
             put(o, "%s\"%s\": %" PRIu64, i ? ", " : "", f[i].name, f[i].value);
-        put(o, ", \"utilization\": %.6f, \"success_rate\": %.6f, \"queue_pressure\": %.6f}\n",
+        put(o, ", \"utilization\": %.6f, \"success_rate\": %.6f, \"queue_pressure\": %.6f",
             arayon_metrics_utilization(m), arayon_metrics_success_rate(m),
             arayon_metrics_queue_pressure(m));
+        if (nnodes) {
+            put(o, ", \"nodes\": [");
+            for (unsigned k = 0; k < nnodes; k++)
+                put(o, "%s{\"node\": %u, \"os_index\": %d, \"workers\": %u, \"tasks_executed\": %" PRIu64
+                       ", \"local_steals\": %" PRIu64 ", \"remote_steals\": %" PRIu64
+                       ", \"spawned_here_run_elsewhere\": %" PRIu64 ", \"busy_ns\": %" PRIu64 "}",
+                    k ? ", " : "", nodes[k].node, nodes[k].os_index, nodes[k].workers,
+                    nodes[k].tasks_executed, nodes[k].local_steals, nodes[k].remote_steals,
+                    nodes[k].spawned_here_run_elsewhere, nodes[k].busy_ns);
+            put(o, "]");
+        }
+        put(o, "}\n");
         break;
     case ARAYON_METRICS_PROMETHEUS:
         for (size_t i = 0; i < n; i++) {
-            /* Prometheus names: arayon_tasks_<x>_total for task counters, seconds for time. */
-            const char *nm = f[i].name;
-            bool ns = strstr(nm, "_ns") != NULL;
-            bool task = !ns && strcmp(nm, "num_threads") && strcmp(nm, "active") &&
-                        strncmp(nm, "steal", 5) && strcmp(nm, "parks") && strcmp(nm, "wakeups");
-            char name[64];
-            if (ns)
-                snprintf(name, sizeof name, "arayon_%.*s_seconds%s", (int)(strlen(nm) - 3), nm,
-                         f[i].counter ? "_total" : "");
-            else if (!strcmp(nm, "num_threads"))
-                snprintf(name, sizeof name, "arayon_workers");
-            else if (!strcmp(nm, "active"))
-                snprintf(name, sizeof name, "arayon_workers_active");
-            else
-                snprintf(name, sizeof name, "arayon_%s%s%s", task ? "tasks_" : "", nm,
-                         f[i].counter ? "_total" : "");
-            put(o, "# HELP %s %s\n# TYPE %s %s\n", name, f[i].help, name,
+            put(o, "# HELP %s %s\n# TYPE %s %s\n", f[i].prom, f[i].help, f[i].prom,
                 f[i].counter ? "counter" : "gauge");
-            if (ns)
-                put(o, "%s %.9f\n", name, (double)f[i].value * 1e-9);
+            if (f[i].seconds)
+                put(o, "%s %.9f\n", f[i].prom, (double)f[i].value * 1e-9);
             else
-                put(o, "%s %" PRIu64 "\n", name, f[i].value);
+                put(o, "%s %" PRIu64 "\n", f[i].prom, f[i].value);
+        }
+        if (nnodes) {
+            static const struct {
+                const char *name, *help;
+                size_t off;
+                bool seconds;
+            } nf[] = {
+                {"arayon_node_tasks_executed_total", "tasks finished by the node's workers",
+                 offsetof(arayon_node_metrics_t, tasks_executed), false},
+                {"arayon_node_local_steals_total", "steals from workers of the same node",
+                 offsetof(arayon_node_metrics_t, local_steals), false},
+                {"arayon_node_remote_steals_total", "steals from workers of other nodes",
+                 offsetof(arayon_node_metrics_t, remote_steals), false},
+                {"arayon_node_run_elsewhere_total", "tasks queued here, run by another node",
+                 offsetof(arayon_node_metrics_t, spawned_here_run_elsewhere), false},
+                {"arayon_node_busy_seconds_total", "busy time of the node's workers",
+                 offsetof(arayon_node_metrics_t, busy_ns), true},
+            };
+            for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
+                put(o, "# HELP %s %s\n# TYPE %s counter\n", nf[i].name, nf[i].help, nf[i].name);
+                for (unsigned k = 0; k < nnodes; k++) {
+                    uint64_t v;
+                    memcpy(&v, (const char *)&nodes[k] + nf[i].off, sizeof v);
+                    if (nf[i].seconds)
+                        put(o, "%s{node=\"%u\"} %.9f\n", nf[i].name, k, (double)v * 1e-9);
+                    else
+                        put(o, "%s{node=\"%u\"} %" PRIu64 "\n", nf[i].name, k, v);
+                }
+            }
         }
         break;
     }
-    int rc = write(o->buf, o->len, ctx) == 0 ? ARAYON_OK : ARAYON_EFAILED;
-    free(o);
+}
+
+static int emit(out_buf *o, arayon_write_fn write, void *ctx)
+{
+    int rc = o->oom ? ARAYON_ENOMEM
+                    : (write(o->buf ? o->buf : "", o->len, ctx) == 0 ? ARAYON_OK : ARAYON_EFAILED);
+    free(o->buf);
     return rc;
+}
+
+int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void *ctx,
+                         arayon_metrics_format_t format)
+{
+    if (!m || !write || (unsigned)format > ARAYON_METRICS_PROMETHEUS)
+        return ARAYON_EINVAL;
+    out_buf o = {0};
+    render(&o, m, NULL, 0, format);
+    return emit(&o, write, ctx);
+}
+
+int arayon_pool_metrics_print(const arayon_pool_t *pool, arayon_write_fn write, void *ctx,
+                              arayon_metrics_format_t format)
+{
+    if (!pool || !write || (unsigned)format > ARAYON_METRICS_PROMETHEUS)
+        return ARAYON_EINVAL;
+    arayon_metrics_t m;
+    arayon_pool_metrics(pool, &m);
+    unsigned nn = pool->pl.nnodes;
+    arayon_node_metrics_t *nodes = calloc(nn, sizeof *nodes);
+    if (!nodes)
+        return ARAYON_ENOMEM;
+    for (unsigned k = 0; k < nn; k++)
+        arayon_pool_node_metrics(pool, k, &nodes[k]);
+    out_buf o = {0};
+    render(&o, &m, nodes, nn, format);
+    free(nodes);
+    return emit(&o, write, ctx);
 }
 
 /* ---- monitor ------------------------------------------------------------------------- */
