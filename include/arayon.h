@@ -121,7 +121,10 @@ typedef struct arayon_config {
     uint64_t task_timeout_ns; /* default deadline of every task, from its spawn; 0 = none.
                                  arayon_spawn_opts_t.timeout_ns overrides it per task. */
     size_t max_pending;       /* bound on pending tasks (spawned, not finished); 0 = no bound.
-                                 Default ARAYON_DEFAULT_MAX_PENDING (ARAYON_MAX_PENDING). */
+                                 Default ARAYON_DEFAULT_MAX_PENDING (ARAYON_MAX_PENDING).
+                                 Workers cache admission credits (runtime/admit.c): with a
+                                 bound of 64 per worker or more, up to 1/8 of it may be
+                                 held by busy workers; smaller bounds are exact. */
     arayon_full_policy_t full_policy; /* when the bound is reached; default ARAYON_FULL_BLOCK */
     uint64_t max_pending_wait_ns;     /* ARAYON_FULL_BLOCK: longest wait for room, 0 = forever */
     arayon_bind_t bind;               /* worker placement; default ARAYON_BIND_NONE */
@@ -147,9 +150,11 @@ ARAYON_API arayon_config_t arayon_config_io_bound(void);
 /* ---------------------------------------------------------------------------------------
  * Pools
  * ------------------------------------------------------------------------------------- */
-/* Creates a pool and starts its workers. cfg may be NULL (= arayon_config_default()).
- * Errors: EINVAL (out NULL, num_threads > ARAYON_MAX_THREADS, stack_size < 64 KiB),
- * ENOMEM, ESYSTEM (a thread could not be started; nothing is leaked).
+/* Creates a pool and starts its workers (each bound as cfg->bind says, before this returns).
+ * cfg may be NULL (= arayon_config_default()). Errors: EINVAL (out NULL, num_threads >
+ * ARAYON_MAX_THREADS, stack_size < 64 KiB, full_policy or bind out of range, max_pending >=
+ * 2^62, ARAYON_BIND_LIST without PUs or with a PU not in the topology, a malformed
+ * cfg->topology), ENOMEM, ESYSTEM (a thread could not be started; nothing is leaked).
  * Context: any thread. */
 ARAYON_API int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out);
 
@@ -169,6 +174,8 @@ ARAYON_API int arayon_pool_shutdown(arayon_pool_t *pool);
  * counts the tasks cancelled this way plus the tasks left running. ARAYON_OK when everything
  * finished in time. Errors: EINVAL, EBUSY (from inside the pool). Context: outside tasks. */
 ARAYON_API int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns);
+/* (abandoned also counts the tasks still queued behind a worker left running: they finish
+ * as cancelled when it returns.) */
 
 /* Shuts the pool down if needed, then frees it and sets *pool = NULL. Task handles that are
  * still held stay valid (they keep the pool's memory alive until released). NULL or

@@ -19,19 +19,21 @@
  *
  * The price of caching: up to credit_batch credits per worker may sit unused in a cache
  * while the pool looks full to others. credit_batch is max_pending / (8 x workers), capped
- * at 256 and at least 1, so caches hold at most 1/8 of the bound. Cached credits go back
- * when a worker parks (ary_park_begin) and at every completion while a spawner is blocked
- * (credit_waiters > 0), so a blocked spawner is never stuck behind an idle cache.
+ * at 256, so caches hold at most 1/8 of the bound. A bound below 64 per worker is kept
+ * exactly, without caches (credit_batch 0: every spawn and completion uses pool->credits;
+ * small bounds serialize the spawners anyway). Cached credits go back when a worker parks
+ * (ary_park_begin) and at every completion while a spawner is blocked (credit_waiters > 0),
+ * so a blocked spawner is never stuck behind an idle cache; an idle pool holds no cached
+ * credit once its workers sleep.
  *
- * Threads outside the pool cache credits the same way, in their thread-local cache (cell.c),
- * which is flushed with its cells (thread exit, another pool, pool destroy). When they must
- * wait (ARAYON_FULL_BLOCK) they sleep on credit_seq, a futex word bumped by every
+ * Threads outside the pool take single credits from pool->credits (no cache: nothing would
+ * return an idle thread's credits). When they must wait (ARAYON_FULL_BLOCK) they sleep on credit_seq, a futex word bumped by every
  * flush that sees credit_waiters > 0 (Dekker: waiters++ then re-try; flush adds credits then
  * reads waiters; both seq_cst).
  *
  * peak_out records the highest credit_total - pool->credits seen at a refill or an outside
- * take: an upper bound of the peak pending count (it includes cached credits), never above
- * max_pending.
+ * take: the peak of admitted tasks plus cached credits (exact when there are no caches),
+ * never above max_pending.
  */
 #include "internal.h"
 
@@ -39,6 +41,7 @@
 
 #define UNBOUNDED_CREDITS (INT64_MAX / 4)
 #define MAX_BATCH 256
+#define EXACT_BELOW 64 /* per worker: bounds smaller than this are kept without caches */
 
 void ary_admit_init(ary_pool *p)
 {
@@ -47,8 +50,8 @@ void ary_admit_init(ary_pool *p)
     int64_t batch = maxp ? (int64_t)(maxp / (8u * p->nworkers)) : MAX_BATCH;
     if (batch > MAX_BATCH)
         batch = MAX_BATCH;
-    if (batch < 1)
-        batch = 1;
+    if (maxp && maxp < EXACT_BELOW * p->nworkers)
+        batch = 0; /* small bound: no caches, every spawn and completion uses pool->credits */
     p->credit_batch = batch;
     atomic_init(&p->credits, p->credit_total);
     atomic_init(&p->peak_out, 0);
@@ -76,6 +79,8 @@ bool ary_credit_refill(ary_worker *w)
         if (c <= 0)
             return false;
         k = c < p->credit_batch ? c : p->credit_batch;
+        if (k < 1)
+            k = 1;
     } while (!atomic_compare_exchange_weak_explicit(&p->credits, &c, c - k, memory_order_acq_rel,
                                                     memory_order_relaxed));
     note_peak(p, c - k);
@@ -106,24 +111,17 @@ void ary_credit_flush(ary_worker *w)
     give(w->pool, k);
 }
 
-/* Outside the pool: from the thread's cache (cell.c), refilled like a worker's. */
+/* Outside the pool: one credit at a time from pool->credits. Outside threads keep no cache:
+ * an idle thread's cache could hold credits that nobody else can use. */
 bool ary_credit_take_ext(ary_pool *p)
 {
-    ary_ext_cache *x = &ary_tls_ext;
-    if (ARY_LIKELY(x->pool == p && x->credits > 0)) {
-        x->credits--;
-        return true;
-    }
-    ary_ext_cache_bind(p);
-    int64_t c = atomic_load_explicit(&p->credits, memory_order_relaxed), k;
+    int64_t c = atomic_load_explicit(&p->credits, memory_order_relaxed);
     do {
         if (c <= 0)
             return false;
-        k = c < p->credit_batch ? c : p->credit_batch;
-    } while (!atomic_compare_exchange_weak_explicit(&p->credits, &c, c - k, memory_order_acq_rel,
+    } while (!atomic_compare_exchange_weak_explicit(&p->credits, &c, c - 1, memory_order_acq_rel,
                                                     memory_order_relaxed));
-    note_peak(p, c - k);
-    x->credits = k - 1;
+    note_peak(p, c - 1);
     return true;
 }
 

@@ -91,8 +91,8 @@ void ary_cell_free_slow(ary_worker *w)
     pthread_mutex_unlock(&p->ext_lock);
 }
 
-/* Threads that are not workers keep a small cache of one pool's cells (and admission
- * credits, admit.c) in thread-local storage, so an outside producer takes ext_lock once per
+/* Threads that are not workers keep a small cache of one pool's cells in thread-local
+ * storage, so an outside producer takes ext_lock once per
  * CACHE_BATCH spawns. The cache holds a reference on its pool; it is flushed when the thread
  * uses another pool, when the thread exits (a pthread key destructor), and by
  * arayon_pool_destroy for the calling thread. */
@@ -110,9 +110,6 @@ static void cache_flush(ext_cache *k)
     ary_pool *p = k->pool;
     if (!p)
         return;
-    if (k->credits > 0)
-        ary_credit_give_ext(p, k->credits);
-    k->credits = 0;
     if (k->cells) {
         ary_cell *last = k->cells;
         while (last->next)

@@ -46,7 +46,7 @@ void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy)
         char *end;
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
-        if (errno || *end || x > (SIZE_MAX >> 2))
+        if (errno || *end || x > (SIZE_MAX >> 2) - 1)
             fprintf(stderr, "arayon: ignoring ARAYON_MAX_PENDING=%s (expected a count, 0 = no bound)\n", v);
         else
             *max_pending = (size_t)x;
@@ -69,4 +69,14 @@ bool ary_env_display(void)
 {
     const char *v = getenv("ARAYON_DISPLAY_ENV");
     return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "verbose"));
+}
+
+/* hwloc's own variables, which hwloc reads itself: topo.c looks at them only to notice that
+ * hwloc ignored a value it could not use (and fell back to this machine). */
+void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool *thissystem)
+{
+    *synthetic = getenv("HWLOC_SYNTHETIC");
+    *xmlfile = getenv("HWLOC_XMLFILE");
+    const char *t = getenv("HWLOC_THISSYSTEM");
+    *thissystem = t && !strcmp(t, "1");
 }

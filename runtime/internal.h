@@ -141,6 +141,7 @@ typedef struct ary_counters {
     _Atomic uint64_t wakeups;
     _Atomic uint64_t rejected;
     _Atomic uint64_t run_inline;
+    _Atomic uint64_t inline_done; /* run-inline tasks finished (pending counts admitted ones) */
     _Atomic uint64_t local_steals;  /* victim on this worker's node */
     _Atomic uint64_t remote_steals; /* victim on another node */
     _Atomic uint64_t idle_ns;     /* closed idle periods */
@@ -235,7 +236,7 @@ struct arayon_pool {
     uint64_t created_ns;
     uint64_t task_timeout_ns;
     int64_t credit_total;   /* max_pending, or a huge number when unbounded */
-    int64_t credit_batch;   /* credits a worker takes at once and may keep cached */
+    int64_t credit_batch;   /* credits a worker takes at once and may keep cached; 0 = none */
     arayon_config_t cfg;
 
     /* Admission credits (admit.c): free credits, the peak outstanding, blocked spawners. */
@@ -270,7 +271,7 @@ struct arayon_pool {
     /* Shutdown and lifetime. refs: the owner, each live handle, each running worker thread,
      * each thread-local cache bound to the pool. */
     pthread_mutex_t shutdown_lock;
-    bool joined;
+    _Atomic bool joined;      /* workers joined (or left behind) */
     _Atomic uint64_t abandoned;
     _Atomic uint32_t refs;
 };
@@ -288,13 +289,12 @@ ARY_HIDDEN void ary_cell_free_ext(ary_pool *p, ary_cell *c);
 ARY_HIDDEN void ary_ext_cache_flush(ary_pool *p);
 ARY_HIDDEN void ary_ext_cache_bind(ary_pool *p);
 
-/* The thread-local cache of a thread outside the pool (cell.c): cells and admission credits
- * of one pool, which it holds a reference on. */
+/* The thread-local cache of a thread outside the pool (cell.c): cells of one pool, which it
+ * holds a reference on. */
 typedef struct ary_ext_cache {
     ary_pool *pool;
     union ary_cell *cells;
     unsigned n;
-    int64_t credits;
 } ary_ext_cache;
 extern ARY_TLS ary_ext_cache ary_tls_ext;
 ARY_HIDDEN void ary_slabs_free(void *slabs);
@@ -446,5 +446,6 @@ ARY_HIDDEN unsigned ary_env_num_threads(void);
 ARY_HIDDEN unsigned ary_env_spin_us(void);
 ARY_HIDDEN void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy);
 ARY_HIDDEN bool ary_env_display(void);
+ARY_HIDDEN void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool *thissystem);
 
 #endif

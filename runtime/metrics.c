@@ -44,7 +44,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     memset(out, 0, sizeof *out);
     uint64_t now = aryd_now_ns();
     uint64_t uptime = now > p->created_ns ? now - p->created_ns : 0;
-    uint64_t finished = 0;
+    uint64_t finished = 0, inline_running = 0;
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         ary_counters *c = &w->c;
@@ -60,7 +60,9 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         out->parks += LD(c->parks);
         out->wakeups += LD(c->wakeups);
         out->rejected += LD(c->rejected);
-        out->run_inline += LD(c->run_inline);
+        uint64_t idone = LD(c->inline_done), istart = LD(c->run_inline);
+        inline_running += istart > idone ? istart - idone : 0;
+        out->run_inline += istart;
         out->queued += deque_size(&w->deque);
         uint64_t idle = worker_idle_ns(c, now);
         out->busy_ns += uptime > idle ? uptime - idle : 0;
@@ -89,13 +91,16 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->max_pending = p->cfg.max_pending;
     uint64_t bad = out->failed + out->cancelled + out->timed_out;
     out->completed = finished > bad ? finished - bad : 0;
+    /* Pending counts admitted tasks: not the ones a full pool made run inline. */
+    finished += inline_running;
     out->pending = out->spawned > finished ? out->spawned - finished : 0;
-    if (out->peak_pending < out->pending)
-        out->peak_pending = out->pending;
+    if (out->max_pending && out->peak_pending > out->max_pending)
+        out->peak_pending = out->max_pending;
     out->num_threads = p->nworkers;
     out->uptime_ns = uptime;
     out->abandoned = atomic_load_explicit(&p->abandoned, memory_order_relaxed);
-    if (atomic_load_explicit(&p->state, memory_order_acquire) == ARY_POOL_DRAINED && p->joined)
+    if (atomic_load_explicit(&p->state, memory_order_acquire) == ARY_POOL_DRAINED &&
+        atomic_load_explicit(&p->joined, memory_order_acquire))
         out->active = 0;
     return ARAYON_OK;
 }

@@ -95,7 +95,7 @@ static void stop_and_join(ary_pool *p, unsigned started)
     begin_shutdown(p);
     for (unsigned i = 0; i < started; i++)
         pthread_join(p->workers[i].thread, NULL);
-    p->joined = true;
+    atomic_store_explicit(&p->joined, true, memory_order_release);
 }
 
 /* Waits until a worker announces DRAINED, or the absolute deadline passes. */
@@ -165,7 +165,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     arayon_config_t cfg = cfg_in ? *cfg_in : arayon_config_default();
     if (cfg.num_threads > ARAYON_MAX_THREADS)
         return ARAYON_EINVAL;
-    if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending > (SIZE_MAX >> 2))
+    if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending >= (SIZE_MAX >> 2))
         return ARAYON_EINVAL;
     if ((unsigned)cfg.bind > ARAYON_BIND_LIST ||
         (cfg.bind == ARAYON_BIND_LIST && (!cfg.bind_pus || !cfg.num_bind_pus)))
@@ -293,7 +293,7 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
     uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
     pthread_mutex_lock(&pool->shutdown_lock);
     int rc = ARAYON_OK;
-    if (!pool->joined) {
+    if (!atomic_load_explicit(&pool->joined, memory_order_acquire)) {
         begin_shutdown(pool);
         if (wait_drained(pool, deadline)) {
             for (unsigned i = 0; i < pool->nworkers; i++)
@@ -303,11 +303,14 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
             unsigned left = abort_and_detach(pool, &cancelled_before);
             arayon_stats_t st;
             arayon_pool_stats(pool, &st);
-            atomic_store_explicit(&pool->abandoned, st.cancelled - cancelled_before + left,
+            /* Cancelled so far, left running, and still queued behind a worker left running
+             * (they will finish as cancelled when it returns). */
+            atomic_store_explicit(&pool->abandoned,
+                                  st.cancelled - cancelled_before + left + st.queued,
                                   memory_order_relaxed);
             rc = ARAYON_ETIMEDOUT;
         }
-        pool->joined = true;
+        atomic_store_explicit(&pool->joined, true, memory_order_release);
     }
     pthread_mutex_unlock(&pool->shutdown_lock);
     return rc;
@@ -320,7 +323,7 @@ int arayon_pool_shutdown(arayon_pool_t *pool)
     if (inside_pool(pool))
         return ARAYON_EBUSY;
     pthread_mutex_lock(&pool->shutdown_lock);
-    if (!pool->joined)
+    if (!atomic_load_explicit(&pool->joined, memory_order_acquire))
         stop_and_join(pool, pool->nworkers);
     pthread_mutex_unlock(&pool->shutdown_lock);
     return ARAYON_OK;

@@ -65,8 +65,8 @@ static void exec_plain(ary_job *j, ary_worker *w)
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
     ary_cell_free(w, (ary_cell *)t);
+    ary_credit_return(w); /* before it counts as finished: a spawn that sees pending 0 has room */
     count_finished(w, outcome);
-    ary_credit_return(w);
     if (s)
         ary_scope_task_done(s, outcome);
 }
@@ -120,9 +120,11 @@ static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
             outcome = ARAYON_EFAILED;
     }
     if (w) {
-        count_finished(w, outcome);
+        if (flags & ARY_TK_INLINE)
+            ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
         if (!(flags & ARY_TK_INLINE))
             ary_credit_return(w);
+        count_finished(w, outcome);
     } else {
         count_finished_ext(p, outcome);
     }

@@ -1,58 +1,1402 @@
 /*
- * topo.c - the only file that includes <hwloc.h>. For now it only counts cores and PUs in
- * the CPUs this process may use; placement and NUMA awareness come with the topology issue.
+ * topo.c - the topology layer (topo.h): the only file that includes <hwloc.h>.
+ *
+ * Structure
+ *   An ary_topo is a flat table of the machine's usable PUs in "close" order (node by node,
+ *   and inside a node in hwloc's logical order, so that the PUs of a core and then the cores
+ *   of a cache are adjacent), each with its core, NUMA node, last-level cache and package,
+ *   plus the nodes (OS index, memory, NUMA distances when hwloc has them). Everything after
+ *   ary_topo_open works on that table: placement, steal orders, printing. hwloc itself is
+ *   used again only to bind threads and memory (read-only calls, safe from any thread once
+ *   the topology is loaded, restricted and refreshed).
+ *
+ *   Sources: this machine (hwloc, restricted to the CPUs the process may use: cgroups, which
+ *   hwloc already leaves out, and the inherited CPU binding, e.g. `taskset`), a synthetic or
+ *   XML machine (cfg->topology, or hwloc's own HWLOC_SYNTHETIC / HWLOC_XMLFILE: never
+ *   restricted, never bound), or, when hwloc cannot give a topology, a flat one-node table of
+ *   the CPUs sched_getaffinity allows (said once on stderr).
+ *
+ *   The default topology (cfg->topology == NULL) is loaded once per process and shared by
+ *   every pool and by ary_topo_num_pus/cores; explicit ones belong to their pool.
+ *
+ * Without hwloc
+ *   topo_none.c defines ARY_TOPO_NO_HWLOC and includes this file: the same code minus hwloc,
+ *   so the topology is always the flat one and binding uses sched_setaffinity.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "internal.h"
+#include "topo.h"
 
-#include <hwloc.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#ifndef ARY_TOPO_NO_HWLOC
+#include <hwloc.h>
 #if HWLOC_API_VERSION < 0x00020000
 #error "arayon needs hwloc 2.x or 3.x"
 #endif
+/* hwloc 3.0 renamed the distance kinds (same value). */
+#if HWLOC_API_VERSION >= 0x00030000
+#define ARY_HWLOC_LATENCY HWLOC_DISTANCES_KIND_VALUE_LATENCY
+#else
+#define ARY_HWLOC_LATENCY HWLOC_DISTANCES_KIND_MEANS_LATENCY
+#endif
+#endif
 
-static pthread_once_t topo_once = PTHREAD_ONCE_INIT;
-static unsigned n_cores, n_pus;
+#define NO_IDX UINT_MAX
 
-static void topo_probe(void)
+/* Where a topology comes from. */
+enum { SRC_DEFAULT = 0, SRC_SYNTHETIC = 1, SRC_XML = 2 };
+#define ARY_FALLBACK 1 /* internal return value: use the flat topology */
+
+typedef struct topo_pu {
+    int os;        /* OS index */
+    unsigned core; /* core ordinal (a PU without a core is its own core) */
+    unsigned smt;  /* rank among its core's PUs */
+    unsigned node; /* topology node ordinal */
+    unsigned llc;  /* last-level cache ordinal, NO_IDX when the topology has no cache */
+    unsigned pkg;  /* package ordinal (0 when there are no packages) */
+} topo_pu;
+
+typedef struct topo_node {
+    int os;        /* OS index, -1 unknown */
+    unsigned pkg;  /* package of its first PU */
+    unsigned npus;
+    uint64_t mem;  /* local memory in bytes, 0 unknown */
+} topo_node;
+
+struct ary_topo {
+    unsigned npus, ncores, nnodes, npkgs, nllc;
+    topo_pu *pu;        /* npus, in close order */
+    topo_node *node;    /* nnodes: the NUMA nodes that hold PUs, in topology order */
+    uint64_t *dist;     /* nnodes x nnodes latencies; NULL when unknown */
+    int *os_to_pu;      /* max_os + 1: index in pu[] of each OS PU, -1 when not usable */
+    int max_os;
+    unsigned mem_nodes; /* NUMA nodes in the topology, with or without CPUs */
+    unsigned llc_level; /* 3 for an L3, 0 without caches */
+    uint64_t llc_size;
+    bool thissystem;    /* real CPUs: binding possible */
+    bool flat;          /* hwloc gave nothing: one node from sched_getaffinity */
+    bool shared;        /* the process-wide default: ary_topo_close keeps it */
+    bool membind;       /* memory binding and page location supported */
+    char *source;       /* what was loaded, for ary_topo_print */
+#ifndef ARY_TOPO_NO_HWLOC
+    hwloc_topology_t h; /* NULL for a flat topology */
+#endif
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------------------- */
+static const char *errno_text(int e, char *buf, size_t n)
 {
-    n_pus = aryd_allowed_cpus();
-    n_cores = 0;
-    /* Built against 2.x: a 3.x library at run time is fine only if the ABI major matches. */
-    unsigned rt = hwloc_get_api_version();
-    if ((rt >> 16) != (HWLOC_API_VERSION >> 16))
-        return;
-    hwloc_topology_t topo;
-    if (hwloc_topology_init(&topo) != 0)
-        return;
-    if (hwloc_topology_load(topo) == 0) {
-        hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topo);
-        hwloc_bitmap_t mine = hwloc_bitmap_alloc();
-        if (mine && hwloc_get_cpubind(topo, mine, HWLOC_CPUBIND_PROCESS) == 0)
-            hwloc_bitmap_and(mine, mine, allowed);
-        else if (mine)
-            hwloc_bitmap_copy(mine, allowed);
-        if (mine) {
-            int pus = hwloc_get_nbobjs_inside_cpuset_by_type(topo, mine, HWLOC_OBJ_PU);
-            int cores = hwloc_get_nbobjs_inside_cpuset_by_type(topo, mine, HWLOC_OBJ_CORE);
-            if (pus > 0)
-                n_pus = (unsigned)pus;
-            if (cores > 0)
-                n_cores = (unsigned)cores;
-            hwloc_bitmap_free(mine);
-        }
-    }
-    hwloc_topology_destroy(topo);
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(e, buf, n);
+#else
+    if (strerror_r(e, buf, n) != 0)
+        snprintf(buf, n, "error %d", e);
+    return buf;
+#endif
 }
 
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *dup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* The flat topology's fallback notice: once per process. */
+static atomic_flag flat_said = ATOMIC_FLAG_INIT;
+
+static void say_flat(const char *why, unsigned ncpus)
+{
+    if (!atomic_flag_test_and_set(&flat_said))
+        fprintf(stderr, "arayon: %s; using a flat topology (one NUMA node, %u CPU%s)\n", why,
+                ncpus, ncpus == 1 ? "" : "s");
+}
+
+/* The CPUs this thread may run on (sched_getaffinity, any number of CPUs): a sorted list of
+ * OS indexes. Falls back to 0 .. online-1 when the call fails. */
+static int allowed_cpus(int **out, unsigned *n)
+{
+    *out = NULL;
+    *n = 0;
+    for (int ncpu = 1024; ncpu <= (1 << 20); ncpu *= 2) {
+        cpu_set_t *set = CPU_ALLOC(ncpu);
+        if (!set)
+            return ARAYON_ENOMEM;
+        size_t size = CPU_ALLOC_SIZE(ncpu);
+        if (sched_getaffinity(0, size, set) == 0) {
+            int cnt = CPU_COUNT_S(size, set);
+            int *l = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *l);
+            if (!l) {
+                CPU_FREE(set);
+                return ARAYON_ENOMEM;
+            }
+            unsigned k = 0;
+            for (int c = 0; c < ncpu && k < (unsigned)cnt; c++)
+                if (CPU_ISSET_S((size_t)c, size, set))
+                    l[k++] = c;
+            CPU_FREE(set);
+            if (k) {
+                *out = l;
+                *n = k;
+                return ARAYON_OK;
+            }
+            free(l);
+            break;
+        }
+        CPU_FREE(set);
+        if (errno != EINVAL)
+            break;
+    }
+    long on = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned cnt = on > 0 ? (unsigned)on : 1u;
+    int *l = malloc(cnt * sizeof *l);
+    if (!l)
+        return ARAYON_ENOMEM;
+    for (unsigned c = 0; c < cnt; c++)
+        l[c] = (int)c;
+    *out = l;
+    *n = cnt;
+    return ARAYON_OK;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Building and freeing topologies
+ * ------------------------------------------------------------------------------------- */
+static void topo_clear(ary_topo *t)
+{
+#ifndef ARY_TOPO_NO_HWLOC
+    if (t->h)
+        hwloc_topology_destroy(t->h);
+    t->h = NULL;
+#endif
+    free(t->pu);
+    free(t->node);
+    free(t->dist);
+    free(t->os_to_pu);
+    free(t->source);
+    t->pu = NULL;
+    t->node = NULL;
+    t->dist = NULL;
+    t->os_to_pu = NULL;
+    t->source = NULL;
+    t->npus = t->ncores = t->nnodes = t->npkgs = t->nllc = 0;
+}
+
+static void topo_free(ary_topo *t)
+{
+    if (!t)
+        return;
+    topo_clear(t);
+    free(t);
+}
+
+/* Fills os_to_pu, max_os and the per-node PU counts once pu[] and node[] are set. */
+static int topo_index(ary_topo *t)
+{
+    int max = 0;
+    for (unsigned i = 0; i < t->npus; i++)
+        if (t->pu[i].os > max)
+            max = t->pu[i].os;
+    t->max_os = max;
+    t->os_to_pu = malloc(((size_t)max + 1) * sizeof *t->os_to_pu);
+    if (!t->os_to_pu)
+        return ARAYON_ENOMEM;
+    for (int c = 0; c <= max; c++)
+        t->os_to_pu[c] = -1;
+    for (unsigned k = 0; k < t->nnodes; k++)
+        t->node[k].npus = 0;
+    for (unsigned i = 0; i < t->npus; i++) {
+        t->os_to_pu[t->pu[i].os] = (int)i;
+        t->node[t->pu[i].node].npus++;
+    }
+    return ARAYON_OK;
+}
+
+/* A flat topology: each allowed CPU its own core, one node, no caches. */
+static int topo_flat(ary_topo *t, const char *source)
+{
+    int *cpus;
+    unsigned n;
+    int rc = allowed_cpus(&cpus, &n);
+    if (rc != ARAYON_OK)
+        return rc;
+    t->pu = calloc(n, sizeof *t->pu);
+    t->node = calloc(1, sizeof *t->node);
+    t->source = dup_printf("%s", source);
+    if (!t->pu || !t->node || !t->source) {
+        free(cpus);
+        return ARAYON_ENOMEM;
+    }
+    for (unsigned i = 0; i < n; i++)
+        t->pu[i] = (topo_pu){.os = cpus[i], .core = i, .smt = 0, .node = 0, .llc = NO_IDX,
+                             .pkg = 0};
+    free(cpus);
+    t->npus = t->ncores = n;
+    t->nnodes = 1;
+    t->npkgs = 1;
+    t->nllc = 0;
+    t->mem_nodes = 1;
+    t->node[0] = (topo_node){.os = -1, .pkg = 0};
+    t->flat = true;
+    t->thissystem = true;
+    t->membind = false;
+    return topo_index(t);
+}
+
+#ifndef ARY_TOPO_NO_HWLOC
+/* ---------------------------------------------------------------------------------------
+ * hwloc
+ * ------------------------------------------------------------------------------------- */
+/* Restricts a topology of this system to the CPUs the process is bound to (hwloc already
+ * left out the ones cgroups forbid). */
+static int restrict_to_binding(hwloc_topology_t h)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (!set)
+        return ARAYON_ENOMEM;
+    int rc = ARAYON_OK;
+    if (hwloc_get_cpubind(h, set, HWLOC_CPUBIND_PROCESS) == 0 ||
+        hwloc_get_cpubind(h, set, HWLOC_CPUBIND_THREAD) == 0) {
+        hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(h);
+        hwloc_bitmap_and(set, set, all);
+        if (!hwloc_bitmap_iszero(set) && !hwloc_bitmap_isequal(set, all) &&
+            hwloc_topology_restrict(h, set, 0) != 0)
+            rc = errno == ENOMEM ? ARAYON_ENOMEM : ARY_FALLBACK;
+    }
+    hwloc_bitmap_free(set);
+    return rc;
+}
+
+/* Index of obj in arr[0..n), or -1. From the end: PUs come in close order, so their core or
+ * cache is almost always the last one seen. */
+static int find_obj(hwloc_obj_t *arr, unsigned n, hwloc_obj_t obj)
+{
+    for (unsigned i = n; i-- > 0;)
+        if (arr[i] == obj)
+            return (int)i;
+    return -1;
+}
+
+/* Builds the PU and node tables from a loaded hwloc topology. */
+static int topo_tables(ary_topo *t, hwloc_topology_t h)
+{
+    int npu = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
+    int nnuma = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
+    if (npu <= 0)
+        return ARY_FALLBACK;
+    if (nnuma < 0)
+        nnuma = 0;
+    unsigned n = (unsigned)npu;
+    int rc = ARAYON_ENOMEM;
+    hwloc_obj_t *home = calloc(n, sizeof *home);              /* NUMA node of each PU */
+    hwloc_obj_t *nodes = calloc((size_t)nnuma + 1, sizeof *nodes); /* by node ordinal */
+    hwloc_obj_t *cores = calloc(n, sizeof *cores);
+    hwloc_obj_t *llcs = calloc(n, sizeof *llcs);
+    hwloc_obj_t *pkgs = calloc(n, sizeof *pkgs);
+    unsigned *core_pus = calloc(n, sizeof *core_pus);
+    t->pu = calloc(n, sizeof *t->pu);
+    t->node = calloc((size_t)nnuma + 1, sizeof *t->node);
+    if (!home || !nodes || !cores || !llcs || !pkgs || !core_pus || !t->pu || !t->node)
+        goto out;
+
+    /* Home node of each PU: the smallest NUMA node containing it (memory-only nodes such as
+     * HBM or CXL span more CPUs than the DRAM node next to them). */
+    for (unsigned i = 0; i < n; i++) {
+        hwloc_obj_t pu = hwloc_get_obj_by_type(h, HWLOC_OBJ_PU, i);
+        if (!pu || pu->os_index > (unsigned)INT_MAX) {
+            rc = ARY_FALLBACK; /* a PU without an OS index cannot be bound or listed */
+            goto out;
+        }
+        int best_w = INT_MAX;
+        for (int j = 0; j < nnuma; j++) {
+            hwloc_obj_t o = hwloc_get_obj_by_type(h, HWLOC_OBJ_NUMANODE, (unsigned)j);
+            if (!o || !o->cpuset || !hwloc_bitmap_isset(o->cpuset, pu->os_index))
+                continue;
+            int w = hwloc_bitmap_weight(o->cpuset);
+            if (w >= 0 && w < best_w) {
+                best_w = w;
+                home[i] = o;
+            }
+        }
+    }
+    /* Node ordinals: the NUMA nodes that are home to PUs, in hwloc's logical order (NULL
+     * stands for "no NUMA node", which hwloc 2.x never reports, as one more node). */
+    unsigned nn = 0;
+    for (int j = 0; j <= nnuma; j++) {
+        hwloc_obj_t o = j < nnuma ? hwloc_get_obj_by_type(h, HWLOC_OBJ_NUMANODE, (unsigned)j) : NULL;
+        for (unsigned i = 0; i < n; i++) {
+            if (home[i] == o) {
+                nodes[nn++] = o;
+                break;
+            }
+        }
+    }
+    /* PUs in close order: node by node, then hwloc's logical order. */
+    unsigned k = 0, ncores = 0, nllc = 0, npkgs = 0;
+    for (unsigned d = 0; d < nn; d++) {
+        for (unsigned i = 0; i < n; i++) {
+            if (home[i] != nodes[d])
+                continue;
+            hwloc_obj_t pu = hwloc_get_obj_by_type(h, HWLOC_OBJ_PU, i);
+            topo_pu *p = &t->pu[k++];
+            p->os = (int)pu->os_index;
+            p->node = d;
+            hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_CORE, pu);
+            int c = core ? find_obj(cores, ncores, core) : -1;
+            if (c < 0) {
+                c = (int)ncores;
+                cores[ncores++] = core; /* NULL: the PU is its own core */
+            }
+            p->core = (unsigned)c;
+            p->smt = core_pus[c]++;
+            hwloc_obj_t llc = NULL;
+            for (hwloc_obj_t o = pu->parent; o; o = o->parent)
+                if (hwloc_obj_type_is_dcache(o->type))
+                    llc = o; /* keep the outermost */
+            if (llc) {
+                int l = find_obj(llcs, nllc, llc);
+                if (l < 0) {
+                    l = (int)nllc;
+                    llcs[nllc++] = llc;
+                    if (!t->llc_level) {
+                        t->llc_level = llc->attr ? llc->attr->cache.depth : 0;
+                        t->llc_size = llc->attr ? llc->attr->cache.size : 0;
+                    }
+                }
+                p->llc = (unsigned)l;
+            } else {
+                p->llc = NO_IDX;
+            }
+            hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_PACKAGE, pu);
+            int g = pkg ? find_obj(pkgs, npkgs, pkg) : 0;
+            if (pkg && g < 0) {
+                g = (int)npkgs;
+                pkgs[npkgs++] = pkg;
+            }
+            p->pkg = (unsigned)g;
+        }
+    }
+    t->npus = n;
+    t->ncores = ncores;
+    t->nnodes = nn;
+    t->npkgs = npkgs ? npkgs : 1;
+    t->nllc = nllc;
+    t->mem_nodes = nnuma > 0 ? (unsigned)nnuma : 1;
+    for (unsigned d = 0; d < nn; d++) {
+        t->node[d].os = nodes[d] && nodes[d]->os_index <= (unsigned)INT_MAX
+                            ? (int)nodes[d]->os_index
+                            : -1;
+        t->node[d].mem = nodes[d] && nodes[d]->attr ? nodes[d]->attr->numanode.local_memory : 0;
+        t->node[d].pkg = 0;
+        for (unsigned i = 0; i < n; i++) {
+            if (t->pu[i].node == d) {
+                t->node[d].pkg = t->pu[i].pkg;
+                break;
+            }
+        }
+    }
+
+    /* NUMA latencies between the nodes that hold PUs, when hwloc knows them. */
+    if (nn > 1) {
+        struct hwloc_distances_s *dist = NULL;
+        unsigned nr = 1;
+        if (hwloc_distances_get_by_type(h, HWLOC_OBJ_NUMANODE, &nr, &dist, ARY_HWLOC_LATENCY, 0) ==
+                0 &&
+            nr >= 1 && dist) {
+            uint64_t *m = malloc((size_t)nn * nn * sizeof *m);
+            bool ok = m != NULL;
+            for (unsigned a = 0; ok && a < nn; a++) {
+                int ia = nodes[a] ? hwloc_distances_obj_index(dist, nodes[a]) : -1;
+                for (unsigned b = 0; ok && b < nn; b++) {
+                    int ib = nodes[b] ? hwloc_distances_obj_index(dist, nodes[b]) : -1;
+                    if (ia < 0 || ib < 0)
+                        ok = false;
+                    else
+                        m[a * nn + b] = dist->values[(unsigned)ia * dist->nbobjs + (unsigned)ib];
+                }
+            }
+            if (ok)
+                t->dist = m;
+            else
+                free(m);
+            hwloc_distances_release(h, dist);
+        }
+    }
+    rc = topo_index(t);
+out:
+    free(home);
+    free(nodes);
+    free(cores);
+    free(llcs);
+    free(pkgs);
+    free(core_pus);
+    return rc;
+}
+
+/* Loads a topology with hwloc into t. ARAYON_OK, ARAYON_ENOMEM, ARAYON_EINVAL (explicit
+ * source malformed), or ARY_FALLBACK with the reason in why. */
+static int load_hwloc(ary_topo *t, int src, const char *arg, char *why, size_t whylen)
+{
+    unsigned rt = hwloc_get_api_version();
+    if ((rt >> 16) != ((unsigned)HWLOC_API_VERSION >> 16)) {
+        snprintf(why, whylen, "the hwloc library (API %u.%u) does not match the %u.x arayon was "
+                 "built with", rt >> 16, (rt >> 8) & 0xffu, (unsigned)HWLOC_API_VERSION >> 16);
+        return ARY_FALLBACK;
+    }
+    char eb[128];
+    hwloc_topology_t h;
+    /* hwloc_topology_init fails only when an allocation does (and an interposed malloc may
+     * not even set errno): out of memory, so that the next pool tries again. */
+    if (hwloc_topology_init(&h) != 0)
+        return ARAYON_ENOMEM;
+    t->h = h;
+    /* Instruction caches and I/O objects play no part in placement. */
+    (void)hwloc_topology_set_icache_types_filter(h, HWLOC_TYPE_FILTER_KEEP_NONE);
+    if (src != SRC_DEFAULT) {
+        errno = 0;
+        int r = src == SRC_SYNTHETIC ? hwloc_topology_set_synthetic(h, arg)
+                                     : hwloc_topology_set_xml(h, arg);
+        if (r != 0)
+            return errno == ENOMEM ? ARAYON_ENOMEM : ARAYON_EINVAL;
+    }
+    errno = 0;
+    if (hwloc_topology_load(h) != 0) {
+        if (errno == ENOMEM)
+            return ARAYON_ENOMEM;
+        if (src != SRC_DEFAULT)
+            return ARAYON_EINVAL;
+        snprintf(why, whylen, "hwloc_topology_load failed: %s", errno_text(errno, eb, sizeof eb));
+        return ARY_FALLBACK;
+    }
+    t->thissystem = src == SRC_DEFAULT && hwloc_topology_is_thissystem(h);
+    /* hwloc itself reads HWLOC_SYNTHETIC and HWLOC_XMLFILE; when it cannot use them it says
+     * so and quietly discovers this machine instead. The caller asked for another machine:
+     * do not pretend this one is it. (This file reads these variables only to notice that;
+     * HWLOC_THISSYSTEM=1 asks hwloc to treat an XML file as this machine.) */
+    const char *env_syn = NULL, *env_xml = NULL;
+    bool env_this = false;
+    ary_env_hwloc(&env_syn, &env_xml, &env_this);
+    if (src != SRC_DEFAULT)
+        env_syn = env_xml = NULL;
+    bool env_asked = (env_syn && *env_syn) || (env_xml && *env_xml);
+    if (env_asked && t->thissystem && !env_this) {
+        if (env_syn && *env_syn)
+            snprintf(why, whylen, "hwloc could not load HWLOC_SYNTHETIC=\"%s\"", env_syn);
+        else
+            snprintf(why, whylen, "hwloc could not load HWLOC_XMLFILE=%s", env_xml);
+        return ARY_FALLBACK;
+    }
+    if (t->thissystem) {
+        int r = restrict_to_binding(h);
+        if (r != ARAYON_OK) {
+            if (r == ARY_FALLBACK)
+                snprintf(why, whylen, "hwloc could not restrict the topology to the process's "
+                         "CPUs: %s", errno_text(errno, eb, sizeof eb));
+            return r;
+        }
+    }
+    int r = topo_tables(t, h);
+    if (r == ARY_FALLBACK)
+        snprintf(why, whylen, "hwloc found no usable PU (or a PU without OS index)");
+    if (r != ARAYON_OK)
+        return r;
+#if HWLOC_API_VERSION >= 0x00020500
+    /* From here on several threads use the topology at once (binding calls only read it). */
+    (void)hwloc_topology_refresh(h);
+#endif
+    const struct hwloc_topology_support *sup = hwloc_topology_get_support(h);
+    t->membind = t->thissystem && t->mem_nodes > 1 && sup && sup->membind &&
+                 sup->membind->set_area_membind && sup->membind->get_area_memlocation &&
+                 sup->membind->bind_membind;
+    unsigned maj = rt >> 16, min = (rt >> 8) & 0xffu;
+    if (src == SRC_SYNTHETIC)
+        t->source = dup_printf("synthetic: %s", arg);
+    else if (src == SRC_XML)
+        t->source = dup_printf("xml: %s", arg);
+    else if (!t->thissystem && env_asked) /* hwloc tries HWLOC_SYNTHETIC, then the file */
+        t->source = dup_printf("from the environment: %s%s%s%s%s (hwloc API %u.%u)",
+                               env_syn && *env_syn ? "HWLOC_SYNTHETIC=" : "",
+                               env_syn && *env_syn ? env_syn : "",
+                               env_syn && *env_syn && env_xml && *env_xml ? ", " : "",
+                               env_xml && *env_xml ? "HWLOC_XMLFILE=" : "",
+                               env_xml && *env_xml ? env_xml : "", maj, min);
+    else if (!t->thissystem)
+        t->source = dup_printf("not this system (hwloc API %u.%u)", maj, min);
+    else
+        t->source = dup_printf("this system (hwloc API %u.%u), restricted to the process's CPUs",
+                               maj, min);
+    return t->source ? ARAYON_OK : ARAYON_ENOMEM;
+}
+#endif /* !ARY_TOPO_NO_HWLOC */
+
+/* ---------------------------------------------------------------------------------------
+ * Opening
+ * ------------------------------------------------------------------------------------- */
+/* Loads the default topology (src SRC_DEFAULT) or an explicit one. */
+static int topo_load(int src, const char *arg, ary_topo **out)
+{
+    *out = NULL;
+    ary_topo *t = calloc(1, sizeof *t);
+    if (!t)
+        return ARAYON_ENOMEM;
+    char why[512] = "";
+    bool notice = true;
+#ifndef ARY_TOPO_NO_HWLOC
+    int rc = load_hwloc(t, src, arg, why, sizeof why);
+    if (rc == ARAYON_OK) {
+        *out = t;
+        return ARAYON_OK;
+    }
+    if (rc != ARY_FALLBACK) {
+        topo_free(t);
+        return rc;
+    }
+    topo_clear(t);
+    t->llc_level = 0;
+    t->llc_size = 0;
+#else
+    if (src == SRC_DEFAULT) {
+        snprintf(why, sizeof why, "flat (built without hwloc): the CPUs of sched_getaffinity");
+        notice = false;
+    } else {
+        snprintf(why, sizeof why, "built without hwloc: ignoring topology \"%s:%s\"",
+                 src == SRC_SYNTHETIC ? "synthetic" : "xml", arg);
+    }
+#endif
+    char source[600];
+    snprintf(source, sizeof source, "%s%s", notice ? "flat: " : "", why);
+    int r = topo_flat(t, source);
+    if (r != ARAYON_OK) {
+        topo_free(t);
+        return r;
+    }
+    if (src != SRC_DEFAULT)
+        t->thissystem = false; /* another machine was asked for: group, never bind */
+    if (notice)
+        say_flat(why, t->npus);
+    *out = t;
+    return ARAYON_OK;
+}
+
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static ary_topo *default_topo; /* loaded once, kept for the life of the process */
+
+static int topo_default(ary_topo **out)
+{
+    pthread_mutex_lock(&default_lock);
+    int rc = ARAYON_OK;
+    if (!default_topo) {
+        ary_topo *t;
+        rc = topo_load(SRC_DEFAULT, NULL, &t);
+        if (rc == ARAYON_OK) {
+            t->shared = true;
+            default_topo = t;
+        }
+    }
+    *out = default_topo;
+    pthread_mutex_unlock(&default_lock);
+    return rc;
+}
+
+int ary_topo_open(const arayon_config_t *cfg, ary_topo **out)
+{
+    if (!out)
+        return ARAYON_EINVAL;
+    *out = NULL;
+    const char *spec = cfg ? cfg->topology : NULL;
+    if (!spec)
+        return topo_default(out);
+    static const char syn[] = "synthetic:", xml[] = "xml:";
+    int src;
+    const char *arg;
+    if (!strncmp(spec, syn, sizeof syn - 1)) {
+        src = SRC_SYNTHETIC;
+        arg = spec + sizeof syn - 1;
+    } else if (!strncmp(spec, xml, sizeof xml - 1)) {
+        src = SRC_XML;
+        arg = spec + sizeof xml - 1;
+    } else {
+        return ARAYON_EINVAL;
+    }
+    while (*arg == ' ')
+        arg++;
+    if (!*arg)
+        return ARAYON_EINVAL;
+    return topo_load(src, arg, out);
+}
+
+void ary_topo_close(ary_topo *t)
+{
+    if (t && !t->shared)
+        topo_free(t);
+}
+
+unsigned ary_topo_pus(const ary_topo *t) { return t ? t->npus : ary_topo_num_pus(); }
+unsigned ary_topo_cores(const ary_topo *t) { return t ? t->ncores : ary_topo_num_cores(); }
+bool ary_topo_is_this_system(const ary_topo *t) { return t && t->thissystem; }
+
+/* Process-wide counts (automatic thread counts): the default topology's. */
 unsigned ary_topo_num_pus(void)
 {
-    pthread_once(&topo_once, topo_probe);
-    return n_pus ? n_pus : 1;
+    ary_topo *t;
+    if (topo_default(&t) == ARAYON_OK && t && t->npus)
+        return t->npus;
+    int *cpus;
+    unsigned n;
+    if (allowed_cpus(&cpus, &n) == ARAYON_OK) {
+        free(cpus);
+        return n;
+    }
+    return 1;
 }
 
 unsigned ary_topo_num_cores(void)
 {
-    pthread_once(&topo_once, topo_probe);
-    return n_cores ? n_cores : ary_topo_num_pus();
+    ary_topo *t;
+    if (topo_default(&t) == ARAYON_OK && t && t->ncores)
+        return t->ncores;
+    return ary_topo_num_pus();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Placement
+ * ------------------------------------------------------------------------------------- */
+/* Spread order of the PUs: round-robin over domains (NUMA nodes, interleaved across packages;
+ * packages when there is a single node), each domain giving the first PU of each of its
+ * cores before any second PU. */
+static int spread_order(const ary_topo *t, unsigned *ord)
+{
+    unsigned n = t->npus, nd;
+    unsigned *dom = malloc(((size_t)n + t->nnodes + 1) * sizeof *dom); /* domain per PU */
+    if (!dom)
+        return ARAYON_ENOMEM;
+    unsigned *node_dom = dom + n;
+    if (t->nnodes > 1) {
+        /* Node order (rank within its package, package, index): with 2 packages of 2
+         * nodes, 0 2 1 3, so that two workers land on different packages. */
+        nd = t->nnodes;
+        unsigned pos = 0;
+        for (unsigned rank = 0; pos < nd && rank < nd; rank++) {
+            for (unsigned g = 0; g < t->npkgs; g++) {
+                unsigned r = 0;
+                for (unsigned k = 0; k < nd; k++) {
+                    if (t->node[k].pkg != g)
+                        continue;
+                    if (r++ == rank)
+                        node_dom[k] = pos++;
+                }
+            }
+        }
+        for (unsigned i = 0; i < n; i++)
+            dom[i] = node_dom[t->pu[i].node];
+    } else if (t->npkgs > 1) {
+        nd = t->npkgs;
+        for (unsigned i = 0; i < n; i++)
+            dom[i] = t->pu[i].pkg;
+    } else {
+        nd = 1;
+        for (unsigned i = 0; i < n; i++)
+            dom[i] = 0;
+    }
+    /* start[d]: where domain d's list begins; count[d]: its size. */
+    unsigned *start = calloc((size_t)nd * 2, sizeof *start);
+    unsigned *count = start ? start + nd : NULL;
+    unsigned *list = malloc((size_t)n * sizeof *list);
+    if (!start || !list) {
+        free(dom);
+        free(start);
+        free(list);
+        return ARAYON_ENOMEM;
+    }
+    /* Each domain's PUs: first PUs of cores (in close order), then second PUs, ... */
+    unsigned max_smt = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (t->pu[i].smt > max_smt)
+            max_smt = t->pu[i].smt;
+        count[dom[i]]++;
+    }
+    for (unsigned d = 0, acc = 0; d < nd; d++) {
+        start[d] = acc;
+        acc += count[d];
+        count[d] = 0;
+    }
+    for (unsigned s = 0; s <= max_smt; s++)
+        for (unsigned i = 0; i < n; i++)
+            if (t->pu[i].smt == s)
+                list[start[dom[i]] + count[dom[i]]++] = i;
+    /* Round-robin over the domains until every PU is taken. */
+    unsigned *taken = calloc(nd, sizeof *taken);
+    if (!taken) {
+        free(dom);
+        free(start);
+        free(list);
+        return ARAYON_ENOMEM;
+    }
+    for (unsigned k = 0; k < n;)
+        for (unsigned d = 0; d < nd && k < n; d++)
+            if (taken[d] < count[d])
+                ord[k++] = list[start[d] + taken[d]++];
+    free(taken);
+    free(dom);
+    free(start);
+    free(list);
+    return ARAYON_OK;
+}
+
+void ary_placement_free(ary_placement *pl)
+{
+    if (!pl)
+        return;
+    free(pl->worker_pu);
+    free(pl->worker_node);
+    free(pl->worker_cache);
+    free(pl->node_os_index);
+    free(pl->node_nworkers);
+    free(pl->steal_order);
+    free(pl->local_victims);
+    free(pl->cpu_node);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Latency between topology nodes a and b; 0 when unknown. */
+static uint64_t node_dist(const ary_topo *t, unsigned a, unsigned b)
+{
+    return t->dist ? t->dist[(size_t)a * t->nnodes + b] : 0;
+}
+
+int ary_topo_place(const ary_topo *t, const arayon_config_t *cfg, unsigned nworkers,
+                   ary_placement *out)
+{
+    if (!out)
+        return ARAYON_EINVAL;
+    memset(out, 0, sizeof *out);
+    arayon_bind_t policy = cfg ? cfg->bind : ARAYON_BIND_NONE;
+    if (!t || !t->npus || nworkers == 0 || (unsigned)policy > ARAYON_BIND_LIST)
+        return ARAYON_EINVAL;
+    if (policy == ARAYON_BIND_LIST && (!cfg->bind_pus || !cfg->num_bind_pus))
+        return ARAYON_EINVAL;
+
+    unsigned n = nworkers, T = t->nnodes;
+    int rc = ARAYON_ENOMEM;
+    unsigned *pick = malloc((size_t)n * sizeof *pick);       /* index in t->pu per worker */
+    unsigned *ord = malloc((size_t)t->npus * sizeof *ord);
+    unsigned *topo_to_pl = malloc((size_t)T * sizeof *topo_to_pl);
+    unsigned *pl_to_topo = malloc((size_t)T * sizeof *pl_to_topo);
+    unsigned *llc_cache = malloc(((size_t)t->nllc + T + 1) * sizeof *llc_cache);
+    /* Members of each node and cache group, in worker order, and each worker's rank there. */
+    unsigned *node_start = NULL, *node_mem = NULL, *cache_start = NULL, *cache_mem = NULL;
+    unsigned *rank_node = NULL, *rank_cache = NULL, *rorder = NULL;
+    if (!pick || !ord || !topo_to_pl || !pl_to_topo || !llc_cache)
+        goto fail;
+
+    /* 1. A PU per worker. */
+    switch (policy) {
+    case ARAYON_BIND_NONE:
+    case ARAYON_BIND_CLOSE:
+        for (unsigned i = 0; i < n; i++)
+            pick[i] = i % t->npus;
+        break;
+    case ARAYON_BIND_SPREAD:
+        if ((rc = spread_order(t, ord)) != ARAYON_OK)
+            goto fail;
+        rc = ARAYON_ENOMEM;
+        for (unsigned i = 0; i < n; i++)
+            pick[i] = ord[i % t->npus];
+        break;
+    case ARAYON_BIND_LIST:
+        for (unsigned i = 0; i < n; i++) {
+            unsigned os = cfg->bind_pus[i % cfg->num_bind_pus];
+            if (os > (unsigned)t->max_os || t->os_to_pu[os] < 0) {
+                rc = ARAYON_EINVAL;
+                goto fail;
+            }
+            pick[i] = (unsigned)t->os_to_pu[os];
+        }
+        break;
+    }
+
+    out->nworkers = n;
+    out->policy = policy;
+    out->bind = policy != ARAYON_BIND_NONE && t->thissystem;
+    out->worker_pu = malloc((size_t)n * sizeof *out->worker_pu);
+    out->worker_node = malloc((size_t)n * sizeof *out->worker_node);
+    out->worker_cache = malloc((size_t)n * sizeof *out->worker_cache);
+    out->local_victims = malloc((size_t)n * sizeof *out->local_victims);
+    /* At least one element, so that a one-worker pool's row pointer is never NULL + 0. */
+    out->steal_order = malloc(((size_t)n * (n - 1) + 1) * sizeof *out->steal_order);
+    if (!out->worker_pu || !out->worker_node || !out->worker_cache || !out->local_victims ||
+        !out->steal_order)
+        goto fail;
+
+    /* 2. Nodes: dense over the nodes that have workers, in topology order. */
+    for (unsigned d = 0; d < T; d++)
+        topo_to_pl[d] = NO_IDX;
+    for (unsigned i = 0; i < n; i++)
+        topo_to_pl[t->pu[pick[i]].node] = 1; /* has workers; numbered below */
+    unsigned nn = 0;
+    for (unsigned d = 0; d < T; d++)
+        if (topo_to_pl[d] != NO_IDX) {
+            pl_to_topo[nn] = d;
+            topo_to_pl[d] = nn++;
+        }
+    out->nnodes = nn;
+    out->node_os_index = malloc((size_t)nn * sizeof *out->node_os_index);
+    out->node_nworkers = calloc(nn, sizeof *out->node_nworkers);
+    if (!out->node_os_index || !out->node_nworkers)
+        goto fail;
+    for (unsigned k = 0; k < nn; k++)
+        out->node_os_index[k] = t->node[pl_to_topo[k]].os;
+
+    /* 3. Cache groups: a last-level cache (within a node), or the node when there are no
+     * caches; numbered in order of first appearance. */
+    for (unsigned c = 0; c < t->nllc + T; c++)
+        llc_cache[c] = NO_IDX;
+    unsigned ncache = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const topo_pu *p = &t->pu[pick[i]];
+        out->worker_pu[i] = p->os;
+        out->worker_node[i] = topo_to_pl[p->node];
+        out->node_nworkers[out->worker_node[i]]++;
+        unsigned key = p->llc != NO_IDX ? p->llc : t->nllc + p->node;
+        if (llc_cache[key] == NO_IDX)
+            llc_cache[key] = ncache++;
+        out->worker_cache[i] = llc_cache[key];
+    }
+
+    /* 4. Member lists. */
+    node_start = calloc((size_t)nn + 1, sizeof *node_start);
+    cache_start = calloc((size_t)ncache + 1, sizeof *cache_start);
+    node_mem = malloc((size_t)n * sizeof *node_mem);
+    cache_mem = malloc((size_t)n * sizeof *cache_mem);
+    rank_node = malloc((size_t)n * sizeof *rank_node);
+    rank_cache = malloc((size_t)n * sizeof *rank_cache);
+    rorder = malloc(((size_t)nn * nn + 1) * sizeof *rorder);
+    if (!node_start || !cache_start || !node_mem || !cache_mem || !rank_node || !rank_cache ||
+        !rorder)
+        goto fail;
+    for (unsigned i = 0; i < n; i++) {
+        node_start[out->worker_node[i] + 1]++;
+        cache_start[out->worker_cache[i] + 1]++;
+    }
+    for (unsigned k = 0; k < nn; k++)
+        node_start[k + 1] += node_start[k];
+    for (unsigned c = 0; c < ncache; c++)
+        cache_start[c + 1] += cache_start[c];
+    {
+        unsigned *nf = calloc((size_t)nn + ncache + 1, sizeof *nf), *cf = nf ? nf + nn : NULL;
+        if (!nf)
+            goto fail;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned k = out->worker_node[i], c = out->worker_cache[i];
+            rank_node[i] = nf[k]++;
+            node_mem[node_start[k] + rank_node[i]] = i;
+            rank_cache[i] = cf[c]++;
+            cache_mem[cache_start[c] + rank_cache[i]] = i;
+        }
+        free(nf);
+    }
+
+    /* 5. Remote node order per node: nearest first (latency), ties and unknown distances
+     * by index starting after the node. Insertion sort: nodes are few. */
+    for (unsigned a = 0; a < nn; a++) {
+        unsigned *r = rorder + (size_t)a * nn, m = 0;
+        for (unsigned j = 1; j < nn; j++) {
+            unsigned b = (a + j) % nn;
+            uint64_t db = node_dist(t, pl_to_topo[a], pl_to_topo[b]);
+            unsigned pos = m;
+            while (pos > 0 && node_dist(t, pl_to_topo[a], pl_to_topo[r[pos - 1]]) > db) {
+                r[pos] = r[pos - 1];
+                pos--;
+            }
+            r[pos] = b;
+            m++;
+        }
+    }
+
+    /* 6. Steal orders: same cache group (cyclically after w), rest of the node, then each
+     * remote node in order (its members rotated by w's rank so that a node's workers do not
+     * all start with the same victim). */
+    for (unsigned w = 0; w < n; w++) {
+        unsigned *row = out->steal_order + (size_t)w * (n - 1), pos = 0;
+        unsigned c = out->worker_cache[w], k = out->worker_node[w];
+        unsigned cs = cache_start[c], cn = cache_start[c + 1] - cs;
+        for (unsigned j = 1; j < cn; j++)
+            row[pos++] = cache_mem[cs + (rank_cache[w] + j) % cn];
+        unsigned ns = node_start[k], nk = node_start[k + 1] - ns;
+        for (unsigned j = 1; j < nk; j++) {
+            unsigned v = node_mem[ns + (rank_node[w] + j) % nk];
+            if (out->worker_cache[v] != c)
+                row[pos++] = v;
+        }
+        out->local_victims[w] = pos;
+        for (unsigned j = 0; j + 1 < nn; j++) {
+            unsigned b = rorder[(size_t)k * nn + j];
+            unsigned bs = node_start[b], nb = node_start[b + 1] - bs;
+            for (unsigned x = 0; x < nb; x++)
+                row[pos++] = node_mem[bs + (rank_node[w] + x) % nb];
+        }
+    }
+
+    /* 7. ary_topo_current_node's table (real CPUs only). */
+    if (t->thissystem) {
+        unsigned ncpus = (unsigned)t->max_os + 1;
+        out->cpu_node = calloc(ncpus, sizeof *out->cpu_node);
+        if (!out->cpu_node)
+            goto fail;
+        out->ncpus = ncpus;
+        for (unsigned i = 0; i < t->npus; i++) {
+            unsigned d = t->pu[i].node, best = topo_to_pl[d];
+            if (best == NO_IDX) { /* no workers there: the nearest node that has some */
+                uint64_t bd = UINT64_MAX;
+                for (unsigned j = 1; j < T; j++) {
+                    unsigned e = (d + j) % T;
+                    if (topo_to_pl[e] == NO_IDX)
+                        continue;
+                    uint64_t de = node_dist(t, d, e);
+                    if (best == NO_IDX || de < bd) {
+                        best = topo_to_pl[e];
+                        bd = de;
+                    }
+                }
+            }
+            out->cpu_node[t->pu[i].os] = best == NO_IDX ? 0 : best;
+        }
+    }
+    rc = ARAYON_OK;
+fail:
+    free(pick);
+    free(ord);
+    free(topo_to_pl);
+    free(pl_to_topo);
+    free(llc_cache);
+    free(node_start);
+    free(node_mem);
+    free(cache_start);
+    free(cache_mem);
+    free(rank_node);
+    free(rank_cache);
+    free(rorder);
+    if (rc != ARAYON_OK)
+        ary_placement_free(out);
+    return rc;
+}
+
+unsigned ary_topo_current_node(const ary_topo *t, const ary_placement *pl)
+{
+    (void)t;
+    if (!pl || !pl->cpu_node || pl->nnodes <= 1)
+        return 0;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || (unsigned)cpu >= pl->ncpus)
+        return 0;
+    return pl->cpu_node[cpu];
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Binding
+ * ------------------------------------------------------------------------------------- */
+/* Without hwloc: sched_setaffinity on the calling thread, checked with sched_getaffinity
+ * (with a mask as large as the kernel's: it refuses smaller ones). */
+static int bind_sched(int pu, char *err, size_t errlen)
+{
+    char eb[128];
+    int rc = ARAYON_ESYSTEM;
+    for (int ncpu = pu + 1 > 1024 ? pu + 1 : 1024; ncpu <= (1 << 22); ncpu *= 2) {
+        cpu_set_t *want = CPU_ALLOC(ncpu), *got = CPU_ALLOC(ncpu);
+        size_t size = CPU_ALLOC_SIZE(ncpu);
+        bool retry = false;
+        if (!want || !got) {
+            set_err(err, errlen, "binding to CPU %d: out of memory", pu);
+        } else {
+            CPU_ZERO_S(size, want);
+            CPU_SET_S((size_t)pu, size, want);
+            if (sched_setaffinity(0, size, want) != 0) {
+                set_err(err, errlen, "sched_setaffinity(CPU %d) failed: %s", pu,
+                        errno_text(errno, eb, sizeof eb));
+            } else if (sched_getaffinity(0, size, got) != 0) {
+                retry = errno == EINVAL;
+                set_err(err, errlen, "sched_getaffinity failed: %s",
+                        errno_text(errno, eb, sizeof eb));
+            } else if (!CPU_EQUAL_S(size, want, got)) {
+                set_err(err, errlen, "binding to CPU %d did not take effect (%d CPUs allowed)",
+                        pu, CPU_COUNT_S(size, got));
+            } else {
+                rc = ARAYON_OK;
+            }
+        }
+        if (want)
+            CPU_FREE(want);
+        if (got)
+            CPU_FREE(got);
+        if (!retry)
+            break;
+    }
+    if (rc == ARAYON_OK && err && errlen)
+        err[0] = '\0';
+    return rc;
+}
+
+#ifndef ARY_TOPO_NO_HWLOC
+static int bind_hwloc(const ary_topo *t, int pu, char *err, size_t errlen)
+{
+    char eb[128];
+    hwloc_bitmap_t want = hwloc_bitmap_alloc(), got = hwloc_bitmap_alloc();
+    int rc = ARAYON_ESYSTEM;
+    if (!want || !got) {
+        set_err(err, errlen, "binding to PU %d: out of memory", pu);
+        goto out;
+    }
+    hwloc_bitmap_only(want, (unsigned)pu);
+    if (hwloc_set_cpubind(t->h, want, HWLOC_CPUBIND_THREAD) != 0) {
+        set_err(err, errlen, "hwloc_set_cpubind(PU %d) failed: %s", pu,
+                errno_text(errno, eb, sizeof eb));
+    } else if (hwloc_get_cpubind(t->h, got, HWLOC_CPUBIND_THREAD) != 0) {
+        set_err(err, errlen, "hwloc_get_cpubind failed: %s", errno_text(errno, eb, sizeof eb));
+    } else if (!hwloc_bitmap_isequal(want, got)) {
+        char s[96];
+        hwloc_bitmap_list_snprintf(s, sizeof s, got);
+        set_err(err, errlen, "binding to PU %d did not take effect: the thread is on PUs %s", pu,
+                s);
+    } else {
+        rc = ARAYON_OK;
+    }
+out:
+    hwloc_bitmap_free(want);
+    hwloc_bitmap_free(got);
+    return rc;
+}
+#endif
+
+int ary_topo_bind_self(const ary_topo *t, const ary_placement *pl, unsigned worker, char *err,
+                       size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!t || !pl || worker >= pl->nworkers) {
+        set_err(err, errlen, "no such worker");
+        return ARAYON_EINVAL;
+    }
+    if (!pl->bind || !t->thissystem)
+        return ARAYON_OK;
+    int pu = pl->worker_pu[worker];
+    if (pu < 0) {
+        set_err(err, errlen, "worker %u has no PU to be bound to", worker);
+        return ARAYON_ESYSTEM;
+    }
+#ifndef ARY_TOPO_NO_HWLOC
+    if (t->h)
+        return bind_hwloc(t, pu, err, errlen);
+#endif
+    return bind_sched(pu, err, errlen);
+}
+
+int ary_topo_membind(const ary_topo *t, const ary_placement *pl, void *addr, size_t len,
+                     unsigned node)
+{
+    if (!t || !pl || !addr || !len || node >= pl->nnodes)
+        return ARAYON_EINVAL;
+    if (!t->thissystem || !t->membind || pl->node_os_index[node] < 0)
+        return ARAYON_ENOTSUP;
+#ifndef ARY_TOPO_NO_HWLOC
+    hwloc_bitmap_t want = hwloc_bitmap_alloc(), got = hwloc_bitmap_alloc();
+    int rc = ARAYON_ESYSTEM;
+    if (!want || !got)
+        goto out;
+    hwloc_bitmap_only(want, (unsigned)pl->node_os_index[node]);
+    if (hwloc_set_area_membind(t->h, addr, len, want, HWLOC_MEMBIND_BIND,
+                               HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) != 0) {
+        rc = errno == ENOSYS ? ARAYON_ENOTSUP : ARAYON_ESYSTEM;
+        goto out;
+    }
+    /* Pages not yet touched have no location: touch one byte per page, inside the area. */
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+    volatile unsigned char *b = addr, *end = (unsigned char *)addr + len;
+    while (b < end) {
+        *b = *b;
+        uintptr_t next = ((uintptr_t)b & ~(page - 1)) + page;
+        b = (volatile unsigned char *)next;
+    }
+    if (hwloc_get_area_memlocation(t->h, addr, len, got, HWLOC_MEMBIND_BYNODESET) != 0)
+        rc = errno == ENOSYS ? ARAYON_ENOTSUP : ARAYON_ESYSTEM;
+    else if (hwloc_bitmap_iszero(got))
+        rc = ARAYON_ENOTSUP; /* hwloc cannot tell */
+    else
+        rc = hwloc_bitmap_isincluded(got, want) ? ARAYON_OK : ARAYON_ESYSTEM;
+out:
+    hwloc_bitmap_free(want);
+    hwloc_bitmap_free(got);
+    return rc;
+#else
+    return ARAYON_ENOTSUP;
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Printing
+ * ------------------------------------------------------------------------------------- */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+}
+
+/* Appends a list of numbers with runs of 3 or more as ranges: "1-3,8,10-12". */
+static void sb_list(sbuf *b, const unsigned *v, unsigned n)
+{
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        const char *sep = i ? "," : "";
+        if (j - i >= 2)
+            sb_printf(b, "%s%u-%u", sep, v[i], v[j]);
+        else if (j == i + 1)
+            sb_printf(b, "%s%u,%u", sep, v[i], v[j]);
+        else
+            sb_printf(b, "%s%u", sep, v[i]);
+        i = j + 1;
+    }
+}
+
+/* Emits the buffer's line(s) and empties it. */
+static int sb_flush(sbuf *b, arayon_write_fn write, void *ctx)
+{
+    if (b->oom)
+        return ARAYON_ENOMEM;
+    if (b->len && write(b->p, b->len, ctx) != 0)
+        return ARAYON_EFAILED;
+    b->len = 0;
+    return ARAYON_OK;
+}
+
+static const char *policy_name(arayon_bind_t p)
+{
+    switch (p) {
+    case ARAYON_BIND_NONE: return "none";
+    case ARAYON_BIND_CLOSE: return "close";
+    case ARAYON_BIND_SPREAD: return "spread";
+    case ARAYON_BIND_LIST: return "list";
+    }
+    return "?";
+}
+
+static void sb_size(sbuf *b, uint64_t bytes)
+{
+    if (bytes >= (UINT64_C(1) << 30) && bytes % (UINT64_C(1) << 30) == 0)
+        sb_printf(b, "%llu GiB", (unsigned long long)(bytes >> 30));
+    else if (bytes >= (UINT64_C(1) << 20))
+        sb_printf(b, "%llu MiB", (unsigned long long)(bytes >> 20));
+    else
+        sb_printf(b, "%llu KiB", (unsigned long long)(bytes >> 10));
+}
+
+int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_status,
+                   arayon_write_fn write, void *ctx)
+{
+    if (!t || !pl || !write)
+        return ARAYON_EINVAL;
+    sbuf b = {0};
+    unsigned *tmp = malloc(((size_t)t->npus + pl->nworkers + 1) * sizeof *tmp);
+    int rc = ARAYON_OK;
+    if (!tmp) {
+        rc = ARAYON_ENOMEM;
+        goto out;
+    }
+
+    /* The machine. */
+    sb_printf(&b, "arayon topology: %s\n", t->source ? t->source : "?");
+    sb_printf(&b, "  machine: %u package%s, %u NUMA node%s", t->npkgs, t->npkgs == 1 ? "" : "s",
+              t->nnodes, t->nnodes == 1 ? "" : "s");
+    if (t->mem_nodes > t->nnodes)
+        sb_printf(&b, " (+%u without CPUs)", t->mem_nodes - t->nnodes);
+    if (t->nllc) {
+        sb_printf(&b, ", %u L%u cache%s", t->nllc, t->llc_level, t->nllc == 1 ? "" : "s");
+        if (t->llc_size) {
+            sb_printf(&b, " (");
+            sb_size(&b, t->llc_size);
+            sb_printf(&b, ")");
+        }
+    } else {
+        sb_printf(&b, ", no cache information");
+    }
+    sb_printf(&b, ", %u core%s, %u PU%s%s\n", t->ncores, t->ncores == 1 ? "" : "s", t->npus,
+              t->npus == 1 ? "" : "s", t->dist ? ", NUMA distances known" : "");
+    for (unsigned d = 0; d < t->nnodes; d++) {
+        unsigned m = 0;
+        for (unsigned i = 0; i < t->npus; i++)
+            if (t->pu[i].node == d)
+                tmp[m++] = (unsigned)t->pu[i].os;
+        if (t->node[d].os >= 0)
+            sb_printf(&b, "  NUMA node P#%d", t->node[d].os);
+        else
+            sb_printf(&b, "  NUMA node (OS index unknown)");
+        sb_printf(&b, ": %u PU%s (", m, m == 1 ? "" : "s");
+        sb_list(&b, tmp, m);
+        sb_printf(&b, ")");
+        if (t->node[d].mem) {
+            sb_printf(&b, ", ");
+            sb_size(&b, t->node[d].mem);
+        }
+        if (t->dist) {
+            sb_printf(&b, ", distances");
+            for (unsigned e = 0; e < t->nnodes; e++)
+                sb_printf(&b, " %llu", (unsigned long long)node_dist(t, d, e));
+        }
+        sb_printf(&b, "\n");
+    }
+    sb_printf(&b, "  binding: %s\n",
+              pl->bind                           ? "yes"
+              : pl->policy == ARAYON_BIND_NONE   ? "no (policy none)"
+              : !t->thissystem                   ? "no (not this system)"
+                                                 : "no");
+    sb_printf(&b, "  memory placement: %s\n",
+              t->membind          ? "per node (verified per allocation)"
+              : !t->thissystem    ? "no (not this system)"
+              : t->mem_nodes <= 1 ? "no (one NUMA node)"
+                                  : "no (not supported)");
+    if ((rc = sb_flush(&b, write, ctx)) != ARAYON_OK)
+        goto out;
+
+    /* The workers. */
+    sb_printf(&b, "placement: %u worker%s on %u node%s, policy %s\n", pl->nworkers,
+              pl->nworkers == 1 ? "" : "s", pl->nnodes, pl->nnodes == 1 ? "" : "s",
+              policy_name(pl->policy));
+    for (unsigned w = 0; w < pl->nworkers; w++) {
+        unsigned k = pl->worker_node[w];
+        int pu = pl->worker_pu[w];
+        const char *bound;
+        char other[32];
+        if (!pl->bind)
+            bound = "no";
+        else if (!bind_status)
+            bound = "pending";
+        else if (bind_status[w] == ARAYON_OK)
+            bound = "yes";
+        else if (bind_status[w] == ARAYON_ESYSTEM)
+            bound = "FAILED";
+        else if (bind_status[w] == 1)
+            bound = "not attempted";
+        else {
+            snprintf(other, sizeof other, "error %d", bind_status[w]);
+            bound = other;
+        }
+        sb_printf(&b, "  worker %u: PU %d", w, pu);
+        if (pu >= 0 && pu <= t->max_os && t->os_to_pu[pu] >= 0) {
+            const topo_pu *p = &t->pu[t->os_to_pu[pu]];
+            sb_printf(&b, " (core %u)", p->core);
+        }
+        sb_printf(&b, ", node %u", k);
+        if (pl->node_os_index[k] >= 0)
+            sb_printf(&b, " (P#%d)", pl->node_os_index[k]);
+        sb_printf(&b, ", cache group %u, bound: %s\n", pl->worker_cache[w], bound);
+        /* Its steal order, grouped: same cache, same node, then each other node. */
+        unsigned nrow = pl->nworkers - 1, lv = pl->local_victims[w];
+        const unsigned *row = pl->steal_order + (size_t)w * nrow;
+        unsigned i = 0, m = 0;
+        const char *sep = "";
+        sb_printf(&b, "      steal: ");
+        if (!nrow)
+            sb_printf(&b, "(alone)");
+        while (i < lv && pl->worker_cache[row[i]] == pl->worker_cache[w])
+            tmp[m++] = row[i++];
+        if (m) { /* without caches the group is the node */
+            sb_printf(&b, "%s: ", t->nllc ? "same cache" : "same node");
+            sb_list(&b, tmp, m);
+            sep = "; ";
+        }
+        m = 0;
+        while (i < lv)
+            tmp[m++] = row[i++];
+        if (m) {
+            sb_printf(&b, "%ssame node: ", sep);
+            sb_list(&b, tmp, m);
+            sep = "; ";
+        }
+        while (i < nrow) {
+            unsigned nodeb = pl->worker_node[row[i]];
+            m = 0;
+            while (i < nrow && pl->worker_node[row[i]] == nodeb)
+                tmp[m++] = row[i++];
+            sb_printf(&b, "%snode %u: ", sep, nodeb);
+            sb_list(&b, tmp, m);
+            sep = "; ";
+        }
+        sb_printf(&b, "\n");
+        if ((rc = sb_flush(&b, write, ctx)) != ARAYON_OK)
+            goto out;
+    }
+out:
+    free(tmp);
+    free(b.p);
+    return rc;
 }

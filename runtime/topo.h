@@ -33,6 +33,12 @@ typedef struct ary_placement {
     unsigned *steal_order;
     unsigned *local_victims;     /* per worker: how many entries of its row share its node */
     bool bind;                   /* workers are to be bound (a real machine and a policy) */
+    arayon_bind_t policy;        /* the policy it was computed for (ary_topo_print) */
+    /* ary_topo_current_node's table: node index per OS CPU 0 .. ncpus-1 (a CPU whose node has
+     * no workers maps to the nearest node that has some). NULL (ncpus 0) when the topology is
+     * not this system. */
+    unsigned ncpus;
+    unsigned *cpu_node;
 } ary_placement;
 
 /* Opens the topology the config asks for (cfg->topology, else this machine; hwloc itself
@@ -50,7 +56,8 @@ unsigned ary_topo_cores(const ary_topo *t);
 bool ary_topo_is_this_system(const ary_topo *t);
 
 /* Computes where nworkers workers go under cfg->bind (NONE places them as CLOSE would, without
- * binding). EINVAL for a bad ARAYON_BIND_LIST (empty, or a PU not in the topology). */
+ * binding). EINVAL for a bad ARAYON_BIND_LIST (empty, or a PU not in the topology), an unknown
+ * policy or nworkers == 0; ENOMEM. On error *out is left empty (ary_placement_free is safe). */
 int ary_topo_place(const ary_topo *t, const arayon_config_t *cfg, unsigned nworkers,
                    ary_placement *out);
 void ary_placement_free(ary_placement *pl);
@@ -61,9 +68,12 @@ void ary_placement_free(ary_placement *pl);
 int ary_topo_bind_self(const ary_topo *t, const ary_placement *pl, unsigned worker, char *err,
                        size_t errlen);
 
-/* Binds [addr, addr+len) to the memory of node index `node` and checks where its pages are.
+/* Binds [addr, addr+len) to the memory of node index `node` (pages already there migrate) and
+ * checks where its pages are. To check, it touches every page of the area (rewrites one byte
+ * per page with its own value): call it before other threads use the area.
  * Returns ARAYON_OK (placed and verified), ARAYON_ENOTSUP (not this system, one node, or
- * hwloc cannot tell), ARAYON_ESYSTEM (placement failed or pages elsewhere). */
+ * hwloc cannot tell), ARAYON_ESYSTEM (placement failed or pages elsewhere), ARAYON_EINVAL
+ * (NULL or empty area, node >= pl->nnodes). */
 int ary_topo_membind(const ary_topo *t, const ary_placement *pl, void *addr, size_t len,
                      unsigned node);
 
@@ -74,7 +84,8 @@ unsigned ary_topo_current_node(const ary_topo *t, const ary_placement *pl);
 /* Writes a human-readable description: the machine (packages, nodes, caches, cores, PUs, or
  * the synthetic description), then per worker: PU, node, cache group, bound yes/no/failed, and
  * the steal order. bind_status (may be NULL) gives per worker ARAYON_OK / ARAYON_ESYSTEM /
- * 1 (not attempted). Returns ARAYON_OK or ARAYON_EFAILED (write returned non-zero). */
+ * 1 (not attempted). Returns ARAYON_OK, ARAYON_EFAILED (write returned non-zero), ARAYON_EINVAL
+ * (no topology, placement or write function) or ARAYON_ENOMEM. */
 int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_status,
                    arayon_write_fn write, void *ctx);
 

@@ -48,7 +48,7 @@
 #define TEST_ASAN 0
 #endif
 /* Divide iteration counts by this under sanitizers (TSan is the slow one). */
-#define TEST_SCALE_DOWN (TEST_TSAN ? 4 : TEST_ASAN ? 2 : 1)
+#define TEST_SCALE_DOWN (TEST_TSAN ? 2 : 1)
 
 /* ---------------------------------------------------------------------------------------
  * Phase tracking and a watchdog, so that a hang reports where it hung.

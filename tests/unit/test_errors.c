@@ -239,6 +239,32 @@ static int query_task(void *arg)
     return 0;
 }
 
+/* A meeting point for tasks (mutex + condition variable, 10 s limit). */
+static struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int parties, arrived;
+} g_meet = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+static atomic_int g_meet_timeouts;
+
+static int meeting_query_task(void *arg)
+{
+    query_task(arg);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&g_meet.m);
+    if (++g_meet.arrived == g_meet.parties)
+        pthread_cond_broadcast(&g_meet.c);
+    while (g_meet.arrived < g_meet.parties)
+        if (pthread_cond_timedwait(&g_meet.c, &g_meet.m, &until) != 0) {
+            atomic_fetch_add(&g_meet_timeouts, 1);
+            break;
+        }
+    pthread_mutex_unlock(&g_meet.m);
+    return 0;
+}
+
 static void *outside_queries(void *arg)
 {
     query_result *q = arg;
@@ -284,6 +310,28 @@ static void test_queries(void)
         CHECK_LT(q[i].index, N);
         CHECK(!q[i].cancelled);
     }
+    /* N tasks that wait for each other run on N different workers at once: their indices
+     * are exactly 0 .. N-1. */
+    test_phase("worker_index covers 0 .. num_threads-1");
+    static query_result qb[N];
+    g_meet.parties = N;
+    CHECK_OK(arayon_scope_begin(p, &s));
+    for (int i = 0; i < N; i++) {
+        qb[i] = (query_result){false, -2, true};
+        CHECK_OK(arayon_scope_spawn(s, meeting_query_task, &qb[i], NULL));
+    }
+    CHECK_OK(arayon_scope_end(&s));
+    CHECK_EQ(atomic_load(&g_meet_timeouts), 0);
+    bool seen[N] = {false};
+    for (int i = 0; i < N; i++) {
+        CHECK(qb[i].in_worker);
+        CHECK_GE(qb[i].index, 0);
+        CHECK_LT(qb[i].index, N);
+        CHECK_MSG(!seen[qb[i].index], "two tasks waiting for each other on worker %d",
+                  qb[i].index);
+        seen[qb[i].index] = true;
+    }
+
     CHECK_EQ(arayon_pool_num_threads(p), N);
     arayon_stats_t st;
     CHECK_OK(arayon_pool_stats(p, &st));

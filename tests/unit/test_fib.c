@@ -223,7 +223,7 @@ static void run(enum variant v, unsigned nthreads, int n)
 int main(void)
 {
     test_watchdog(110);
-    const int n = TEST_TSAN ? 22 : TEST_ASAN ? 24 : 26;
+    const int n = TEST_TSAN ? 23 : TEST_ASAN ? 25 : 26;
     static const unsigned sizes[] = {1, 2, 8};
     for (int i = 0; i < 3; i++)
         for (int v = V_SCOPE; v <= V_MACRO; v++)

@@ -805,7 +805,7 @@ static long scope_loop(int rounds)
 static int scope_loop_task(void *arg)
 {
     atomic_long *total = arg;
-    atomic_fetch_add(total, scope_loop(TEST_TSAN ? 2000 : 20000));
+    atomic_fetch_add(total, scope_loop(TEST_TSAN ? 2000 : 8000));
     return 0;
 }
 
@@ -819,7 +819,7 @@ static void test_scope_end_races(unsigned nthreads)
     for (unsigned i = 0; i < nthreads && i < 4; i++)
         CHECK_OK(arayon_spawn_handle(g_pool, scope_loop_task, &inside, &h[i]));
     /* And an owner outside, at the same time. */
-    long outside = scope_loop(TEST_TSAN ? 2000 : 20000);
+    long outside = scope_loop(TEST_TSAN ? 2000 : 8000);
     for (unsigned i = 0; i < nthreads && i < 4; i++) {
         CHECK_OK(arayon_task_wait(h[i]));
         arayon_task_release(h[i]);
