@@ -11,6 +11,10 @@
  *   flat_in   main spawns one producer task; the producer begins a scope, spawns K empty
  *             tasks and ends it (the OpenMP `single` producer). tasks = K (the producer is
  *             not counted).
+ *   flood_out, flood_in   as flat_out and flat_in, but each task does ~50-100 ns of work
+ *             (bench_flood_work), so tasks pile up while the producer spawns and the pool's
+ *             admission control (--max-pending, --policy) decides what happens. Meant to run
+ *             alone in a process (peak RSS); prints a FLOOD line with the pool's metrics.
  *
  * Correctness: fib is checked against the iterative value; flat is checked once per size
  * with counting tasks (unmeasured), and the measured runs are cross-checked against the
@@ -295,6 +299,31 @@ static int spawn_flat(long k, arayon_fn fn)
     return first != ARAYON_OK ? first : rc;
 }
 
+static int flood_task(void *p)
+{
+    bench_flood_task(arayon_worker_index() + 1, (uint64_t)(uintptr_t)p);
+    return 0;
+}
+
+/* Begins a scope on the calling thread, spawns the k flood tasks into it, ends it. */
+static int spawn_flood(long k)
+{
+    arayon_scope_t *s;
+    int rc = arayon_scope_begin(g_pool, &s);
+    if (rc != ARAYON_OK)
+        return rc;
+    int first = ARAYON_OK;
+    for (long i = 0; i < k; i++) {
+        rc = arayon_scope_spawn(s, flood_task, (void *)(uintptr_t)i, NULL);
+        if (rc != ARAYON_OK) {
+            first = rc;
+            break;
+        }
+    }
+    rc = arayon_scope_end(&s);
+    return first != ARAYON_OK ? first : rc;
+}
+
 typedef struct producer_arg {
     long k;
     arayon_fn fn;
@@ -304,17 +333,17 @@ typedef struct producer_arg {
 static int producer_task(void *p)
 {
     producer_arg *a = (producer_arg *)p;
-    a->rc = spawn_flat(a->k, a->fn);
+    a->rc = a->fn ? spawn_flat(a->k, a->fn) : spawn_flood(a->k);
     return a->rc != ARAYON_OK;
 }
 
-/* One flat run of k tasks; inside: through a producer task. */
+/* One flat run of k tasks; inside: through a producer task. fn == NULL: the flood. */
 static void flat_run(const char *bench, bool inside, long k, arayon_fn fn)
 {
     if (!inside) {
-        int rc = spawn_flat(k, fn);
+        int rc = fn ? spawn_flat(k, fn) : spawn_flood(k);
         if (rc != ARAYON_OK)
-            fail_rc(bench, "flat spawn from main (scope_begin/spawn/end)", rc);
+            fail_rc(bench, "spawn from main (scope_begin/spawn/end)", rc);
         return;
     }
     producer_arg a = {k, fn, ARAYON_OK};
@@ -325,7 +354,7 @@ static void flat_run(const char *bench, bool inside, long k, arayon_fn fn)
     rc = arayon_task_wait(t);
     arayon_task_release(t);
     if (a.rc != ARAYON_OK)
-        fail_rc(bench, "flat spawn in the producer task (scope_begin/spawn/end)", a.rc);
+        fail_rc(bench, "spawn in the producer task (scope_begin/spawn/end)", a.rc);
     if (rc != ARAYON_OK)
         fail_rc(bench, "arayon_task_wait(producer)", rc);
 }
@@ -360,6 +389,89 @@ static void bench_flat(const bench_opts *o, bool inside, long k)
     stats_print(bench, k, before, after, (double)k * o->reps, main_cpu, o->reps);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * flood
+ * ------------------------------------------------------------------------------------- */
+static arayon_metrics_t metrics_now(void)
+{
+    arayon_metrics_t m;
+    memset(&m, 0, sizeof m);
+    int rc = arayon_pool_metrics(g_pool, &m);
+    if (rc != ARAYON_OK)
+        fail_rc("metrics", "arayon_pool_metrics", rc);
+    return m;
+}
+
+static const char *policy_name(int policy)
+{
+    switch (policy) {
+    case ARAYON_FULL_BLOCK:
+        return "block";
+    case ARAYON_FULL_REJECT:
+        return "reject";
+    case ARAYON_FULL_RUN_INLINE:
+        return "inline";
+    default:
+        return "?";
+    }
+}
+
+static void bench_flood(const bench_opts *o, bool inside, const arayon_config_t *cfg)
+{
+    const char *bench = inside ? "flood_in" : "flood_out";
+    long k = o->flood;
+    bench_sample samples[BENCH_MAX_REPS];
+    int used = 0;
+    double body_ns = 0;
+
+    if (o->warmup) {
+        long kw = k < 10000 ? k : 10000;
+        bench_flood_reset();
+        flat_run(bench, inside, kw, NULL);
+        bench_flood_verify(RT, bench, kw, &used);
+    }
+    long rss_before = bench_maxrss_kb();
+    arayon_stats_t before = stats_quiet();
+    arayon_metrics_t m0 = metrics_now();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        bench_flood_reset();
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        flat_run(bench, inside, k, NULL);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+        body_ns = bench_flood_verify(RT, bench, k, &used);
+    }
+    arayon_stats_t after =
+        stats_settle(bench, k, before, (uint64_t)(k + (inside ? 1 : 0)) * (uint64_t)o->reps);
+    (void)after;
+    arayon_metrics_t m1 = metrics_now();
+
+    char config[64], extra[128];
+    if (o->max_pending < 0)
+        snprintf(config, sizeof config, "default");
+    else
+        snprintf(config, sizeof config, "%ld", o->max_pending);
+    snprintf(extra, sizeof extra, "config=%s max_pending=%llu policy=%s", config,
+             (unsigned long long)cfg->max_pending, policy_name(cfg->full_policy));
+    bench_report_ex(RT, bench, k, o->threads, (double)k, samples, o->reps, extra);
+    double reps = (double)o->reps;
+    printf("FLOOD runtime=" RT " bench=%s n=%ld threads=%u %s peak_pending=%llu "
+           "run_inline=%.0f parks=%.0f wakeups=%.0f steals=%.0f injected=%.0f rejected=%.0f "
+           "utilization=%.3f rss_before_kb=%ld body_ns=%.1f threads_used=%d main_cpu_ms=%.2f\n",
+           bench, k, o->threads, extra, (unsigned long long)m1.peak_pending,
+           (double)(m1.run_inline - m0.run_inline) / reps, (double)(m1.parks - m0.parks) / reps,
+           (double)(m1.wakeups - m0.wakeups) / reps, (double)(m1.steals - m0.steals) / reps,
+           (double)(m1.injected - m0.injected) / reps, (double)(m1.rejected - m0.rejected) / reps,
+           arayon_metrics_utilization(&m1), rss_before, body_ns, used, main_cpu / 1e6 / reps);
+    if (m1.max_pending && m1.peak_pending > m1.max_pending)
+        printf("WARN runtime=" RT " bench=%s n=%ld peak_pending %llu is above max_pending %llu\n",
+               bench, k, (unsigned long long)m1.peak_pending,
+               (unsigned long long)m1.max_pending);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -369,13 +481,19 @@ int main(int argc, char **argv)
     arayon_config_t cfg = arayon_config_default();
     cfg.num_threads = o.threads;
     cfg.name = "bench";
+    if (o.max_pending >= 0)
+        cfg.max_pending = (size_t)o.max_pending;
+    if (o.policy >= 0)
+        cfg.full_policy = (arayon_full_policy_t)o.policy;
     double t0 = bench_now_ns();
     int rc = arayon_pool_create(&cfg, &g_pool);
     if (rc != ARAYON_OK)
         fail_rc("setup", "arayon_pool_create", rc);
     double t1 = bench_now_ns();
-    printf("INFO runtime=" RT " version=%s threads=%u pool_create_ms=%.3f\n", arayon_version(),
-           arayon_pool_num_threads(g_pool), (t1 - t0) / 1e6);
+    printf("INFO runtime=" RT " version=%s threads=%u pool_create_ms=%.3f max_pending=%llu "
+           "policy=%s\n",
+           arayon_version(), arayon_pool_num_threads(g_pool), (t1 - t0) / 1e6,
+           (unsigned long long)cfg.max_pending, policy_name(cfg.full_policy));
     if (arayon_pool_num_threads(g_pool) != o.threads)
         printf("WARN runtime=" RT " asked for %u threads, the pool has %u\n", o.threads,
                arayon_pool_num_threads(g_pool));
@@ -390,6 +508,12 @@ int main(int argc, char **argv)
         if (o.benches & BENCH_FLAT_IN)
             bench_flat(&o, true, o.flat[i]);
     }
+    if (o.benches & BENCH_FLOOD_SERIAL)
+        bench_flood_serial(&o);
+    if (o.benches & BENCH_FLOOD_OUT)
+        bench_flood(&o, false, &cfg);
+    if (o.benches & BENCH_FLOOD_IN)
+        bench_flood(&o, true, &cfg);
 
     t0 = bench_now_ns();
     arayon_pool_destroy(&g_pool);

@@ -9,6 +9,8 @@
  *   RESULT runtime=<rt> bench=<fib|flat_out|flat_in> n=<N or K> threads=<T> tasks=<count>
  *          reps=<R> ns_per_task=<median> total_ms=<median> min_ms=<min> cpu_ms=<median>
  *          sys_ms=<median> maxrss_kb=<process peak so far>
+ *   FLOOD  runtime=<rt> bench=<flood_out|flood_in> n=<K> config=<c> ... (flood details:
+ *          rss_before_kb, body_ns, and for arayon the pool's counters over the run)
  *   NOTE   runtime=<rt> bench=<b> <text>          (a variant this runtime cannot express)
  *   ERROR  runtime=<rt> bench=<b> <text>          (wrong result: the process exits 1)
  *
@@ -37,6 +39,18 @@
 #define BENCH_FLAT_IN 4u
 #define BENCH_SERIAL 8u /* bench_arayon only: the plain recursive fib, for scale */
 #define BENCH_ALL (BENCH_FIB | BENCH_FLAT_OUT | BENCH_FLAT_IN | BENCH_SERIAL)
+/* The flood (one producer, K tasks of ~50-100 ns that pile up while it spawns) is not part
+ * of "all": it is meant to run alone in its own process, so that the process's peak RSS is
+ * the flood's. */
+#define BENCH_FLOOD_OUT 16u
+#define BENCH_FLOOD_IN 32u
+#define BENCH_FLOOD_SERIAL 64u /* the flood's task body in a plain loop, for scale */
+#define BENCH_FLOOD_DEFAULT_K 5000000L
+/* Dependent multiply-xorshift steps per flood task: about 50-100 ns on the project's
+ * machine kind (the FLOOD line's body_ns gives the figure measured in each process). */
+#define BENCH_FLOOD_ITERS 48
+/* Per-thread result slots of the flood, indexed by the runtime's thread number. */
+#define BENCH_FLOOD_SLOTS 4098
 /* Flat spawn is verified once per size with this many counting tasks (unmeasured); a fixed
  * count, so that it cancels out when callgrind.sh subtracts two sizes. */
 #define BENCH_VERIFY_TASKS 10000L
@@ -52,6 +66,9 @@ typedef struct bench_opts {
     int nflat;                      /* number of flat sizes */
     long flat[BENCH_MAX_FLAT];      /* flat spawn sizes K */
     unsigned benches;               /* BENCH_* mask */
+    long flood;                     /* flood size K */
+    long max_pending;               /* arayon only: -1 = the pool's default, 0 = no bound */
+    int policy;                     /* arayon only: -1 = default, else arayon_full_policy_t */
 } bench_opts;
 
 /* --samples: print every repetition as a SAMPLE line, not only the median. */
@@ -166,13 +183,19 @@ static void bench_usage(const char *prog, FILE *f)
 {
     fprintf(f,
             "usage: %s [--threads T] [--fib N] [--reps R] [--flat K1,K2,...]\n"
-            "          [--bench fib,serial,flat_out,flat_in] [--no-warmup] [--samples]\n"
+            "          [--bench fib,serial,flat_out,flat_in,flood_out,flood_in,flood_serial]\n"
+            "          [--flood K] [--max-pending N|default] [--policy block|reject|inline]\n"
+            "          [--no-warmup] [--samples]\n"
             "  --threads T   pool/team size (default 2)\n"
             "  --fib N       recursive fib argument, spawn+wait at every level (default 30)\n"
             "  --reps R      measured repetitions; the median is reported (default 5)\n"
             "  --flat LIST   flat spawn sizes, comma separated (default 10000,5000000)\n"
             "  --bench LIST  which benchmarks (default all: fib,serial,flat_out,flat_in;\n"
-            "                serial = plain recursive fib, bench_arayon only)\n"
+            "                serial = plain recursive fib, bench_arayon only; flood_out,\n"
+            "                flood_in and flood_serial run only when named)\n"
+            "  --flood K     flood size: tasks of ~50-100 ns from one producer (default 5000000)\n"
+            "  --max-pending N|default   arayon: the pool's max_pending (0 = no bound)\n"
+            "  --policy P    arayon: full_policy, block (default), reject or inline\n"
             "  --no-warmup   skip the small unmeasured warm-up run of each benchmark\n"
             "  --samples     also print every repetition (SAMPLE lines)\n",
             prog);
@@ -200,6 +223,9 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
     o->flat[0] = 10000;
     o->flat[1] = 5000000;
     o->benches = BENCH_ALL;
+    o->flood = BENCH_FLOOD_DEFAULT_K;
+    o->max_pending = -1;
+    o->policy = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -272,11 +298,39 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
                     o->benches |= BENCH_FLAT_OUT | BENCH_FLAT_IN;
                 else if (!strcmp(tok, "serial"))
                     o->benches |= BENCH_SERIAL;
+                else if (!strcmp(tok, "flood_out"))
+                    o->benches |= BENCH_FLOOD_OUT;
+                else if (!strcmp(tok, "flood_in"))
+                    o->benches |= BENCH_FLOOD_IN;
+                else if (!strcmp(tok, "flood"))
+                    o->benches |= BENCH_FLOOD_OUT | BENCH_FLOOD_IN;
+                else if (!strcmp(tok, "flood_serial"))
+                    o->benches |= BENCH_FLOOD_SERIAL;
                 else if (!strcmp(tok, "all"))
                     o->benches |= BENCH_ALL;
                 else
                     goto bad;
             }
+        } else if (!strcmp(name, "--flood")) {
+            if (bench_parse_long(val, 1, 1000000000L, &v) != 0)
+                goto bad;
+            o->flood = v;
+        } else if (!strcmp(name, "--max-pending")) {
+            if (!strcmp(val, "default"))
+                o->max_pending = -1;
+            else if (bench_parse_long(val, 0, 1000000000000L, &v) != 0)
+                goto bad;
+            else
+                o->max_pending = v;
+        } else if (!strcmp(name, "--policy")) {
+            if (!strcmp(val, "block"))
+                o->policy = 0;
+            else if (!strcmp(val, "reject"))
+                o->policy = 1;
+            else if (!strcmp(val, "inline"))
+                o->policy = 2;
+            else
+                goto bad;
         } else {
             fprintf(stderr, "%s: unknown option %s\n", argv[0], arg);
             bench_usage(argv[0], stderr);
@@ -293,8 +347,8 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
  * Prints the human readable line and the RESULT line for one benchmark from its samples
  * (reordered by the call).
  */
-static void bench_report(const char *runtime, const char *bench, long n, unsigned threads,
-                         double tasks, bench_sample *samples, int reps)
+static void bench_report_ex(const char *runtime, const char *bench, long n, unsigned threads,
+                            double tasks, bench_sample *samples, int reps, const char *extra)
 {
     double wall[BENCH_MAX_REPS], cpu[BENCH_MAX_REPS], sys[BENCH_MAX_REPS];
     for (int i = 0; bench_print_samples && i < reps; i++)
@@ -314,20 +368,145 @@ static void bench_report(const char *runtime, const char *bench, long n, unsigne
     double ns_per_task = med / tasks;
     long rss = bench_maxrss_kb();
 
-    char what[64];
+    char what[96];
     if (!strcmp(bench, "fib"))
         snprintf(what, sizeof what, "fib(%ld)", n);
     else
-        snprintf(what, sizeof what, "%s K=%ld", bench, n);
+        snprintf(what, sizeof what, "%s K=%ld%s%s", bench, n, *extra ? " " : "", extra);
     printf("%-8s %-18s threads=%-3u %10.0f tasks %11.3f ms %9.1f ns/task"
            "  (median of %d, min %.3f ms, cpu %.1f ms, sys %.1f ms)\n",
            runtime, what, threads, tasks, med / 1e6, ns_per_task, reps, min / 1e6,
            cpu_med / 1e6, sys_med / 1e6);
     printf("RESULT runtime=%s bench=%s n=%ld threads=%u tasks=%.0f reps=%d ns_per_task=%.2f "
-           "total_ms=%.4f min_ms=%.4f cpu_ms=%.2f sys_ms=%.2f maxrss_kb=%ld\n",
+           "total_ms=%.4f min_ms=%.4f cpu_ms=%.2f sys_ms=%.2f maxrss_kb=%ld%s%s\n",
            runtime, bench, n, threads, tasks, reps, ns_per_task, med / 1e6, min / 1e6,
-           cpu_med / 1e6, sys_med / 1e6, rss);
+           cpu_med / 1e6, sys_med / 1e6, rss, *extra ? " " : "", extra);
     fflush(stdout);
+}
+
+static void bench_report(const char *runtime, const char *bench, long n, unsigned threads,
+                         double tasks, bench_sample *samples, int reps)
+{
+    bench_report_ex(runtime, bench, n, threads, tasks, samples, reps, "");
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Flood: the task body and its per-thread result slots, the same in every runtime.
+ *
+ * Each task i computes bench_flood_work(i) (BENCH_FLOOD_ITERS dependent steps, ~50-100 ns)
+ * and adds it to the slot of the thread that ran it; no shared cache line is written, so
+ * the check costs the runtimes nothing measurable. After the run the slots must hold K
+ * tasks and the sum of bench_flood_work(i) over 0..K-1, computed serially (which also
+ * gives the body's own cost, body_ns). The slots are 128 bytes apart: no false sharing
+ * whatever the array's alignment.
+ * ------------------------------------------------------------------------------------- */
+typedef struct bench_flood_slot {
+    uint64_t count;
+    uint64_t sum;
+    char pad[112];
+} bench_flood_slot;
+
+static bench_flood_slot bench_flood_slots[BENCH_FLOOD_SLOTS];
+
+static inline uint64_t bench_flood_work(uint64_t i)
+{
+    uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+    for (int k = 0; k < BENCH_FLOOD_ITERS; k++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        x ^= x >> 29;
+#if defined(__GNUC__)
+        __asm__ volatile("" : "+r"(x)); /* keep it a scalar dependent chain in every compiler */
+#endif
+    }
+    return x;
+}
+
+/* Task i, run by the thread numbered `slot` (clamped into the array). */
+static inline void bench_flood_task(long slot, uint64_t i)
+{
+    if (slot < 0 || slot >= BENCH_FLOOD_SLOTS)
+        slot = BENCH_FLOOD_SLOTS - 1;
+    bench_flood_slot *s = &bench_flood_slots[slot];
+    s->count++;
+    s->sum += bench_flood_work(i);
+}
+
+static void bench_flood_reset(void)
+{
+    for (int i = 0; i < BENCH_FLOOD_SLOTS; i++) {
+        bench_flood_slots[i].count = 0;
+        bench_flood_slots[i].sum = 0;
+    }
+}
+
+/* Sums the slots; *used = number of threads that ran at least one task. */
+static void bench_flood_collect(uint64_t *count, uint64_t *sum, int *used)
+{
+    uint64_t c = 0, s = 0;
+    int u = 0;
+    for (int i = 0; i < BENCH_FLOOD_SLOTS; i++) {
+        c += bench_flood_slots[i].count;
+        s += bench_flood_slots[i].sum;
+        u += bench_flood_slots[i].count != 0;
+    }
+    *count = c;
+    *sum = s;
+    *used = u;
+}
+
+/* The expected sum for K tasks, serially; *ns_per_body = its time per task. */
+static uint64_t bench_flood_expected(long k, double *ns_per_body)
+{
+    double t0 = bench_now_ns();
+    uint64_t s = 0;
+    for (long i = 0; i < k; i++)
+        s += bench_flood_work((uint64_t)i);
+    if (ns_per_body)
+        *ns_per_body = (bench_now_ns() - t0) / (double)k;
+    return s;
+}
+
+/*
+ * Checks the slots after a flood of k tasks: prints ERROR and exits 1 when a task is
+ * missing or ran twice. Returns the body's serial cost per task (ns), and the number of
+ * threads that ran tasks in *used.
+ */
+static double bench_flood_verify(const char *runtime, const char *bench, long k, int *used)
+{
+    /* The expected sum for the last k (recomputed only when k changes). */
+    static long cached_k = -1;
+    static uint64_t cached_sum;
+    static double cached_ns;
+    uint64_t count, sum;
+    bench_flood_collect(&count, &sum, used);
+    if (cached_k != k) {
+        cached_sum = bench_flood_expected(k, &cached_ns);
+        cached_k = k;
+    }
+    uint64_t want = cached_sum;
+    double body_ns = cached_ns;
+    if (count != (uint64_t)k || sum != want) {
+        printf("ERROR runtime=%s bench=%s n=%ld %llu tasks ran (expected %ld), checksum %s\n",
+               runtime, bench, k, (unsigned long long)count, k,
+               sum == want ? "right" : "wrong");
+        fflush(stdout);
+        exit(1);
+    }
+    return body_ns;
+}
+
+/* --bench flood_serial: the body alone in a loop of K, reported as runtime "serial". */
+static void bench_flood_serial(const bench_opts *o)
+{
+    bench_sample samples[BENCH_MAX_REPS];
+    volatile uint64_t sink = 0;
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        sink = bench_flood_expected(o->flood, NULL);
+        samples[r] = bench_clock_stop(c);
+    }
+    (void)sink;
+    bench_report("serial", "flood_body", o->flood, 1, (double)o->flood, samples, o->reps);
 }
 
 #endif /* ARAYON_BENCH_COMMON_H */

@@ -11,6 +11,10 @@
  *             `taskwait`. The other team threads run tasks from the implicit barrier.
  *   flat_out  not expressible: in OpenMP the producer is always a member of the team
  *             (a NOTE line says so).
+ *   flood_in  as flat_in, but each task does ~50-100 ns of work (bench_flood_work), so tasks
+ *             pile up while the single thread spawns; the runtime's own throttling applies
+ *             (libomp: a full 256-slot deque makes the producer run new tasks itself;
+ *             libgomp: more than 64 x threads queued does). flood_out: NOTE, as flat_out.
  *
  * Timing is inside the `single` region only; the team is started by a warm-up region
  * first (and OpenMP keeps its threads between regions), so thread creation is excluded.
@@ -145,6 +149,50 @@ static void bench_flat(const bench_opts *o, long k)
     bench_report(RT, "flat_in", k, o->threads, (double)k, samples, o->reps);
 }
 
+/* One flood of k tasks from the single thread. */
+static bench_sample flood_run(long k)
+{
+    bench_sample s = {0, 0, 0};
+#pragma omp parallel num_threads(g_threads) shared(s)
+    {
+#pragma omp single
+        {
+            bench_clock c = bench_clock_start();
+            for (long i = 0; i < k; i++) {
+#pragma omp task firstprivate(i)
+                bench_flood_task(omp_get_thread_num(), (uint64_t)i);
+            }
+#pragma omp taskwait
+            s = bench_clock_stop(c);
+        }
+    }
+    return s;
+}
+
+static void bench_flood(const bench_opts *o)
+{
+    bench_sample samples[BENCH_MAX_REPS];
+    long k = o->flood;
+    int used = 0;
+    double body_ns = 0;
+    if (o->warmup) {
+        long kw = k < 10000 ? k : 10000;
+        bench_flood_reset();
+        flood_run(kw);
+        bench_flood_verify(RT, "flood_in", kw, &used);
+    }
+    long rss_before = bench_maxrss_kb();
+    for (int r = 0; r < o->reps; r++) {
+        bench_flood_reset();
+        samples[r] = flood_run(k);
+        body_ns = bench_flood_verify(RT, "flood_in", k, &used);
+    }
+    bench_report_ex(RT, "flood_in", k, o->threads, (double)k, samples, o->reps, "config=peer");
+    printf("FLOOD runtime=" RT " bench=flood_in n=%ld threads=%u config=peer rss_before_kb=%ld "
+           "body_ns=%.1f threads_used=%d\n",
+           k, o->threads, rss_before, body_ns, used);
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -172,6 +220,14 @@ int main(int argc, char **argv)
         if (o.benches & BENCH_FLAT_IN)
             bench_flat(&o, o.flat[i]);
     }
+    if (o.benches & BENCH_FLOOD_SERIAL)
+        bench_flood_serial(&o);
+    if (o.benches & BENCH_FLOOD_OUT)
+        printf("NOTE runtime=" RT " bench=flood_out n=%ld not expressible: an OpenMP "
+               "producer is always a team member (see flood_in)\n",
+               o.flood);
+    if (o.benches & BENCH_FLOOD_IN)
+        bench_flood(&o);
     printf("INFO runtime=" RT " maxrss_kb=%ld\n", bench_maxrss_kb());
     return 0;
 }

@@ -11,12 +11,16 @@
  *             threads including main (arayon: T workers, main only blocks).
  *   flat_in   main runs one producer task; the producer runs K empty tasks in its own
  *             task_group and waits.
+ *   flood_out, flood_in   as flat_out and flat_in, but each task does ~50-100 ns of work
+ *             (bench_flood_work), so tasks pile up while the producer spawns; oneTBB has no
+ *             bound on pending tasks.
  *
  * The thread count is set with tbb::global_control(max_allowed_parallelism, T).
  */
 #include "bench_common.h"
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/version.h>
 
@@ -120,6 +124,54 @@ static void bench_flat(const bench_opts *o, bool inside, long k)
     bench_report(RT, bench, k, o->threads, (double)k, samples, o->reps);
 }
 
+static void spawn_flood(long k)
+{
+    tbb::task_group g;
+    for (long i = 0; i < k; i++)
+        g.run([i] {
+            bench_flood_task(tbb::this_task_arena::current_thread_index() + 1, (uint64_t)i);
+        });
+    g.wait();
+}
+
+static void flood_run(bool inside, long k)
+{
+    if (!inside) {
+        spawn_flood(k);
+        return;
+    }
+    tbb::task_group outer;
+    outer.run([k] { spawn_flood(k); });
+    outer.wait();
+}
+
+static void bench_flood(const bench_opts *o, bool inside)
+{
+    const char *bench = inside ? "flood_in" : "flood_out";
+    bench_sample samples[BENCH_MAX_REPS];
+    long k = o->flood;
+    int used = 0;
+    double body_ns = 0;
+    if (o->warmup) {
+        long kw = k < 10000 ? k : 10000;
+        bench_flood_reset();
+        flood_run(inside, kw);
+        bench_flood_verify(RT, bench, kw, &used);
+    }
+    long rss_before = bench_maxrss_kb();
+    for (int r = 0; r < o->reps; r++) {
+        bench_flood_reset();
+        bench_clock c = bench_clock_start();
+        flood_run(inside, k);
+        samples[r] = bench_clock_stop(c);
+        body_ns = bench_flood_verify(RT, bench, k, &used);
+    }
+    bench_report_ex(RT, bench, k, o->threads, (double)k, samples, o->reps, "config=peer");
+    printf("FLOOD runtime=" RT " bench=%s n=%ld threads=%u config=peer rss_before_kb=%ld "
+           "body_ns=%.1f threads_used=%d\n",
+           bench, k, o->threads, rss_before, body_ns, used);
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -144,6 +196,12 @@ int main(int argc, char **argv)
         if (o.benches & BENCH_FLAT_IN)
             bench_flat(&o, true, o.flat[i]);
     }
+    if (o.benches & BENCH_FLOOD_SERIAL)
+        bench_flood_serial(&o);
+    if (o.benches & BENCH_FLOOD_OUT)
+        bench_flood(&o, false);
+    if (o.benches & BENCH_FLOOD_IN)
+        bench_flood(&o, true);
     printf("INFO runtime=" RT " maxrss_kb=%ld\n", bench_maxrss_kb());
     return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/callgrind.sh - instructions per task, counted exactly by valgrind's callgrind.
 #
-#   bench/callgrind.sh [--fib N1,N2] [--flat K1,K2] [--peers] [--no-flat]
+#   bench/callgrind.sh [--fib N1,N2] [--flat K1,K2] [--peers] [--nometrics] [--no-flat]
 #                      [--build-dir DIR] [--no-build]
 #
 # Runs each benchmark with 1 thread at two sizes and prints
@@ -13,7 +13,8 @@
 # then only approximate.
 #
 # Defaults: fib 18,22 and flat 10000,50000 (flat_out and flat_in) for arayon; --peers adds
-# libomp, libgomp and oneTBB (fib and their flat forms) for comparison.
+# libomp, libgomp and oneTBB (fib and their flat forms) for comparison; --nometrics adds
+# arayon built with -DARAYON_METRICS=OFF (DIR-nometrics), the exact cost of the metrics.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,7 @@ root=$(cd "$here/.." && pwd)
 fib_sizes="18,22"
 flat_sizes="10000,50000"
 peers=0
+nometrics=0
 do_flat=1
 build_dir="$root/build/bench"
 do_build=1
@@ -32,10 +34,11 @@ while [ $# -gt 0 ]; do
     --fib) need_val "$@"; fib_sizes=$2; shift 2 ;;
     --flat) need_val "$@"; flat_sizes=$2; shift 2 ;;
     --peers) peers=1; shift ;;
+    --nometrics) nometrics=1; shift ;;
     --no-flat) do_flat=0; shift ;;
     --build-dir) need_val "$@"; build_dir=$2; shift 2 ;;
     --no-build) do_build=0; shift ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "callgrind.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +59,7 @@ fi
 runtimes=arayon
 [ "$peers" = 1 ] && runtimes=arayon,libomp,libgomp,tbb
 build_args=(--build-only --build-dir "$build_dir" --runtimes "$runtimes")
+[ "$nometrics" = 1 ] || build_args+=(--metrics-reps 0)
 [ "$do_build" = 1 ] || build_args+=(--no-build)
 declare -A bin=()
 while read -r tag rt path; do
@@ -104,7 +108,7 @@ measure() {
     a2=$(ir "$rt" "${args2[@]}")
     b2=$(ir "$rt" "${args2[@]}")
     if [ -z "$a1" ] || [ -z "$a2" ] || [ -z "$b2" ]; then
-        printf '%-8s %-10s %9s %9s %16s %16s %12s  %s\n' "$rt" "$bench" "$n1" "$n2" "-" "-" "FAILED" ""
+        printf '%-16s %-10s %9s %9s %16s %16s %12s  %s\n' "$rt" "$bench" "$n1" "$n2" "-" "-" "FAILED" ""
         return
     fi
     awk -v rt="$rt" -v bench="$bench" -v n1="$n1" -v n2="$n2" -v a1="$a1" -v a2="$a2" \
@@ -115,26 +119,26 @@ measure() {
         if (d == 0) note = "identical on repeat"
         else if (rep < 1) note = sprintf("repeat differs by %d Ir (%.2f/task)", d, rep)
         else note = sprintf("repeat differs by %.1f Ir/task: time-dependent (spinning?)", rep)
-        printf "%-8s %-10s %9d %9d %16.0f %16.0f %12.1f  %s\n", rt, bench, n1, n2, a1, a2, per, note
+        printf "%-16s %-10s %9d %9d %16.0f %16.0f %12.1f  %s\n", rt, bench, n1, n2, a1, a2, per, note
     }'
 }
 
 echo
 echo "instructions per task, 1 thread: (Ir(size2) - Ir(size1)) / (tasks(size2) - tasks(size1))"
 echo
-printf '%-8s %-10s %9s %9s %16s %16s %12s  %s\n' runtime bench size1 size2 "Ir(size1)" "Ir(size2)" "Ir/task" "repeatability"
+printf '%-16s %-10s %9s %9s %16s %16s %12s  %s\n' runtime bench size1 size2 "Ir(size1)" "Ir(size2)" "Ir/task" "repeatability"
 tf1=$(fib_calls "$fib1")
 tf2=$(fib_calls "$fib2")
-for rt in arayon libomp libgomp tbb; do
+for rt in arayon arayon_nometrics libomp libgomp tbb; do
     [ -n "${bin[$rt]:-}" ] || continue
     measure "$rt" fib "$fib1" "$fib2" "$tf1" "$tf2" --fib @N@ --bench fib
 done
 measure arayon serial "$fib1" "$fib2" "$tf1" "$tf2" --fib @N@ --bench serial
 if [ "$do_flat" = 1 ]; then
-    for rt in arayon libomp libgomp tbb; do
+    for rt in arayon arayon_nometrics libomp libgomp tbb; do
         [ -n "${bin[$rt]:-}" ] || continue
         case "$rt" in
-        arayon | tbb) variants="flat_out flat_in" ;;
+        arayon | arayon_nometrics | tbb) variants="flat_out flat_in" ;;
         *) variants="flat_in" ;;
         esac
         for v in $variants; do

@@ -152,8 +152,8 @@ ARAYON_API arayon_config_t arayon_config_io_bound(void);
  * ------------------------------------------------------------------------------------- */
 /* Creates a pool and starts its workers (each bound as cfg->bind says, before this returns).
  * cfg may be NULL (= arayon_config_default()). Errors: EINVAL (out NULL, num_threads >
- * ARAYON_MAX_THREADS, stack_size < 64 KiB, full_policy or bind out of range, max_pending >=
- * 2^62, ARAYON_BIND_LIST without PUs or with a PU not in the topology, a malformed
+ * ARAYON_MAX_THREADS, stack_size < 64 KiB, full_policy or bind out of range, max_pending >
+ * 2^62 - 1, ARAYON_BIND_LIST without PUs or with a PU not in the topology, a malformed
  * cfg->topology), ENOMEM, ESYSTEM (a thread could not be started; nothing is leaked).
  * Context: any thread. */
 ARAYON_API int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out);

@@ -46,7 +46,7 @@ void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy)
         char *end;
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
-        if (errno || *end || x > (SIZE_MAX >> 2) - 1)
+        if (errno || *end || x > (SIZE_MAX >> 2))
             fprintf(stderr, "arayon: ignoring ARAYON_MAX_PENDING=%s (expected a count, 0 = no bound)\n", v);
         else
             *max_pending = (size_t)x;

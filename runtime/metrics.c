@@ -91,11 +91,27 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->max_pending = p->cfg.max_pending;
     uint64_t bad = out->failed + out->cancelled + out->timed_out;
     out->completed = finished > bad ? finished - bad : 0;
-    /* Pending counts admitted tasks: not the ones a full pool made run inline. */
-    finished += inline_running;
-    out->pending = out->spawned > finished ? out->spawned - finished : 0;
+    /* Pending = admitted tasks not finished + tasks running inline because the pool was full
+     * (those hold no admission credit: the spec's slack of one per worker). The counters are
+     * read one after another while tasks come and go, so the admitted part can overshoot by
+     * tasks that finished and were replaced meanwhile; admitted tasks never exceed the bound
+     * (admit.c), so the bound caps that reading, and the spawns counted beyond it are left to
+     * the next snapshot: spawned == completed + failed + cancelled + timed_out + pending holds
+     * in every snapshot. peak_pending covers admitted tasks only. */
+    uint64_t admitted = out->spawned > finished + inline_running
+                            ? out->spawned - finished - inline_running
+                            : 0;
+    if (out->max_pending && admitted > out->max_pending) {
+        out->spawned -= admitted - out->max_pending;
+        admitted = out->max_pending;
+    }
+    out->pending = admitted + inline_running;
+    if (out->spawned < finished + out->pending) /* counters read mid-update */
+        out->spawned = finished + out->pending;
     if (out->max_pending && out->peak_pending > out->max_pending)
         out->peak_pending = out->max_pending;
+    if (out->peak_pending < admitted)
+        out->peak_pending = admitted;
     out->num_threads = p->nworkers;
     out->uptime_ns = uptime;
     out->abandoned = atomic_load_explicit(&p->abandoned, memory_order_relaxed);

@@ -165,7 +165,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     arayon_config_t cfg = cfg_in ? *cfg_in : arayon_config_default();
     if (cfg.num_threads > ARAYON_MAX_THREADS)
         return ARAYON_EINVAL;
-    if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending >= (SIZE_MAX >> 2))
+    if ((unsigned)cfg.full_policy > ARAYON_FULL_RUN_INLINE || cfg.max_pending > (SIZE_MAX >> 2))
         return ARAYON_EINVAL;
     if ((unsigned)cfg.bind > ARAYON_BIND_LIST ||
         (cfg.bind == ARAYON_BIND_LIST && (!cfg.bind_pus || !cfg.num_bind_pus)))
