@@ -53,6 +53,11 @@ void ary_admit_init(ary_pool *p)
     if (maxp && maxp < EXACT_BELOW * p->nworkers)
         batch = 0; /* small bound: no caches, every spawn and completion uses pool->credits */
     p->credit_batch = batch;
+    /* A blocked outside spawner sleeps until this many credits are free: 1/8 of the bound,
+     * at most 256, at least 1 (never above the bound, so the last completion always wakes). */
+    int64_t wake_at = p->credit_total / 8;
+    p->credit_wake_at = wake_at > 256 ? 256 : wake_at < 1 ? 1 : wake_at;
+    atomic_init(&p->credit_sleepers, 0);
     atomic_init(&p->credits, p->credit_total);
     atomic_init(&p->peak_out, 0);
     atomic_init(&p->credit_waiters, 0);
@@ -94,10 +99,14 @@ void ary_credit_wake_all(ary_pool *p)
     aryd_futex_wake(&p->credit_seq, INT_MAX);
 }
 
+/* Returns k credits. Sleeping outside spawners are woken by the return that brings the free
+ * credits up to credit_wake_at (hysteresis: a blocked producer resumes with room for a run of
+ * spawns instead of trading single credits with the workers, one wake-up per run). */
 static inline void give(ary_pool *p, int64_t k)
 {
-    atomic_fetch_add_explicit(&p->credits, k, memory_order_seq_cst);
-    if (atomic_load_explicit(&p->credit_waiters, memory_order_seq_cst))
+    int64_t before = atomic_fetch_add_explicit(&p->credits, k, memory_order_seq_cst);
+    if (ARY_UNLIKELY(before < p->credit_wake_at && before + k >= p->credit_wake_at) &&
+        atomic_load_explicit(&p->credit_sleepers, memory_order_seq_cst) != 0)
         ary_credit_wake_all(p);
 }
 
@@ -137,16 +146,19 @@ int ary_credit_wait_ext(ary_pool *p)
         deadline = limit > UINT64_MAX - now ? 0 : now + limit;
     }
     int rc = ARAYON_OK;
+    /* waiters > 0 makes every completion return its credit at once (ary_credit_return). */
     atomic_fetch_add_explicit(&p->credit_waiters, 1, memory_order_seq_cst);
-    /* Credits usually come back within microseconds (waiters make every completion flush):
-     * look for one for a while before sleeping. */
-    uint64_t spin_until = aryd_now_ns() + p->spin_ns / 2;
+    /* A credit often comes back within microseconds: look for one briefly. Not longer: on a
+     * machine with as many workers as cores, a spinning producer takes CPU from them. */
+    uint64_t spin_until = aryd_now_ns() + (p->spin_ns < 5000 ? p->spin_ns : 5000);
     do {
         for (int i = 0; i < 64; i++)
             aryd_cpu_relax();
         if (ary_credit_take_ext(p))
             goto out;
     } while (aryd_now_ns() < spin_until);
+    /* Sleep until credit_wake_at credits are free (give() wakes us), or the deadline.
+     * Dekker with give(): sleepers++ then re-read credits; give adds, then reads sleepers. */
     for (;;) {
         uint32_t seq = atomic_load_explicit(&p->credit_seq, memory_order_seq_cst);
         if (ary_credit_take_ext(p))
@@ -159,7 +171,15 @@ int ary_credit_wait_ext(ary_pool *p)
             rc = ARAYON_EAGAIN;
             break;
         }
-        aryd_futex_wait(&p->credit_seq, seq, deadline);
+        atomic_fetch_add_explicit(&p->credit_sleepers, 1, memory_order_seq_cst);
+        /* Re-check at least every 10 ms: spawners inside the pool may keep the free credits
+         * between 1 and credit_wake_at, where no return crosses the threshold. */
+        uint64_t until = aryd_now_ns() + 10000000u;
+        if (deadline && deadline < until)
+            until = deadline;
+        if (atomic_load_explicit(&p->credits, memory_order_seq_cst) < p->credit_wake_at)
+            aryd_futex_wait(&p->credit_seq, seq, until);
+        atomic_fetch_sub_explicit(&p->credit_sleepers, 1, memory_order_seq_cst);
     }
 out:
     atomic_fetch_sub_explicit(&p->credit_waiters, 1, memory_order_relaxed);

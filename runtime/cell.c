@@ -17,21 +17,33 @@
 #define SLAB_CELLS (ARY_SLAB_BYTES / sizeof(ary_cell)) /* the first cell is the header */
 #define REFILL_BATCH 64
 
-/* Returns a slab's cells 1..SLAB_CELLS-1 as a list; cell 0 is the header: it links to
- * *slabs and names the pool. */
+/* Slabs are allocated SLABS_PER_CHUNK at a time: glibc gives every 4 KiB-aligned 4 KiB block
+ * a page of its own bookkeeping, which would double the memory of each pending task. */
+#define SLABS_PER_CHUNK 16u
+
+/* Returns the cells of a new chunk of slabs as a list. Cell 0 of each slab is its header and
+ * names the pool; the first slab's header also links the chunk into *slabs. */
 static ary_cell *slab_new(ary_pool *p, void **slabs, size_t *count)
 {
-    ary_cell *slab = aligned_alloc(ARY_SLAB_BYTES, ARY_SLAB_BYTES);
-    if (!slab)
+    ary_cell *chunk = aligned_alloc(ARY_SLAB_BYTES, (size_t)ARY_SLAB_BYTES * SLABS_PER_CHUNK);
+    if (!chunk)
         return NULL;
-    slab[0].slab.next_slab = *slabs;
-    slab[0].slab.pool = p;
-    *slabs = slab;
-    for (size_t i = 1; i < SLAB_CELLS - 1; i++)
-        slab[i].next = &slab[i + 1];
-    slab[SLAB_CELLS - 1].next = NULL;
-    *count = SLAB_CELLS - 1;
-    return &slab[1];
+    ary_cell *head = NULL;
+    size_t n = 0;
+    for (unsigned k = SLABS_PER_CHUNK; k-- > 0;) {
+        ary_cell *slab = chunk + (size_t)k * SLAB_CELLS;
+        slab[0].slab.next_slab = NULL;
+        slab[0].slab.pool = p;
+        for (size_t i = SLAB_CELLS - 1; i >= 1; i--) {
+            slab[i].next = head;
+            head = &slab[i];
+            n++;
+        }
+    }
+    chunk[0].slab.next_slab = *slabs;
+    *slabs = chunk;
+    *count = n;
+    return head;
 }
 
 void ary_slabs_free(void *slabs)

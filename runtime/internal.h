@@ -242,8 +242,10 @@ struct arayon_pool {
     /* Admission credits (admit.c): free credits, the peak outstanding, blocked spawners. */
     _Alignas(ARY_CACHELINE) _Atomic int64_t credits;
     _Atomic int64_t peak_out;
-    _Alignas(ARY_CACHELINE) _Atomic uint32_t credit_waiters;
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t credit_waiters;  /* spinning or sleeping */
+    _Atomic uint32_t credit_sleepers;                         /* asleep on credit_seq */
     _Atomic uint32_t credit_seq;
+    int64_t credit_wake_at;
     _Atomic uint64_t ext_run_inline;
     _Atomic uint64_t ext_admit_rejected;
     _Atomic uint64_t ext_inline_failed, ext_inline_cancelled, ext_inline_timed_out;
