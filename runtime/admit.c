@@ -53,10 +53,11 @@ void ary_admit_init(ary_pool *p)
     if (maxp && maxp < EXACT_BELOW * p->nworkers)
         batch = 0; /* small bound: no caches, every spawn and completion uses pool->credits */
     p->credit_batch = batch;
-    /* A blocked outside spawner sleeps until this many credits are free: 1/8 of the bound,
-     * at most 256, at least 1 (never above the bound, so the last completion always wakes). */
-    int64_t wake_at = p->credit_total / 8;
-    p->credit_wake_at = wake_at > 256 ? 256 : wake_at < 1 ? 1 : wake_at;
+    /* A blocked outside spawner sleeps until this many credits are free: 1/4 of the bound,
+     * at most 65536, at least 1 (never above the bound, so the last completion always wakes).
+     * Large runs keep the wake-ups few; 3/4 of the bound stays queued for the workers. */
+    int64_t wake_at = p->credit_total / 4;
+    p->credit_wake_at = wake_at > 65536 ? 65536 : wake_at < 1 ? 1 : wake_at;
     atomic_init(&p->credit_sleepers, 0);
     atomic_init(&p->credits, p->credit_total);
     atomic_init(&p->peak_out, 0);
@@ -105,8 +106,11 @@ void ary_credit_wake_all(ary_pool *p)
 static inline void give(ary_pool *p, int64_t k)
 {
     int64_t before = atomic_fetch_add_explicit(&p->credits, k, memory_order_seq_cst);
+    /* The waker takes the sleepers count to 0, so the crossings that follow while they wake
+     * up do not wake them again. */
     if (ARY_UNLIKELY(before < p->credit_wake_at && before + k >= p->credit_wake_at) &&
-        atomic_load_explicit(&p->credit_sleepers, memory_order_seq_cst) != 0)
+        atomic_load_explicit(&p->credit_sleepers, memory_order_seq_cst) != 0 &&
+        atomic_exchange_explicit(&p->credit_sleepers, 0, memory_order_seq_cst) != 0)
         ary_credit_wake_all(p);
 }
 
@@ -179,7 +183,13 @@ int ary_credit_wait_ext(ary_pool *p)
             until = deadline;
         if (atomic_load_explicit(&p->credits, memory_order_seq_cst) < p->credit_wake_at)
             aryd_futex_wait(&p->credit_seq, seq, until);
-        atomic_fetch_sub_explicit(&p->credit_sleepers, 1, memory_order_seq_cst);
+        /* Leave the count unless a waker already cleared it (it is a hint: a sleeper that
+         * misses a wake-up still re-checks within 10 ms). */
+        uint32_t n = atomic_load_explicit(&p->credit_sleepers, memory_order_relaxed);
+        while (n && !atomic_compare_exchange_weak_explicit(&p->credit_sleepers, &n, n - 1,
+                                                           memory_order_seq_cst,
+                                                           memory_order_relaxed))
+            ;
     }
 out:
     atomic_fetch_sub_explicit(&p->credit_waiters, 1, memory_order_relaxed);
