@@ -76,6 +76,10 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
     if (!w->free_cells) {
         size_t n;
         ary_cell *list = slab_new(p, &w->slabs, &n);
+        if (list && p->pl.nnodes > 1) /* the worker's cells live on its node (checked) */
+            ary_note_membind(p, w->index,
+                             ary_topo_membind(p->topo, &p->pl, (void *)((uintptr_t)list & ~(uintptr_t)(ARY_SLAB_BYTES - 1)),
+                                              (size_t)ARY_SLAB_BYTES * SLABS_PER_CHUNK, w->node));
         if (!list)
             return NULL;
         w->free_cells = list;

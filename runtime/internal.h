@@ -230,6 +230,8 @@ struct arayon_pool {
     int *bind_status;         /* per worker: ARAYON_OK, ARAYON_ESYSTEM, or 1 = not bound;
                                  written by the worker before it counts itself in started */
     _Atomic uint32_t started; /* workers that are running (and bound) */
+    _Atomic int *mem_status;  /* per worker: result of placing its deque and cell slabs on its
+                                 node (ary_topo_membind): the last failure, else the last result */
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
     unsigned spin_ns;
     _Atomic uint32_t aborted; /* shutdown deadline passed: tasks not started are cancelled */
@@ -386,6 +388,9 @@ static inline void ary_credit_return(ary_worker *w)
                      atomic_load_explicit(&p->credit_waiters, memory_order_relaxed)))
         ary_credit_flush(w);
 }
+
+/* pool.c: records the result of placing a worker's memory on its node (sticky failure). */
+ARY_HIDDEN void ary_note_membind(ary_pool *p, unsigned worker, int rc);
 
 /* worker.c */
 ARY_HIDDEN void *ary_worker_main(void *arg);

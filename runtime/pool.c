@@ -66,6 +66,7 @@ static void pool_free(ary_pool *p)
     free(p->workers);
     free(p->inj);
     free(p->bind_status);
+    free((void *)p->mem_status);
     ary_placement_free(&p->pl);
     if (p->topo)
         ary_topo_close(p->topo);
@@ -215,7 +216,8 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     p->workers = aligned_alloc(ARY_CACHELINE, round_up(n * sizeof(ary_worker), ARY_CACHELINE));
     p->inj = aligned_alloc(ARY_CACHELINE, round_up(nodes * sizeof(ary_injector), ARY_CACHELINE));
     p->bind_status = calloc(n, sizeof *p->bind_status);
-    if (!p->workers || !p->inj || !p->bind_status) {
+    p->mem_status = calloc(n, sizeof *p->mem_status);
+    if (!p->workers || !p->inj || !p->bind_status || !p->mem_status) {
         pool_free(p);
         return ARAYON_ENOMEM;
     }
@@ -242,10 +244,14 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
         if (!w->rng)
             w->rng = 1;
         p->bind_status[i] = 1; /* not attempted (yet) */
-        /* The deque lives on the worker's node (verified; ENOTSUP on one-node machines). */
+        /* The deque lives on the worker's node (verified; ENOTSUP on one-node machines). Its
+         * cell slabs are placed when the worker allocates them (cell.c). */
         ary_deque_array *a = atomic_load_explicit(&w->deque.array, memory_order_relaxed);
-        (void)ary_topo_membind(p->topo, &p->pl, a,
-                               sizeof *a + (size_t)(a->mask + 1) * sizeof(a->slot[0]), w->node);
+        atomic_init(&p->mem_status[i], 1);
+        ary_note_membind(p, i,
+                         ary_topo_membind(p->topo, &p->pl, a,
+                                          sizeof *a + (size_t)(a->mask + 1) * sizeof(a->slot[0]),
+                                          w->node));
     }
     ary_sleep_init(p);
     ary_admit_init(p);
@@ -360,11 +366,38 @@ int arayon_pool_worker_pu(const arayon_pool_t *pool, unsigned worker)
     return pool->pl.worker_pu[worker];
 }
 
+void ary_note_membind(ary_pool *p, unsigned worker, int rc)
+{
+    if (atomic_load_explicit(&p->mem_status[worker], memory_order_relaxed) != ARAYON_ESYSTEM)
+        atomic_store_explicit(&p->mem_status[worker], rc, memory_order_relaxed);
+    if (rc == ARAYON_ESYSTEM) {
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said)) /* never silently; details in print_topology */
+            fprintf(stderr, "arayon: worker %u: memory could not be placed on its NUMA node\n",
+                    worker);
+    }
+}
+
 int arayon_pool_print_topology(const arayon_pool_t *pool, arayon_write_fn write, void *ctx)
 {
     if (!pool || !write)
         return ARAYON_EINVAL;
-    return ary_topo_print(pool->topo, &pool->pl, pool->bind_status, write, ctx);
+    int rc = ary_topo_print(pool->topo, &pool->pl, pool->bind_status, write, ctx);
+    if (rc != ARAYON_OK || pool->pl.nnodes < 2)
+        return rc;
+    /* Where each worker's deque and cells are (checked with hwloc's page locations). */
+    char line[160];
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        int m = atomic_load_explicit(&pool->mem_status[i], memory_order_relaxed);
+        int k = snprintf(line, sizeof line, "  worker %u memory (deque, cells) on node %u: %s\n", i,
+                         pool->pl.worker_node[i],
+                         m == ARAYON_OK        ? "placed and verified"
+                         : m == ARAYON_ESYSTEM ? "FAILED (pages elsewhere or binding refused)"
+                                               : "not placed (not this machine, or not supported)");
+        if (write(line, (size_t)k, ctx) != 0)
+            return ARAYON_EFAILED;
+    }
+    return ARAYON_OK;
 }
 
 bool arayon_in_worker(void) { return ary_tls_worker != NULL; }
