@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 #include "injector.h"
+#include "strbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -250,46 +251,15 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
     return n;
 }
 
-typedef struct out_buf {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} out_buf;
-
-static void put(out_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(out_buf *o, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = o->oom ? 0 : vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
-        if (k < 0 || o->oom)
-            return;
-        if (o->len + (size_t)k < o->cap) {
-            o->len += (size_t)k;
-            return;
-        }
-        size_t cap = (o->cap + (size_t)k + 1) * 2;
-        char *nb = realloc(o->buf, cap);
-        if (!nb) {
-            o->oom = true;
-            return;
-        }
-        o->buf = nb;
-        o->cap = cap;
-    }
-}
-
 /* Renders m, then (when nodes) one block per NUMA node. */
-static void render(out_buf *o, const arayon_metrics_t *m, const arayon_node_metrics_t *nodes,
+static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_metrics_t *nodes,
                    unsigned nnodes, arayon_metrics_format_t format)
 {
     field f[32];
     size_t n = fields_of(m, f);
     switch (format) {
     case ARAYON_METRICS_TEXT:
-        put(o, "arayon: %" PRIu64 " tasks (%" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
+        ary_sb_printf(o, "arayon: %" PRIu64 " tasks (%" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
                " cancelled, %" PRIu64 " timed out, %" PRIu64 " pending), %" PRIu64
                " rejected, %" PRIu64 " run inline; %u workers, utilization %.1f%%, success "
                "rate %.1f%%, queue pressure %.1f%%\n",
@@ -297,44 +267,44 @@ static void render(out_buf *o, const arayon_metrics_t *m, const arayon_node_metr
             m->rejected, m->run_inline, m->num_threads, 100.0 * arayon_metrics_utilization(m),
             100.0 * arayon_metrics_success_rate(m), 100.0 * arayon_metrics_queue_pressure(m));
         for (size_t i = 0; i < n; i++)
-            put(o, "  %-15s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
+            ary_sb_printf(o, "  %-15s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
         if (nnodes)
-            put(o, "  %-6s %7s %14s %12s %13s %16s %14s\n", "node", "workers", "executed",
+            ary_sb_printf(o, "  %-6s %7s %14s %12s %13s %16s %14s\n", "node", "workers", "executed",
                 "local_steal", "remote_steal", "run_elsewhere", "busy_ms");
         for (unsigned k = 0; k < nnodes; k++)
-            put(o, "  %-6u %7u %14" PRIu64 " %12" PRIu64 " %13" PRIu64 " %16" PRIu64 " %14.1f\n",
+            ary_sb_printf(o, "  %-6u %7u %14" PRIu64 " %12" PRIu64 " %13" PRIu64 " %16" PRIu64 " %14.1f\n",
                 nodes[k].node, nodes[k].workers, nodes[k].tasks_executed, nodes[k].local_steals,
                 nodes[k].remote_steals, nodes[k].spawned_here_run_elsewhere,
                 (double)nodes[k].busy_ns * 1e-6);
         break;
     case ARAYON_METRICS_JSON:
-        put(o, "{");
+        ary_sb_printf(o, "{");
         for (size_t i = 0; i < n; i++)
-            put(o, "%s\"%s\": %" PRIu64, i ? ", " : "", f[i].name, f[i].value);
-        put(o, ", \"utilization\": %.6f, \"success_rate\": %.6f, \"queue_pressure\": %.6f",
+            ary_sb_printf(o, "%s\"%s\": %" PRIu64, i ? ", " : "", f[i].name, f[i].value);
+        ary_sb_printf(o, ", \"utilization\": %.6f, \"success_rate\": %.6f, \"queue_pressure\": %.6f",
             arayon_metrics_utilization(m), arayon_metrics_success_rate(m),
             arayon_metrics_queue_pressure(m));
         if (nnodes) {
-            put(o, ", \"nodes\": [");
+            ary_sb_printf(o, ", \"nodes\": [");
             for (unsigned k = 0; k < nnodes; k++)
-                put(o, "%s{\"node\": %u, \"os_index\": %d, \"workers\": %u, \"tasks_executed\": %" PRIu64
+                ary_sb_printf(o, "%s{\"node\": %u, \"os_index\": %d, \"workers\": %u, \"tasks_executed\": %" PRIu64
                        ", \"local_steals\": %" PRIu64 ", \"remote_steals\": %" PRIu64
                        ", \"spawned_here_run_elsewhere\": %" PRIu64 ", \"busy_ns\": %" PRIu64 "}",
                     k ? ", " : "", nodes[k].node, nodes[k].os_index, nodes[k].workers,
                     nodes[k].tasks_executed, nodes[k].local_steals, nodes[k].remote_steals,
                     nodes[k].spawned_here_run_elsewhere, nodes[k].busy_ns);
-            put(o, "]");
+            ary_sb_printf(o, "]");
         }
-        put(o, "}\n");
+        ary_sb_printf(o, "}\n");
         break;
     case ARAYON_METRICS_PROMETHEUS:
         for (size_t i = 0; i < n; i++) {
-            put(o, "# HELP %s %s\n# TYPE %s %s\n", f[i].prom, f[i].help, f[i].prom,
+            ary_sb_printf(o, "# HELP %s %s\n# TYPE %s %s\n", f[i].prom, f[i].help, f[i].prom,
                 f[i].counter ? "counter" : "gauge");
             if (f[i].seconds)
-                put(o, "%s %.9f\n", f[i].prom, (double)f[i].value * 1e-9);
+                ary_sb_printf(o, "%s %.9f\n", f[i].prom, (double)f[i].value * 1e-9);
             else
-                put(o, "%s %" PRIu64 "\n", f[i].prom, f[i].value);
+                ary_sb_printf(o, "%s %" PRIu64 "\n", f[i].prom, f[i].value);
         }
         if (nnodes) {
             static const struct {
@@ -354,14 +324,14 @@ static void render(out_buf *o, const arayon_metrics_t *m, const arayon_node_metr
                  offsetof(arayon_node_metrics_t, busy_ns), true},
             };
             for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
-                put(o, "# HELP %s %s\n# TYPE %s counter\n", nf[i].name, nf[i].help, nf[i].name);
+                ary_sb_printf(o, "# HELP %s %s\n# TYPE %s counter\n", nf[i].name, nf[i].help, nf[i].name);
                 for (unsigned k = 0; k < nnodes; k++) {
                     uint64_t v;
                     memcpy(&v, (const char *)&nodes[k] + nf[i].off, sizeof v);
                     if (nf[i].seconds)
-                        put(o, "%s{node=\"%u\"} %.9f\n", nf[i].name, k, (double)v * 1e-9);
+                        ary_sb_printf(o, "%s{node=\"%u\"} %.9f\n", nf[i].name, k, (double)v * 1e-9);
                     else
-                        put(o, "%s{node=\"%u\"} %" PRIu64 "\n", nf[i].name, k, v);
+                        ary_sb_printf(o, "%s{node=\"%u\"} %" PRIu64 "\n", nf[i].name, k, v);
                 }
             }
         }
@@ -369,11 +339,10 @@ static void render(out_buf *o, const arayon_metrics_t *m, const arayon_node_metr
     }
 }
 
-static int emit(out_buf *o, arayon_write_fn write, void *ctx)
+static int emit(ary_sbuf *o, arayon_write_fn write, void *ctx)
 {
-    int rc = o->oom ? ARAYON_ENOMEM
-                    : (write(o->buf ? o->buf : "", o->len, ctx) == 0 ? ARAYON_OK : ARAYON_EFAILED);
-    free(o->buf);
+    int rc = ary_sb_flush(o, write, ctx);
+    ary_sb_free(o);
     return rc;
 }
 
@@ -382,7 +351,7 @@ int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void 
 {
     if (!m || !write || (unsigned)format > ARAYON_METRICS_PROMETHEUS)
         return ARAYON_EINVAL;
-    out_buf o = {0};
+    ary_sbuf o = {0};
     render(&o, m, NULL, 0, format);
     return emit(&o, write, ctx);
 }
@@ -400,7 +369,7 @@ int arayon_pool_metrics_print(const arayon_pool_t *pool, arayon_write_fn write, 
         return ARAYON_ENOMEM;
     for (unsigned k = 0; k < nn; k++)
         arayon_pool_node_metrics(pool, k, &nodes[k]);
-    out_buf o = {0};
+    ary_sbuf o = {0};
     render(&o, &m, nodes, nn, format);
     free(nodes);
     return emit(&o, write, ctx);

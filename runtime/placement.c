@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include "internal.h"
+#include "strbuf.h"
 #include "topo_table.h"
 
 #include <sched.h>
@@ -354,45 +355,8 @@ unsigned ary_topo_current_node(const ary_topo *t, const ary_placement *pl)
 /* ---------------------------------------------------------------------------------------
  * Printing
  * ------------------------------------------------------------------------------------- */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-}
-
 /* Appends a list of numbers with runs of 3 or more as ranges: "1-3,8,10-12". */
-static void sb_list(sbuf *b, const unsigned *v, unsigned n)
+static void sb_list(ary_sbuf *b, const unsigned *v, unsigned n)
 {
     for (unsigned i = 0; i < n;) {
         unsigned j = i;
@@ -400,24 +364,13 @@ static void sb_list(sbuf *b, const unsigned *v, unsigned n)
             j++;
         const char *sep = i ? "," : "";
         if (j - i >= 2)
-            sb_printf(b, "%s%u-%u", sep, v[i], v[j]);
+            ary_sb_printf(b, "%s%u-%u", sep, v[i], v[j]);
         else if (j == i + 1)
-            sb_printf(b, "%s%u,%u", sep, v[i], v[j]);
+            ary_sb_printf(b, "%s%u,%u", sep, v[i], v[j]);
         else
-            sb_printf(b, "%s%u", sep, v[i]);
+            ary_sb_printf(b, "%s%u", sep, v[i]);
         i = j + 1;
     }
-}
-
-/* Emits the buffer's line(s) and empties it. */
-static int sb_flush(sbuf *b, arayon_write_fn write, void *ctx)
-{
-    if (b->oom)
-        return ARAYON_ENOMEM;
-    if (b->len && write(b->p, b->len, ctx) != 0)
-        return ARAYON_EFAILED;
-    b->len = 0;
-    return ARAYON_OK;
 }
 
 static const char *policy_name(arayon_bind_t p)
@@ -431,14 +384,14 @@ static const char *policy_name(arayon_bind_t p)
     return "?";
 }
 
-static void sb_size(sbuf *b, uint64_t bytes)
+static void sb_size(ary_sbuf *b, uint64_t bytes)
 {
     if (bytes >= (UINT64_C(1) << 30) && bytes % (UINT64_C(1) << 30) == 0)
-        sb_printf(b, "%llu GiB", (unsigned long long)(bytes >> 30));
+        ary_sb_printf(b, "%llu GiB", (unsigned long long)(bytes >> 30));
     else if (bytes >= (UINT64_C(1) << 20))
-        sb_printf(b, "%llu MiB", (unsigned long long)(bytes >> 20));
+        ary_sb_printf(b, "%llu MiB", (unsigned long long)(bytes >> 20));
     else
-        sb_printf(b, "%llu KiB", (unsigned long long)(bytes >> 10));
+        ary_sb_printf(b, "%llu KiB", (unsigned long long)(bytes >> 10));
 }
 
 int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_status,
@@ -446,7 +399,7 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
 {
     if (!t || !pl || !write)
         return ARAYON_EINVAL;
-    sbuf b = {0};
+    ary_sbuf b = {0};
     unsigned *tmp = malloc(((size_t)t->npus + pl->nworkers + 1) * sizeof *tmp);
     int rc = ARAYON_OK;
     if (!tmp) {
@@ -455,22 +408,22 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
     }
 
     /* The machine. */
-    sb_printf(&b, "arayon topology: %s\n", t->source ? t->source : "?");
-    sb_printf(&b, "  machine: %u package%s, %u NUMA node%s", t->npkgs, t->npkgs == 1 ? "" : "s",
+    ary_sb_printf(&b, "arayon topology: %s\n", t->source ? t->source : "?");
+    ary_sb_printf(&b, "  machine: %u package%s, %u NUMA node%s", t->npkgs, t->npkgs == 1 ? "" : "s",
               t->nnodes, t->nnodes == 1 ? "" : "s");
     if (t->mem_nodes > t->nnodes)
-        sb_printf(&b, " (+%u without CPUs)", t->mem_nodes - t->nnodes);
+        ary_sb_printf(&b, " (+%u without CPUs)", t->mem_nodes - t->nnodes);
     if (t->nllc) {
-        sb_printf(&b, ", %u L%u cache%s", t->nllc, t->llc_level, t->nllc == 1 ? "" : "s");
+        ary_sb_printf(&b, ", %u L%u cache%s", t->nllc, t->llc_level, t->nllc == 1 ? "" : "s");
         if (t->llc_size) {
-            sb_printf(&b, " (");
+            ary_sb_printf(&b, " (");
             sb_size(&b, t->llc_size);
-            sb_printf(&b, ")");
+            ary_sb_printf(&b, ")");
         }
     } else {
-        sb_printf(&b, ", no cache information");
+        ary_sb_printf(&b, ", no cache information");
     }
-    sb_printf(&b, ", %u core%s, %u PU%s%s\n", t->ncores, t->ncores == 1 ? "" : "s", t->npus,
+    ary_sb_printf(&b, ", %u core%s, %u PU%s%s\n", t->ncores, t->ncores == 1 ? "" : "s", t->npus,
               t->npus == 1 ? "" : "s", t->dist ? ", NUMA distances known" : "");
     for (unsigned d = 0; d < t->nnodes; d++) {
         unsigned m = 0;
@@ -478,38 +431,38 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
             if (t->pu[i].node == d)
                 tmp[m++] = (unsigned)t->pu[i].os;
         if (t->node[d].os >= 0)
-            sb_printf(&b, "  NUMA node P#%d", t->node[d].os);
+            ary_sb_printf(&b, "  NUMA node P#%d", t->node[d].os);
         else
-            sb_printf(&b, "  NUMA node (OS index unknown)");
-        sb_printf(&b, ": %u PU%s (", m, m == 1 ? "" : "s");
+            ary_sb_printf(&b, "  NUMA node (OS index unknown)");
+        ary_sb_printf(&b, ": %u PU%s (", m, m == 1 ? "" : "s");
         sb_list(&b, tmp, m);
-        sb_printf(&b, ")");
+        ary_sb_printf(&b, ")");
         if (t->node[d].mem) {
-            sb_printf(&b, ", ");
+            ary_sb_printf(&b, ", ");
             sb_size(&b, t->node[d].mem);
         }
         if (t->dist) {
-            sb_printf(&b, ", distances");
+            ary_sb_printf(&b, ", distances");
             for (unsigned e = 0; e < t->nnodes; e++)
-                sb_printf(&b, " %llu", (unsigned long long)node_dist(t, d, e));
+                ary_sb_printf(&b, " %llu", (unsigned long long)node_dist(t, d, e));
         }
-        sb_printf(&b, "\n");
+        ary_sb_printf(&b, "\n");
     }
-    sb_printf(&b, "  binding: %s\n",
+    ary_sb_printf(&b, "  binding: %s\n",
               pl->bind                           ? "yes"
               : pl->policy == ARAYON_BIND_NONE   ? "no (policy none)"
               : !t->thissystem                   ? "no (not this system)"
                                                  : "no");
-    sb_printf(&b, "  memory placement: %s\n",
+    ary_sb_printf(&b, "  memory placement: %s\n",
               t->membind          ? "per node (verified per allocation)"
               : !t->thissystem    ? "no (not this system)"
               : t->mem_nodes <= 1 ? "no (one NUMA node)"
                                   : "no (not supported)");
-    if ((rc = sb_flush(&b, write, ctx)) != ARAYON_OK)
+    if ((rc = ary_sb_flush(&b, write, ctx)) != ARAYON_OK)
         goto out;
 
     /* The workers. */
-    sb_printf(&b, "placement: %u worker%s on %u node%s, policy %s\n", pl->nworkers,
+    ary_sb_printf(&b, "placement: %u worker%s on %u node%s, policy %s\n", pl->nworkers,
               pl->nworkers == 1 ? "" : "s", pl->nnodes, pl->nnodes == 1 ? "" : "s",
               policy_name(pl->policy));
     for (unsigned w = 0; w < pl->nworkers; w++) {
@@ -531,27 +484,27 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
             snprintf(other, sizeof other, "error %d", bind_status[w]);
             bound = other;
         }
-        sb_printf(&b, "  worker %u: PU %d", w, pu);
+        ary_sb_printf(&b, "  worker %u: PU %d", w, pu);
         if (pu >= 0 && pu <= t->max_os && t->os_to_pu[pu] >= 0) {
             const topo_pu *p = &t->pu[t->os_to_pu[pu]];
-            sb_printf(&b, " (core %u)", p->core);
+            ary_sb_printf(&b, " (core %u)", p->core);
         }
-        sb_printf(&b, ", node %u", k);
+        ary_sb_printf(&b, ", node %u", k);
         if (pl->node_os_index[k] >= 0)
-            sb_printf(&b, " (P#%d)", pl->node_os_index[k]);
-        sb_printf(&b, ", cache group %u, bound: %s\n", pl->worker_cache[w], bound);
+            ary_sb_printf(&b, " (P#%d)", pl->node_os_index[k]);
+        ary_sb_printf(&b, ", cache group %u, bound: %s\n", pl->worker_cache[w], bound);
         /* Its steal order, grouped: same cache, same node, then each other node. */
         unsigned nrow = pl->nworkers - 1, lv = pl->local_victims[w];
         const unsigned *row = pl->steal_order + (size_t)w * nrow;
         unsigned i = 0, m = 0;
         const char *sep = "";
-        sb_printf(&b, "      steal: ");
+        ary_sb_printf(&b, "      steal: ");
         if (!nrow)
-            sb_printf(&b, "(alone)");
+            ary_sb_printf(&b, "(alone)");
         while (i < lv && pl->worker_cache[row[i]] == pl->worker_cache[w])
             tmp[m++] = row[i++];
         if (m) { /* without caches the group is the node */
-            sb_printf(&b, "%s: ", t->nllc ? "same cache" : "same node");
+            ary_sb_printf(&b, "%s: ", t->nllc ? "same cache" : "same node");
             sb_list(&b, tmp, m);
             sep = "; ";
         }
@@ -559,7 +512,7 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
         while (i < lv)
             tmp[m++] = row[i++];
         if (m) {
-            sb_printf(&b, "%ssame node: ", sep);
+            ary_sb_printf(&b, "%ssame node: ", sep);
             sb_list(&b, tmp, m);
             sep = "; ";
         }
@@ -568,16 +521,16 @@ int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_s
             m = 0;
             while (i < nrow && pl->worker_node[row[i]] == nodeb)
                 tmp[m++] = row[i++];
-            sb_printf(&b, "%snode %u: ", sep, nodeb);
+            ary_sb_printf(&b, "%snode %u: ", sep, nodeb);
             sb_list(&b, tmp, m);
             sep = "; ";
         }
-        sb_printf(&b, "\n");
-        if ((rc = sb_flush(&b, write, ctx)) != ARAYON_OK)
+        ary_sb_printf(&b, "\n");
+        if ((rc = ary_sb_flush(&b, write, ctx)) != ARAYON_OK)
             goto out;
     }
 out:
     free(tmp);
-    free(b.p);
+    ary_sb_free(&b);
     return rc;
 }
