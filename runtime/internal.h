@@ -199,6 +199,7 @@ struct ary_worker {
     unsigned index;
     unsigned node;                                 /* NUMA node index (placement) */
     unsigned local_fail;                           /* local searches in a row that failed */
+    uint64_t next_remote_ns;                       /* earliest next look at other nodes */
     _Atomic uint64_t *taken_from;                  /* per node: jobs taken from that node's
                                                       queues while this worker is elsewhere */
     ary_pool *pool;
@@ -336,6 +337,7 @@ static inline void ary_cell_release(ary_pool *p, ary_cell *c)
 /* sleep.c */
 ARY_HIDDEN void ary_sleep_init(ary_pool *p);
 ARY_HIDDEN void ary_wake_one_slow(ary_pool *p);
+ARY_HIDDEN void ary_wake_node(ary_pool *p, unsigned node);
 ARY_HIDDEN void ary_wake_all(ary_pool *p);
 ARY_HIDDEN bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park);
 ARY_HIDDEN void ary_park_begin(ary_pool *p, ary_worker *w);

@@ -36,9 +36,9 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
     return true;
 }
 
-/* Called by ary_notify_work when sleepers was seen non-zero. Wakes one parked worker,
- * starting at a rotating position so that the same worker is not always chosen. */
-void ary_wake_one_slow(ary_pool *p)
+/* Wakes one parked worker, starting at a rotating position so that the same worker is not
+ * always chosen. */
+static void wake_any(ary_pool *p)
 {
     static _Atomic unsigned rot;
     unsigned n = p->nworkers;
@@ -51,6 +51,32 @@ void ary_wake_one_slow(ary_pool *p)
         if (ary_park_claim(p, &v->park))
             return;
     }
+}
+
+/* Wakes a parked worker of `node`, or, when none of them sleeps, any parked worker (it will
+ * look at other nodes only after its own came up empty: worker.c, search). */
+void ary_wake_node(ary_pool *p, unsigned node)
+{
+    if (p->pl.nnodes > 1) {
+        ary_worker *self = ary_tls_worker;
+        for (unsigned i = 0; i < p->nworkers; i++) {
+            ary_worker *v = &p->workers[i];
+            if (v->node == node && v != self && ary_park_claim(p, &v->park))
+                return;
+        }
+    }
+    wake_any(p);
+}
+
+/* Called when sleepers was seen non-zero after work was published: wakes one parked worker,
+ * of the caller's node first when the caller is a worker. */
+void ary_wake_one_slow(ary_pool *p)
+{
+    ary_worker *self = ary_tls_worker;
+    if (self && self->pool == p && p->pl.nnodes > 1)
+        ary_wake_node(p, self->node);
+    else
+        wake_any(p);
 }
 
 void ary_wake_all(ary_pool *p)

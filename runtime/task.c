@@ -213,7 +213,7 @@ static void inject(ary_pool *p, unsigned node, ary_task *t)
 {
     if (ary_inject_push(&p->inj[node], t) == 0 &&
         atomic_load_explicit(&p->sleepers, memory_order_seq_cst))
-        ary_wake_one_slow(p);
+        ary_wake_node(p, node); /* a sleeper of that node first */
 }
 
 static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,

@@ -29,7 +29,8 @@ static inline uint64_t rng_next(ary_worker *w)
 }
 
 #define INJECT_BATCH 32
-#define REMOTE_AFTER 3 /* local searches that must fail before a worker looks at other nodes */
+#define REMOTE_AFTER 3           /* local searches that must fail before a worker looks remote */
+#define REMOTE_INTERVAL_NS 50000 /* then at most one remote look per interval */
 
 /* Takes work from node `node`'s injection queue, if no other worker is consuming it. From the
  * worker's own node it takes a batch: returns the first task and pushes the rest onto this
@@ -116,8 +117,11 @@ static ary_job *steal_range(ary_worker *w, const unsigned *row, unsigned from, u
 
 /* Search order after the worker's own deque (placement: topo.h): its node's injection queue,
  * its same-node victims (same cache group first in the steal order), and, only after
- * REMOTE_AFTER local searches in a row came up empty, the other nodes' queues and victims,
- * nearest first. On a one-node machine every victim is local. */
+ * REMOTE_AFTER local searches in a row came up empty and at most once per
+ * REMOTE_INTERVAL_NS, the other nodes' queues (one task at a time) and victims, nearest
+ * first. So work placed on a node mostly runs there while that node's workers keep up, and
+ * an idle remote worker still helps a node that falls behind. On a one-node machine every
+ * victim is local. */
 static ary_job *search(ary_worker *w)
 {
     ary_pool *p = w->pool;
@@ -132,12 +136,14 @@ static ary_job *search(ary_worker *w)
     }
     if (++w->local_fail < REMOTE_AFTER)
         return NULL;
+    uint64_t now = aryd_now_ns();
+    if (now < w->next_remote_ns)
+        return NULL;
+    w->next_remote_ns = now + REMOTE_INTERVAL_NS;
     for (unsigned k = 1; k < p->pl.nnodes && !j; k++)
         j = take_injected(w, (w->node + k) % p->pl.nnodes);
     if (!j)
         j = steal_range(w, row, local, p->nworkers - 1);
-    if (j)
-        w->local_fail = 0;
     return j;
 }
 
