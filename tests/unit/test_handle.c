@@ -485,6 +485,7 @@ static int mark_ran_task(void *arg)
     volatile unsigned x = 0;
     for (unsigned k = 0; k < (unsigned)(i % 64) * 16; k++)
         x += k;
+    (void)x;
     return 0;
 }
 

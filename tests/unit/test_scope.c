@@ -772,6 +772,7 @@ static int spin_task(void *arg)
     volatile unsigned x = 0;
     for (unsigned k = 0; k < n; k++)
         x += k;
+    (void)x;
     atomic_fetch_add(&g_count, 1);
     return 0;
 }
@@ -841,6 +842,7 @@ static int mark_ran_task(void *arg)
     volatile unsigned x = 0;
     for (unsigned k = 0; k < (unsigned)(i % 50) * 20; k++)
         x += k;
+    (void)x;
     return 0;
 }
 
