@@ -436,6 +436,63 @@ ARAYON_API int arayon_worker_index(void);
 /* Library version string, e.g. "0.1.0". */
 ARAYON_API const char *arayon_version(void);
 
+/* ---------------------------------------------------------------------------------------
+ * Bulk helpers (runtime/bulk.c): loops and batches built on scopes and handles.
+ *
+ * Each returns ARAYON_OK or the first failure. Per-item outcomes (batch_process, par_map,
+ * join_handles) go to statuses[i]: ARAYON_OK, ARAYON_EFAILED (fn returned non-zero),
+ * ARAYON_ECANCELED (cancelled, or never started because the caller was cancelled) or
+ * ARAYON_ETIMEDOUT (the task's deadline passed); for batch_process and par_map also the
+ * spawn error of an item whose spawn was refused (ARAYON_EAGAIN under ARAYON_FULL_REJECT,
+ * ARAYON_ENOMEM, ARAYON_ESHUTDOWN): that item never ran and was never counted as spawned.
+ * "The first failure" of batch_process and par_map is the status of the lowest-index item
+ * that did not succeed. Bad arguments give ARAYON_EINVAL and run nothing.
+ * Context of all four: any thread (inside a task they help run tasks while they wait).
+ * ------------------------------------------------------------------------------------- */
+typedef int (*arayon_range_fn)(void *ctx, size_t lo, size_t hi);
+typedef int (*arayon_item_fn)(void *item, void *ctx);
+typedef int (*arayon_map_fn)(const void *in, void *out, void *ctx);
+
+/* Calls fn(ctx, lo, hi) on disjoint subranges covering [begin, end), split by recursive
+ * halving in scopes down to `grain` indexes (0 = automatic: range / (8 * workers), at least
+ * 1). Empty range: ARAYON_OK without calling fn. Once fn returned non-zero no new subrange
+ * is started and the call returns ARAYON_EFAILED; when the calling task is cancelled no new
+ * subrange is started and it returns ARAYON_ECANCELED. When a spawn is refused the subrange
+ * runs on the spawning thread. Errors: EINVAL (NULL pool or fn, begin > end), ENOMEM or
+ * ESHUTDOWN (the first scope could not be begun: nothing ran). */
+ARAYON_API int arayon_parallel_for(arayon_pool_t *pool, size_t begin, size_t end, size_t grain,
+                                   arayon_range_fn fn, void *ctx);
+
+/* Runs fn(items + i * item_size, ctx) for every i < count, each item as one task of the
+ * pool (one spawn in the metrics: completed, failed, cancelled or timed out), with at most
+ * max_concurrent of them running at once (0 = no limit beyond the pool's own): a finished
+ * item spawns the next one. When the calling task (or its scope) is cancelled, no new item
+ * is started; items not started are reported ARAYON_ECANCELED. statuses_or_null, when not
+ * NULL, has count entries. Holds one task handle per item until it returns (64 bytes each).
+ * Errors: EINVAL (NULL pool or fn, NULL items with count > 0, item_size 0), ENOMEM, ESHUTDOWN
+ * (no scope could be begun: nothing ran). */
+ARAYON_API int arayon_batch_process(arayon_pool_t *pool, void *items, size_t count,
+                                    size_t item_size, size_t max_concurrent, arayon_item_fn fn,
+                                    void *ctx, int *statuses_or_null);
+
+/* Runs fn(in + i * in_size, out + i * out_size, ctx) for every i < count, each as one task
+ * (as arayon_batch_process with no concurrency limit). Errors: EINVAL (NULL pool or fn, NULL
+ * in or out with count > 0, in_size or out_size 0), ENOMEM, ESHUTDOWN. */
+ARAYON_API int arayon_par_map(arayon_pool_t *pool, const void *in, size_t count, size_t in_size,
+                              void *out, size_t out_size, arayon_map_fn fn, void *ctx,
+                              int *statuses_or_null);
+
+/* Waits for every handle (it does not release them) and fills statuses[i] with the outcome of
+ * handles[i] (as arayon_task_wait). When completion_order_or_null is not NULL it receives the
+ * count indexes in the order the completions were observed: the handles are polled, and
+ * between rounds the call waits (helping, inside a worker) on one unfinished handle, so
+ * tasks that finish in the same round are listed in index order. Returns ARAYON_OK or the
+ * first failure in completion order. A handle of the calling task itself is not waited for:
+ * its status is ARAYON_EBUSY (listed when that is found out). Errors: EINVAL (NULL handles
+ * or statuses, or a NULL handle, with count > 0), ENOMEM: nothing is waited for then. */
+ARAYON_API int arayon_join_handles(arayon_task_t *const *handles, size_t count, int *statuses,
+                                   size_t *completion_order_or_null);
+
 #ifdef __cplusplus
 }
 #endif

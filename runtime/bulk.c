@@ -1,0 +1,391 @@
+/*
+ * bulk.c - bulk helpers: parallel_for, batch_process, par_map, join_handles.
+ *
+ * Built on the public API only (scopes, spawn_ex with handles, task waits); nothing here
+ * touches the pool's internals.
+ *
+ * parallel_for: recursive halving. Each split begins a scope, spawns the right half into it,
+ * runs the left half on the current thread and ends the scope (which helps inside a worker).
+ * A refused spawn (admission control) runs that half here instead, so the loop never fails
+ * for lack of room. The first non-zero from fn (or a cancellation) stops new subranges.
+ *
+ * batch_process / par_map: one task per item, spawned with a handle into a private scope, so
+ * the pool's metrics count each item exactly once. With a window (max_concurrent > 0) the
+ * caller spawns the first `window` items, and each item, after its fn returned, claims the
+ * next index (an atomic counter) and spawns it: at most `window` fns run at once. A chain
+ * that stops early (a refused spawn, an item that never ran, the recursion guard below)
+ * leaves its slot empty until the round ends; the caller then waits for the scope and
+ * starts a new round, until every index is claimed or the caller is cancelled. Without a
+ * window the caller spawns every item itself. At the end each handle gives its item's exact
+ * outcome (OK, EFAILED, ECANCELED, ETIMEDOUT) and is released.
+ *
+ * Recursion guard: under ARAYON_FULL_RUN_INLINE (or ARAYON_FULL_BLOCK inside a worker with
+ * nothing else to run) a spawn may run the new task on the spawning thread, so item chains
+ * could nest one stack frame per item. An item does not feed its successor once
+ * BULK_MAX_DEPTH item tasks are nested on its thread; the caller's next round takes over.
+ */
+#define ARAYON_BUILDING 1
+#include "arayon.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define BULK_MAX_DEPTH 32
+#define BULK_NOT_FED 1 /* status sentinel: index never claimed (not an ARAYON_* code) */
+
+/* ---------------------------------------------------------------------------------------
+ * parallel_for
+ * ------------------------------------------------------------------------------------- */
+typedef struct pf_ctx {
+    arayon_pool_t *pool;
+    arayon_range_fn fn;
+    void *ctx;
+    size_t grain;
+    atomic_int rc; /* first failure: ARAYON_EFAILED, ARAYON_ECANCELED, ... */
+} pf_ctx;
+
+typedef struct pf_part {
+    pf_ctx *p;
+    size_t lo, hi;
+} pf_part;
+
+static void pf_fail(pf_ctx *p, int rc)
+{
+    int expected = ARAYON_OK;
+    atomic_compare_exchange_strong_explicit(&p->rc, &expected, rc, memory_order_acq_rel,
+                                            memory_order_relaxed);
+}
+
+static bool pf_stopped(pf_ctx *p)
+{
+    if (atomic_load_explicit(&p->rc, memory_order_acquire) != ARAYON_OK)
+        return true;
+    if (arayon_cancelled()) {
+        pf_fail(p, ARAYON_ECANCELED);
+        return true;
+    }
+    return false;
+}
+
+static void pf_range(pf_ctx *p, size_t lo, size_t hi, arayon_scope_t *s);
+
+static int pf_task(void *arg)
+{
+    pf_part *part = arg;
+    pf_range(part->p, part->lo, part->hi, NULL);
+    return 0;
+}
+
+/* Runs [lo, hi). s, when not NULL, is a scope already begun by the caller for the first
+ * split; it is ended here. */
+static void pf_range(pf_ctx *p, size_t lo, size_t hi, arayon_scope_t *s)
+{
+    if (hi - lo > p->grain && !pf_stopped(p)) {
+        if (s || arayon_scope_begin(p->pool, &s) == ARAYON_OK) {
+            size_t mid = lo + (hi - lo) / 2;
+            pf_part right = {p, mid, hi}; /* lives until arayon_scope_end returns */
+            if (arayon_scope_spawn(s, pf_task, &right, NULL) != ARAYON_OK)
+                pf_range(p, mid, hi, NULL);
+            pf_range(p, lo, mid, NULL);
+            int rc = arayon_scope_end(&s);
+            if (rc != ARAYON_OK) /* a half that never ran (cancelled, timed out) */
+                pf_fail(p, rc);
+            return;
+        }
+        /* No scope (out of memory): run the whole range here. */
+    }
+    if (s) {
+        int rc = arayon_scope_end(&s);
+        if (rc != ARAYON_OK)
+            pf_fail(p, rc);
+    }
+    if (pf_stopped(p))
+        return;
+    if (p->fn(p->ctx, lo, hi) != 0)
+        pf_fail(p, ARAYON_EFAILED);
+}
+
+int arayon_parallel_for(arayon_pool_t *pool, size_t begin, size_t end, size_t grain,
+                        arayon_range_fn fn, void *ctx)
+{
+    if (!pool || !fn || begin > end)
+        return ARAYON_EINVAL;
+    if (begin == end)
+        return ARAYON_OK;
+    size_t n = end - begin;
+    if (grain == 0) {
+        size_t workers = arayon_pool_num_threads(pool);
+        grain = n / (8 * (workers ? workers : 1));
+        if (grain < 1)
+            grain = 1;
+    }
+    arayon_scope_t *s = NULL;
+    int rc = arayon_scope_begin(pool, &s);
+    if (rc != ARAYON_OK)
+        return rc;
+    pf_ctx p = {.pool = pool, .fn = fn, .ctx = ctx, .grain = grain};
+    atomic_init(&p.rc, ARAYON_OK);
+    pf_range(&p, begin, end, s);
+    return atomic_load_explicit(&p.rc, memory_order_acquire);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * batch_process and par_map
+ * ------------------------------------------------------------------------------------- */
+typedef struct bulk bulk;
+
+typedef struct bulk_slot {
+    bulk *b;
+    arayon_task_t *h; /* written by the spawner, read by the caller after the scope wait */
+} bulk_slot;
+
+struct bulk {
+    arayon_pool_t *pool;
+    arayon_scope_t *scope;
+    size_t count;
+    size_t window; /* 0 = no limit */
+    /* batch_process */
+    char *items;
+    size_t item_size;
+    arayon_item_fn item_fn;
+    /* par_map */
+    const char *in;
+    char *out;
+    size_t in_size, out_size;
+    arayon_map_fn map_fn;
+    void *ctx;
+    int *st;          /* count statuses */
+    bulk_slot *slots; /* count slots */
+    atomic_size_t next;
+};
+
+static _Thread_local unsigned bulk_depth;
+
+static int bulk_task(void *arg);
+
+static void bulk_spawn(bulk *b, size_t i)
+{
+    arayon_spawn_opts_t o = ARAYON_SPAWN_OPTS_INIT;
+    o.scope = b->scope;
+    arayon_task_t *h = NULL;
+    int rc = arayon_spawn_ex(b->pool, bulk_task, &b->slots[i], &o, &h);
+    if (rc == ARAYON_OK) {
+        b->slots[i].h = h;
+    } else {
+        b->slots[i].h = NULL;
+        b->st[i] = rc;
+    }
+}
+
+/* In a finished item: start the next one (windowed mode). */
+static void bulk_feed(bulk *b)
+{
+    if (b->window == 0 || bulk_depth > BULK_MAX_DEPTH || arayon_cancelled())
+        return;
+    size_t j = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+    if (j < b->count)
+        bulk_spawn(b, j);
+}
+
+static int bulk_task(void *arg)
+{
+    bulk_slot *slot = arg;
+    bulk *b = slot->b;
+    size_t i = (size_t)(slot - b->slots);
+    int r;
+    bulk_depth++;
+    if (b->item_fn)
+        r = b->item_fn(b->items + i * b->item_size, b->ctx);
+    else
+        r = b->map_fn(b->in + i * b->in_size, b->out + i * b->out_size, b->ctx);
+    bulk_feed(b);
+    bulk_depth--;
+    return r;
+}
+
+static int bulk_run(bulk *b, int *statuses_or_null)
+{
+    if (b->count == 0)
+        return ARAYON_OK;
+    if (b->count > SIZE_MAX / sizeof(bulk_slot))
+        return ARAYON_ENOMEM;
+    b->slots = calloc(b->count, sizeof *b->slots);
+    b->st = statuses_or_null ? statuses_or_null : malloc(b->count * sizeof *b->st);
+    if (!b->slots || !b->st) {
+        free(b->slots);
+        if (!statuses_or_null)
+            free(b->st);
+        return ARAYON_ENOMEM;
+    }
+    int rc = arayon_scope_begin(b->pool, &b->scope);
+    if (rc != ARAYON_OK) {
+        free(b->slots);
+        if (!statuses_or_null)
+            free(b->st);
+        return rc;
+    }
+    for (size_t i = 0; i < b->count; i++) {
+        b->slots[i].b = b;
+        b->st[i] = BULK_NOT_FED;
+    }
+    atomic_init(&b->next, 0);
+
+    for (;;) {
+        bool stop = false;
+        for (size_t launched = 0; b->window == 0 || launched < b->window; launched++) {
+            if (arayon_cancelled()) {
+                stop = true;
+                break;
+            }
+            size_t i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+            if (i >= b->count)
+                break;
+            bulk_spawn(b, i);
+        }
+        (void)arayon_scope_wait(b->scope); /* outcomes come from the handles */
+        if (stop || arayon_cancelled() ||
+            atomic_load_explicit(&b->next, memory_order_relaxed) >= b->count)
+            break;
+    }
+    (void)arayon_scope_end(&b->scope);
+
+    int first = ARAYON_OK;
+    for (size_t i = 0; i < b->count; i++) {
+        if (b->slots[i].h) {
+            b->st[i] = arayon_task_wait(b->slots[i].h); /* finished: returns at once */
+            arayon_task_release(b->slots[i].h);
+        } else if (b->st[i] == BULK_NOT_FED) {
+            b->st[i] = ARAYON_ECANCELED;
+        }
+        if (first == ARAYON_OK && b->st[i] != ARAYON_OK)
+            first = b->st[i];
+    }
+    free(b->slots);
+    if (!statuses_or_null)
+        free(b->st);
+    return first;
+}
+
+int arayon_batch_process(arayon_pool_t *pool, void *items, size_t count, size_t item_size,
+                         size_t max_concurrent, arayon_item_fn fn, void *ctx,
+                         int *statuses_or_null)
+{
+    if (!pool || !fn || item_size == 0 || (count > 0 && !items))
+        return ARAYON_EINVAL;
+    if (count > 0 && item_size > SIZE_MAX / count)
+        return ARAYON_EINVAL;
+    bulk b = {.pool = pool,
+              .count = count,
+              .window = max_concurrent,
+              .items = items,
+              .item_size = item_size,
+              .item_fn = fn,
+              .ctx = ctx};
+    return bulk_run(&b, statuses_or_null);
+}
+
+int arayon_par_map(arayon_pool_t *pool, const void *in, size_t count, size_t in_size, void *out,
+                   size_t out_size, arayon_map_fn fn, void *ctx, int *statuses_or_null)
+{
+    if (!pool || !fn || in_size == 0 || out_size == 0 || (count > 0 && (!in || !out)))
+        return ARAYON_EINVAL;
+    if (count > 0 && (in_size > SIZE_MAX / count || out_size > SIZE_MAX / count))
+        return ARAYON_EINVAL;
+    bulk b = {.pool = pool,
+              .count = count,
+              .window = 0,
+              .in = in,
+              .out = out,
+              .in_size = in_size,
+              .out_size = out_size,
+              .map_fn = fn,
+              .ctx = ctx};
+    return bulk_run(&b, statuses_or_null);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * join_handles
+ * ------------------------------------------------------------------------------------- */
+/* Between polling rounds with nothing new the call waits on one unfinished handle: first
+ * JOIN_WAIT_MIN_NS, doubling per idle round up to JOIN_WAIT_MAX_NS, back to the minimum after
+ * a completion, so completions close together are told apart without spinning. */
+#define JOIN_WAIT_MIN_NS 20000u
+#define JOIN_WAIT_MAX_NS 1000000u
+
+int arayon_join_handles(arayon_task_t *const *handles, size_t count, int *statuses,
+                        size_t *completion_order_or_null)
+{
+    if (count == 0)
+        return ARAYON_OK;
+    if (!handles || !statuses)
+        return ARAYON_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!handles[i])
+            return ARAYON_EINVAL;
+    if (count > SIZE_MAX / sizeof(size_t))
+        return ARAYON_ENOMEM;
+    size_t *pend = malloc(count * sizeof *pend); /* unfinished indexes, ascending */
+    if (!pend)
+        return ARAYON_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        pend[i] = i;
+    size_t npend = count, ndone = 0;
+    int first = ARAYON_OK;
+
+#define JOIN_RECORD(idx, status)                                                             \
+    do {                                                                                     \
+        statuses[(idx)] = (status);                                                          \
+        if (completion_order_or_null)                                                        \
+            completion_order_or_null[ndone] = (idx);                                         \
+        ndone++;                                                                             \
+        if (first == ARAYON_OK && statuses[(idx)] != ARAYON_OK)                              \
+            first = statuses[(idx)];                                                         \
+    } while (0)
+
+    uint64_t wait_ns = JOIN_WAIT_MIN_NS;
+    size_t woke = SIZE_MAX; /* finished during the last wait: after the others of the round */
+    while (npend > 0) {
+        size_t keep = 0;
+        for (size_t k = 0; k < npend; k++) {
+            size_t i = pend[k];
+            if (i != woke && arayon_task_poll(handles[i]) == ARAYON_OK)
+                JOIN_RECORD(i, arayon_task_wait(handles[i]));
+            else
+                pend[keep++] = i;
+        }
+        if (woke != SIZE_MAX) {
+            JOIN_RECORD(woke, arayon_task_wait(handles[woke]));
+            size_t k2 = 0;
+            for (size_t k = 0; k < keep; k++)
+                if (pend[k] != woke)
+                    pend[k2++] = pend[k];
+            keep = k2;
+            woke = SIZE_MAX;
+        }
+        bool progress = keep < npend;
+        npend = keep;
+        if (npend == 0)
+            break;
+        if (progress) {
+            wait_ns = JOIN_WAIT_MIN_NS;
+            continue;
+        }
+        /* Nothing new: wait on the oldest unfinished handle (helping inside a worker). */
+        size_t j = pend[0];
+        int rc = arayon_task_wait_timeout(handles[j], wait_ns);
+        if (rc == ARAYON_EBUSY) { /* the calling task itself: never finishes while we wait */
+            JOIN_RECORD(j, ARAYON_EBUSY);
+            npend--;
+            for (size_t k = 0; k < npend; k++)
+                pend[k] = pend[k + 1];
+            continue;
+        }
+        if (arayon_task_poll(handles[j]) == ARAYON_OK)
+            woke = j; /* probably the latest: the round lists the others first */
+        else if (wait_ns < JOIN_WAIT_MAX_NS)
+            wait_ns *= 2;
+    }
+#undef JOIN_RECORD
+    free(pend);
+    return first;
+}
