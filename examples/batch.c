@@ -1,6 +1,7 @@
 /*
  * batch.c - the bulk helpers: a parallel loop, a batch of jobs with a concurrency limit
- * (some of which fail), a parallel map, and joining handles in completion order.
+ * (some of which fail), a parallel map, joining handles in completion order, and a stream of
+ * items of unknown length processed through a small window, delivered in order.
  *
  *   ./arayon-batch [threads]
  */
@@ -55,6 +56,51 @@ static int nap(void *arg)
     struct timespec ts = {0, (long)(intptr_t)arg * 1000000L};
     nanosleep(&ts, NULL);
     return 0;
+}
+
+/* 5. stream_process: Collatz steps of 1 .. 100000, pulled lazily, 16 in flight ---------- */
+typedef struct collatz {
+    uint64_t start; /* filled by the source */
+    unsigned steps; /* the result, left in the slot by the task */
+} collatz;
+
+typedef struct collatz_run {
+    uint64_t next, last;           /* the source: next start, last start */
+    uint64_t delivered, in_order;  /* on_done: runs on this thread, no atomics needed */
+    uint64_t best_start;
+    unsigned best_steps;
+} collatz_run;
+
+static bool collatz_next(void *ctx, void *item_out)
+{
+    collatz_run *r = ctx;
+    if (r->next > r->last)
+        return false; /* exhausted */
+    ((collatz *)item_out)->start = r->next++;
+    return true;
+}
+
+static int collatz_steps(void *item, void *ctx)
+{
+    (void)ctx;
+    collatz *c = item;
+    unsigned steps = 0;
+    for (uint64_t x = c->start; x != 1; steps++)
+        x = x % 2 ? 3 * x + 1 : x / 2;
+    c->steps = steps;
+    return 0;
+}
+
+static void collatz_done(void *item, int status, void *ctx)
+{
+    collatz *c = item;
+    collatz_run *r = ctx;
+    r->in_order += c->start == r->delivered + 1; /* ordered: source order */
+    r->delivered++;
+    if (status == ARAYON_OK && c->steps > r->best_steps) {
+        r->best_steps = c->steps;
+        r->best_start = c->start;
+    }
 }
 
 int main(int argc, char **argv)
@@ -126,6 +172,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         arayon_task_release(h[i]);
     status |= rc != ARAYON_OK;
+
+    /* 5 */
+    collatz_run run = {.next = 1, .last = 100000};
+    rc = arayon_stream_process(pool, collatz_next, sizeof(collatz), 16, collatz_steps,
+                               collatz_done, true, &run);
+    printf("stream_process: %llu numbers through a window of 16, %llu delivered in order; "
+           "longest: %llu (%u steps)\n",
+           (unsigned long long)run.delivered, (unsigned long long)run.in_order,
+           (unsigned long long)run.best_start, run.best_steps);
+    status |= rc != ARAYON_OK || run.delivered != run.last || run.in_order != run.last ||
+              run.best_start != 77031 || run.best_steps != 350;
 
     arayon_pool_destroy(&pool);
     return status;

@@ -447,7 +447,7 @@ ARAYON_API const char *arayon_version(void);
  * ARAYON_ENOMEM, ARAYON_ESHUTDOWN): that item never ran and was never counted as spawned.
  * "The first failure" of batch_process and par_map is the status of the lowest-index item
  * that did not succeed. Bad arguments give ARAYON_EINVAL and run nothing.
- * Context of all four: any thread (inside a task they help run tasks while they wait).
+ * Context of all of them: any thread (inside a task they help run tasks while they wait).
  * ------------------------------------------------------------------------------------- */
 typedef int (*arayon_range_fn)(void *ctx, size_t lo, size_t hi);
 typedef int (*arayon_item_fn)(void *item, void *ctx);
@@ -481,6 +481,29 @@ ARAYON_API int arayon_batch_process(arayon_pool_t *pool, void *items, size_t cou
 ARAYON_API int arayon_par_map(arayon_pool_t *pool, const void *in, size_t count, size_t in_size,
                               void *out, size_t out_size, arayon_map_fn fn, void *ctx,
                               int *statuses_or_null);
+
+/* Streams items from a source of unknown length through the pool, with memory for a window
+ * of max_in_flight items only (one allocation per call, none per item). The calling thread
+ * calls next(ctx, slot) to fill a free slot of item_size bytes (next returns false when the
+ * source is exhausted; it is only ever called by the calling thread), then runs
+ * fn(slot, ctx) as one task of the pool (counted in the metrics like batch_process's items),
+ * at most max_in_flight at once. Once an item finished, on_done(slot, status, ctx) is called
+ * exactly once for it, on the calling thread, with the same slot fn worked on (so fn can leave
+ * its result there) and the item's status (as batch_process's statuses, including the spawn
+ * error of an item whose spawn was refused: it never ran); the slot is then reused. With
+ * ordered true the items are delivered in source order, otherwise in completion order (as
+ * observed by polling). on_done may be NULL. When the calling task (or its scope) is
+ * cancelled no new item is pulled; the items in flight finish and are delivered. Returns
+ * ARAYON_OK or the first failure in delivery order; ARAYON_ECANCELED when a cancellation
+ * stopped the pulling and no item failed. Slots are aligned for any type. Errors: EINVAL
+ * (NULL pool, next or fn, item_size 0, max_in_flight 0), ENOMEM, ESHUTDOWN (no scope could
+ * be begun): nothing is called then. Context: any thread (inside a task it helps run tasks
+ * while it waits, so it also works on a 1-worker pool). */
+typedef bool (*arayon_next_fn)(void *ctx, void *item_out);
+typedef void (*arayon_done_fn)(void *item, int status, void *ctx);
+ARAYON_API int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
+                                     size_t max_in_flight, arayon_item_fn fn,
+                                     arayon_done_fn on_done, bool ordered, void *ctx);
 
 /* Waits for every handle (it does not release them) and fills statuses[i] with the outcome of
  * handles[i] (as arayon_task_wait). When completion_order_or_null is not NULL it receives the

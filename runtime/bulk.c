@@ -1,5 +1,5 @@
 /*
- * bulk.c - bulk helpers: parallel_for, batch_process, par_map, join_handles.
+ * bulk.c - bulk helpers: parallel_for, batch_process, par_map, stream_process, join_handles.
  *
  * Built on the public API only (scopes, spawn_ex with handles, task waits); nothing here
  * touches the pool's internals.
@@ -23,10 +23,19 @@
  * nothing else to run) a spawn may run the new task on the spawning thread, so item chains
  * could nest one stack frame per item. An item does not feed its successor once
  * BULK_MAX_DEPTH item tasks are nested on its thread; the caller's next round takes over.
+ *
+ * stream_process: a window of max_in_flight slots (one allocation for the whole call), each
+ * holding one item pulled from next() and processed by one task spawned with a handle into a
+ * private scope (bulk_spawn_task, shared with batch_process, so refusals are handled the same
+ * way). The calling thread alone pulls, spawns and delivers: the in-flight slots form a ring
+ * in pull order; ordered delivery waits for the oldest (arayon_task_wait helps inside a
+ * worker), unordered delivery polls them all and between idle rounds waits on the oldest
+ * with the join_handles back-off. A delivered slot is refilled from next().
  */
 #define ARAYON_BUILDING 1
 #include "arayon.h"
 
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -163,12 +172,24 @@ static _Thread_local unsigned bulk_depth;
 
 static int bulk_task(void *arg);
 
-static void bulk_spawn(bulk *b, size_t i)
+/* One item task with a handle, into the helper's private scope. On a refusal (EAGAIN,
+ * ENOMEM, ESHUTDOWN) *h is NULL and the error is the item's status: it never ran. */
+static int bulk_spawn_task(arayon_pool_t *pool, arayon_scope_t *scope, arayon_fn fn, void *arg,
+                           arayon_task_t **h)
 {
     arayon_spawn_opts_t o = ARAYON_SPAWN_OPTS_INIT;
-    o.scope = b->scope;
+    o.scope = scope;
+    *h = NULL;
+    int rc = arayon_spawn_ex(pool, fn, arg, &o, h);
+    if (rc != ARAYON_OK)
+        *h = NULL;
+    return rc;
+}
+
+static void bulk_spawn(bulk *b, size_t i)
+{
     arayon_task_t *h = NULL;
-    int rc = arayon_spawn_ex(b->pool, bulk_task, &b->slots[i], &o, &h);
+    int rc = bulk_spawn_task(b->pool, b->scope, bulk_task, &b->slots[i], &h);
     if (rc == ARAYON_OK) {
         b->slots[i].h = h;
     } else {
@@ -304,14 +325,163 @@ int arayon_par_map(arayon_pool_t *pool, const void *in, size_t count, size_t in_
 }
 
 /* ---------------------------------------------------------------------------------------
+ * stream_process
+ * ------------------------------------------------------------------------------------- */
+typedef struct stream stream;
+
+typedef struct stream_slot {
+    stream *s;
+    char *buf;        /* item_size bytes of the window */
+    arayon_task_t *h; /* NULL: the spawn was refused, status holds why */
+    int status;
+} stream_slot;
+
+struct stream {
+    arayon_item_fn fn;
+    void *ctx;
+};
+
+static int stream_task(void *arg)
+{
+    stream_slot *sl = arg;
+    return sl->s->fn(sl->buf, sl->s->ctx);
+}
+
+/* Polls without waiting: true when the slot's item has an outcome. */
+static bool stream_finished(stream_slot *sl)
+{
+    return !sl->h || arayon_task_poll(sl->h) == ARAYON_OK;
+}
+
+/* Gives the slot's outcome to on_done and frees its handle; returns the status. */
+static int stream_deliver(stream_slot *sl, arayon_done_fn on_done, void *ctx)
+{
+    int st = sl->status;
+    if (sl->h) {
+        st = arayon_task_wait(sl->h); /* finished (or helps until it is) */
+        arayon_task_release(sl->h);
+        sl->h = NULL;
+    }
+    if (on_done)
+        on_done(sl->buf, st, ctx);
+    return st;
+}
+
+/* The back-off of an idle unordered round: as join_handles (below). */
+#define JOIN_WAIT_MIN_NS 20000u
+#define JOIN_WAIT_MAX_NS 1000000u
+
+int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
+                          size_t max_in_flight, arayon_item_fn fn, arayon_done_fn on_done,
+                          bool ordered, void *ctx)
+{
+    if (!pool || !next || !fn || item_size == 0 || max_in_flight == 0)
+        return ARAYON_EINVAL;
+    const size_t align = alignof(max_align_t);
+    if (item_size > SIZE_MAX - align)
+        return ARAYON_ENOMEM;
+    size_t stride = (item_size + align - 1) / align * align;
+    size_t w = max_in_flight;
+    if (w > SIZE_MAX / stride || w > SIZE_MAX / (sizeof(stream_slot) + sizeof(size_t)))
+        return ARAYON_ENOMEM;
+    char *bufs = aligned_alloc(align, w * stride);
+    stream_slot *slots = malloc(w * sizeof *slots);
+    size_t *ring = malloc(w * sizeof *ring); /* in-flight slot indexes, pull order */
+    size_t *freel = malloc(w * sizeof *freel); /* free slot indexes (a stack) */
+    if (!bufs || !slots || !ring || !freel) {
+        free(bufs);
+        free(slots);
+        free(ring);
+        free(freel);
+        return ARAYON_ENOMEM;
+    }
+    stream st = {.fn = fn, .ctx = ctx};
+    for (size_t i = 0; i < w; i++) {
+        slots[i] = (stream_slot){.s = &st, .buf = bufs + i * stride, .h = NULL, .status = 0};
+        freel[i] = w - 1 - i;
+    }
+    size_t nfree = w, head = 0, nfly = 0;
+    arayon_scope_t *scope = NULL;
+    int first = arayon_scope_begin(pool, &scope);
+    if (first != ARAYON_OK)
+        goto out;
+
+    bool more = true, cancelled = false;
+    uint64_t wait_ns = JOIN_WAIT_MIN_NS;
+#define STREAM_RECORD(rc)                                                                        do {                                                                                             int r_ = (rc);                                                                               if (first == ARAYON_OK && r_ != ARAYON_OK)                                                       first = r_;                                                                          } while (0)
+    for (;;) {
+        /* Fill the free slots from the source and start them. */
+        while (more && nfree > 0) {
+            if (arayon_cancelled()) {
+                more = false;
+                cancelled = true;
+                break;
+            }
+            size_t i = freel[nfree - 1];
+            stream_slot *sl = &slots[i];
+            if (!next(ctx, sl->buf)) {
+                more = false;
+                break;
+            }
+            nfree--;
+            sl->status = bulk_spawn_task(pool, scope, stream_task, sl, &sl->h);
+            ring[(head + nfly) % w] = i;
+            nfly++;
+        }
+        if (nfly == 0)
+            break;
+        if (ordered) {
+            /* The oldest first; then every one behind it that has finished too. */
+            do {
+                size_t i = ring[head];
+                STREAM_RECORD(stream_deliver(&slots[i], on_done, ctx));
+                freel[nfree++] = i;
+                head = (head + 1) % w;
+                nfly--;
+            } while (nfly > 0 && stream_finished(&slots[ring[head]]));
+            continue;
+        }
+        /* Unordered: deliver every finished item, keep the others in pull order. */
+        size_t keep = 0;
+        for (size_t k = 0; k < nfly; k++) {
+            size_t i = ring[(head + k) % w];
+            if (stream_finished(&slots[i])) {
+                STREAM_RECORD(stream_deliver(&slots[i], on_done, ctx));
+                freel[nfree++] = i;
+            } else {
+                ring[(head + keep) % w] = i;
+                keep++;
+            }
+        }
+        bool progress = keep < nfly;
+        nfly = keep;
+        if (progress) {
+            wait_ns = JOIN_WAIT_MIN_NS;
+            continue;
+        }
+        /* Nothing new: wait a little on the oldest (helping, inside a worker). */
+        (void)arayon_task_wait_timeout(slots[ring[head]].h, wait_ns);
+        if (wait_ns < JOIN_WAIT_MAX_NS)
+            wait_ns *= 2;
+    }
+#undef STREAM_RECORD
+    (void)arayon_scope_end(&scope); /* every item was delivered: nothing left to wait for */
+    if (first == ARAYON_OK && cancelled)
+        first = ARAYON_ECANCELED;
+out:
+    free(bufs);
+    free(slots);
+    free(ring);
+    free(freel);
+    return first;
+}
+
+/* ---------------------------------------------------------------------------------------
  * join_handles
  * ------------------------------------------------------------------------------------- */
 /* Between polling rounds with nothing new the call waits on one unfinished handle: first
  * JOIN_WAIT_MIN_NS, doubling per idle round up to JOIN_WAIT_MAX_NS, back to the minimum after
  * a completion, so completions close together are told apart without spinning. */
-#define JOIN_WAIT_MIN_NS 20000u
-#define JOIN_WAIT_MAX_NS 1000000u
-
 int arayon_join_handles(arayon_task_t *const *handles, size_t count, int *statuses,
                         size_t *completion_order_or_null)
 {
