@@ -254,7 +254,10 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     if (handle)
         *handle = t;
     /* Outside spawns go to the node of the spawning thread, or the one the caller chose. */
-    inject(p, node >= 0 ? (unsigned)node : ary_topo_current_node(p->topo, &p->pl), t);
+    unsigned target = node >= 0            ? (unsigned)node
+                      : p->pl.nnodes == 1 ? 0
+                                          : ary_topo_current_node(p->topo, &p->pl);
+    inject(p, target, t);
     return ARAYON_OK;
 }
 
