@@ -144,11 +144,7 @@ void ary_credit_give_ext(ary_pool *p, int64_t k) { give(p, k); }
  * limit passes (ARAYON_EAGAIN) or the pool shuts down (ARAYON_ESHUTDOWN). */
 int ary_credit_wait_ext(ary_pool *p)
 {
-    uint64_t limit = p->cfg.max_pending_wait_ns, deadline = 0;
-    if (limit) {
-        uint64_t now = aryd_now_ns();
-        deadline = limit > UINT64_MAX - now ? 0 : now + limit;
-    }
+    uint64_t deadline = aryd_deadline_after(p->cfg.max_pending_wait_ns);
     int rc = ARAYON_OK;
     /* waiters > 0 makes every completion return its credit at once (ary_credit_return). */
     atomic_fetch_add_explicit(&p->credit_waiters, 1, memory_order_seq_cst);

@@ -106,7 +106,7 @@ static bool wait_drained(ary_pool *p, uint64_t deadline)
         uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
         if (st == ARY_POOL_DRAINED)
             return true;
-        if (aryd_now_ns() >= deadline)
+        if (deadline && aryd_now_ns() >= deadline) /* 0: no deadline */
             return false;
         aryd_futex_wait(&p->state, st, deadline);
     }
@@ -295,8 +295,9 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
         return ARAYON_EINVAL;
     if (inside_pool(pool))
         return ARAYON_EBUSY;
-    uint64_t now = aryd_now_ns();
-    uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    uint64_t deadline = aryd_deadline_after(timeout_ns);
+    if (!deadline && timeout_ns == 0)
+        deadline = aryd_now_ns(); /* no time at all: abort at once if not drained */
     pthread_mutex_lock(&pool->shutdown_lock);
     int rc = ARAYON_OK;
     if (!atomic_load_explicit(&pool->joined, memory_order_acquire)) {

@@ -164,11 +164,9 @@ static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn f
     }
     t->job.exec = exec_full;
     t->flags = 0;
-    if (timeout_ns) {
-        uint64_t now = aryd_now_ns();
-        t->deadline_ns = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    t->deadline_ns = aryd_deadline_after(timeout_ns);
+    if (t->deadline_ns) /* 0: too far to ever pass */
         t->flags |= ARY_TK_DEADLINE;
-    }
     if (handle) {
         t->flags |= ARY_TK_HANDLE;
         atomic_store_explicit(&t->refs, 2, memory_order_relaxed);
@@ -279,11 +277,7 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
     default:
         break;
     }
-    uint64_t limit = p->cfg.max_pending_wait_ns, deadline = 0;
-    if (limit) {
-        uint64_t now = aryd_now_ns();
-        deadline = limit > UINT64_MAX - now ? 0 : now + limit;
-    }
+    uint64_t deadline = aryd_deadline_after(p->cfg.max_pending_wait_ns);
     for (;;) {
         ary_job *j = ary_deque_pop_owner(&w->deque);
         if (!j)
@@ -469,9 +463,7 @@ int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns)
         return outcome_of(st);
     if (timeout_ns == 0)
         return ARAYON_ETIMEDOUT;
-    uint64_t now = aryd_now_ns();
-    uint64_t deadline = timeout_ns > UINT64_MAX - now ? 0 : now + timeout_ns;
-    return wait_task(t, deadline);
+    return wait_task(t, aryd_deadline_after(timeout_ns));
 }
 
 int arayon_task_poll(arayon_task_t *t)

@@ -19,6 +19,14 @@ uint64_t aryd_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t aryd_deadline_after(uint64_t ns)
+{
+    if (!ns)
+        return 0;
+    uint64_t now = aryd_now_ns();
+    return ns > UINT64_MAX - now ? 0 : now + ns;
+}
+
 bool aryd_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline_ns)
 {
     struct timespec ts, *tsp = NULL;

@@ -12,6 +12,10 @@
 /* Monotonic clock in nanoseconds. */
 uint64_t aryd_now_ns(void);
 
+/* The absolute deadline ns nanoseconds from now; 0 (no deadline) when ns is 0 or the sum
+ * would overflow (a deadline that far is never reached). */
+uint64_t aryd_deadline_after(uint64_t ns);
+
 /* Blocks while *word == expected, until woken, or until the absolute monotonic deadline
  * (0 = no deadline). Returns false on timeout, true otherwise (woken, value changed, or a
  * spurious wake-up: callers always re-check their condition). */
