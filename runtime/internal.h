@@ -52,6 +52,7 @@ typedef struct ary_job ary_job;
 /* A unit of work in a deque or the injection queue. exec runs it on worker w and disposes
  * of it (every job is executed exactly once). */
 typedef void (*ary_exec_fn)(ary_job *job, ary_worker *w);
+typedef bool (*ary_done_fn)(void *ctx);
 struct ary_job {
     ary_exec_fn exec;
 };
@@ -204,6 +205,13 @@ struct ary_worker {
                                                       queues while this worker is elsewhere */
     ary_pool *pool;
     pthread_t thread;
+    /* Gangs (team.c): 0 free, 1 reserved, 2 a member function is posted. */
+    _Atomic uint32_t gang;
+    _Atomic uint32_t guest_busy;                   /* guest slots: occupied */
+    void (*gang_fn)(void *ctx, unsigned member);
+    void *gang_ctx;
+    unsigned gang_member;
+    struct arayon_scope *gang_done;
     ary_counters c;
 };
 
@@ -224,7 +232,9 @@ typedef struct ary_injector {
 
 struct arayon_pool {
     /* Read-mostly. */
-    unsigned nworkers;
+    unsigned nworkers;        /* worker records: nthreads threads, then the guest slots */
+    unsigned nthreads;
+    bool gang_only;           /* workers run jobs only as gang members (team.h) */
     ary_worker *workers;
     ary_placement pl;         /* where each worker is, and its steal order */
     ary_topo *topo;
@@ -403,7 +413,6 @@ ARY_HIDDEN bool ary_pool_quiescent(ary_pool *p);
 /* Runs jobs on w until done(ctx) is true. When no work turns up for spin_ns it calls
  * park(w, ctx, deadline_ns), which sleeps until something may have changed. Returns false
  * if the absolute deadline (0 = none) passed first. */
-typedef bool (*ary_done_fn)(void *ctx);
 typedef void (*ary_park_fn)(ary_worker *w, void *ctx, uint64_t deadline_ns);
 ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint64_t deadline_ns,
                                ary_park_fn park);

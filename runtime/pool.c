@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "injector.h"
+#include "team.h"
 
 #include <stdlib.h>
 #include <limits.h>
@@ -142,7 +143,7 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     }
     uint64_t until = aryd_now_ns() + JOIN_GRACE_NS;
     unsigned left = 0;
-    for (unsigned i = 0; i < p->nworkers; i++) {
+    for (unsigned i = 0; i < p->nthreads; i++) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);        /* pthread_timedjoin_np takes REALTIME */
         uint64_t now = aryd_now_ns();
@@ -158,7 +159,8 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     return left;
 }
 
-int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
+static int pool_create(const arayon_config_t *cfg_in, unsigned nguests, bool gang_only,
+                       arayon_pool_t **out)
 {
     if (!out)
         return ARAYON_EINVAL;
@@ -207,6 +209,12 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     if (!n)
         n = 1;
     cfg.num_threads = n;
+    const unsigned nthreads = n;
+    if (nguests > ARAYON_MAX_THREADS - n)
+        nguests = ARAYON_MAX_THREADS - n;
+    n += nguests; /* worker records: the threads, then the guest slots */
+    p->nthreads = nthreads;
+    p->gang_only = gang_only;
     rc = ary_topo_place(p->topo, &cfg, n, &p->pl);
     if (rc != ARAYON_OK) {
         pool_free(p);
@@ -255,7 +263,7 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     }
     ary_sleep_init(p);
     ary_admit_init(p);
-    atomic_init(&p->refs, 1 + n); /* the owner and each worker thread */
+    atomic_init(&p->refs, 1 + nthreads); /* the owner and each worker thread */
     atomic_init(&p->aborted, 0);
     p->created_ns = aryd_now_ns();
     atomic_init(&p->state, ARY_POOL_RUNNING);
@@ -264,10 +272,10 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, cfg.stack_size);
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < nthreads; i++) {
         if (pthread_create(&p->workers[i].thread, &attr, ary_worker_main, &p->workers[i]) != 0) {
             pthread_attr_destroy(&attr);
-            atomic_fetch_sub_explicit(&p->refs, n - i, memory_order_relaxed); /* never started */
+            atomic_fetch_sub_explicit(&p->refs, nthreads - i, memory_order_relaxed); /* never started */
             stop_and_join(p, i);
             ary_pool_unref(p);
             return ARAYON_ESYSTEM;
@@ -275,12 +283,23 @@ int arayon_pool_create(const arayon_config_t *cfg_in, arayon_pool_t **out)
     }
     pthread_attr_destroy(&attr);
     /* Wait until every worker runs and is bound, so that the placement report is complete. */
-    for (uint32_t k; (k = atomic_load_explicit(&p->started, memory_order_acquire)) < n;)
+    for (uint32_t k; (k = atomic_load_explicit(&p->started, memory_order_acquire)) < nthreads;)
         aryd_futex_wait(&p->started, k, 0);
     if (ary_env_display())
         arayon_pool_print_topology(p, write_stderr, NULL);
     *out = p;
     return ARAYON_OK;
+}
+
+int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out)
+{
+    return pool_create(cfg, 0, false, out);
+}
+
+int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nguests, bool gang_only,
+                       ary_pool **out)
+{
+    return pool_create(cfg, nguests, gang_only, out);
 }
 
 static bool inside_pool(const ary_pool *p)
@@ -303,7 +322,7 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
     if (!atomic_load_explicit(&pool->joined, memory_order_acquire)) {
         begin_shutdown(pool);
         if (wait_drained(pool, deadline)) {
-            for (unsigned i = 0; i < pool->nworkers; i++)
+            for (unsigned i = 0; i < pool->nthreads; i++)
                 pthread_join(pool->workers[i].thread, NULL);
         } else {
             uint64_t cancelled_before;
@@ -331,7 +350,7 @@ int arayon_pool_shutdown(arayon_pool_t *pool)
         return ARAYON_EBUSY;
     pthread_mutex_lock(&pool->shutdown_lock);
     if (!atomic_load_explicit(&pool->joined, memory_order_acquire))
-        stop_and_join(pool, pool->nworkers);
+        stop_and_join(pool, pool->nthreads);
     pthread_mutex_unlock(&pool->shutdown_lock);
     return ARAYON_OK;
 }
@@ -349,7 +368,7 @@ void arayon_pool_destroy(arayon_pool_t **pp)
     ary_pool_unref(p);
 }
 
-unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nworkers : 0; }
+unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nthreads : 0; }
 
 unsigned arayon_pool_num_nodes(const arayon_pool_t *pool) { return pool ? pool->pl.nnodes : 0; }
 

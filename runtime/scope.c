@@ -13,6 +13,7 @@
  * bumps the epoch, so a scope found clean at epoch e is still clean while the epoch is e.
  */
 #include "internal.h"
+#include "team.h"
 
 static ARY_TLS char ary_tls_marker; /* its address identifies a thread that owns scopes */
 
@@ -233,3 +234,19 @@ void arayon_scope_end_cleanup(arayon_scope_t **sp)
     if (sp && *sp)
         (void)arayon_scope_end(sp);
 }
+
+/* Latches (team.h): scopes used as counters with one waiter, without the owner check
+ * (a latch may be waited for by whichever thread runs its owner's continuation). */
+ary_latch *ary_latch_new(ary_pool *p)
+{
+    ary_scope *s = NULL;
+    if (arayon_scope_begin(p, &s) != ARAYON_OK)
+        return NULL;
+    s->parent_task = NULL; /* not part of any cancellation chain */
+    atomic_store_explicit(&s->cancelled, 0, memory_order_relaxed);
+    return s;
+}
+
+void ary_latch_free(ary_latch *l) { ary_cell_release(l->pool, (ary_cell *)l); }
+
+void ary_latch_wait(ary_latch *l) { wait_pending(l); }

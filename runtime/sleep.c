@@ -36,6 +36,14 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
     return true;
 }
 
+/* In a gang-only pool (team.h) a worker that is no gang member takes no jobs: waking it for
+ * work would lose the wake-up. Guests (index >= nthreads) take jobs while they wait. */
+static inline bool takes_jobs(const ary_pool *p, ary_worker *v)
+{
+    return !p->gang_only || v->index >= p->nthreads ||
+           atomic_load_explicit(&v->gang, memory_order_relaxed) != 0;
+}
+
 /* Wakes one parked worker, starting at a rotating position so that the same worker is not
  * always chosen. */
 static void wake_any(ary_pool *p)
@@ -46,7 +54,7 @@ static void wake_any(ary_pool *p)
     ary_worker *self = ary_tls_worker;
     for (unsigned i = 0; i < n; i++) {
         ary_worker *v = &p->workers[(start + i) % n];
-        if (v == self)
+        if (v == self || !takes_jobs(p, v))
             continue;
         if (ary_park_claim(p, &v->park))
             return;
@@ -61,7 +69,7 @@ void ary_wake_node(ary_pool *p, unsigned node)
         ary_worker *self = ary_tls_worker;
         for (unsigned i = 0; i < p->nworkers; i++) {
             ary_worker *v = &p->workers[i];
-            if (v->node == node && v != self && ary_park_claim(p, &v->park))
+            if (v->node == node && v != self && takes_jobs(p, v) && ary_park_claim(p, &v->park))
                 return;
         }
     }

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "injector.h"
+#include "team.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -221,9 +222,70 @@ static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
                 ary_idle_end(&w->c, now);
             return NULL;
         }
-        if (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING && !done)
+        if (!done && (atomic_load_explicit(&p->state, memory_order_relaxed) != ARY_POOL_RUNNING ||
+                      atomic_load_explicit(&w->gang, memory_order_relaxed) == 2))
             return NULL;
     }
+}
+
+static inline bool gang_posted(ary_worker *w)
+{
+    return atomic_load_explicit(&w->gang, memory_order_acquire) == 2;
+}
+
+/* A worker of a gang-only pool that is not a gang member: waits for a post without taking
+ * any job (so that a gang's jobs run on its members only). While the pool shuts down it
+ * behaves like any worker, so that the pool drains. */
+static bool gang_only_idle(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    uint64_t now = aryd_now_ns(), until = now + p->spin_ns;
+    unsigned pause = 1;
+    ary_idle_begin(&w->c, now);
+    while (!gang_posted(w) &&
+           atomic_load_explicit(&p->state, memory_order_relaxed) == ARY_POOL_RUNNING) {
+        for (unsigned i = 0; i < pause; i++)
+            aryd_cpu_relax();
+        if (pause < 64)
+            pause <<= 1;
+        if (aryd_now_ns() >= until) {
+            ary_park_begin(p, w);
+            if (gang_posted(w) ||
+                atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING) {
+                ary_park_cancel(p, w);
+                break;
+            }
+            ary_park_sleep(p, w, 0);
+            break;
+        }
+    }
+    ary_idle_end(&w->c, aryd_now_ns());
+    return true;
+}
+
+/* Runs a posted gang member function, then frees the worker for the next gang. The done
+ * latch is read before: once the worker is free its fields may be rewritten, and the latch
+ * may be gone after the count reaches zero (ary_latch_done is the last access). */
+void ary_gang_run_posted(ary_worker *w)
+{
+    void (*fn)(void *, unsigned) = w->gang_fn;
+    void *ctx = w->gang_ctx;
+    unsigned member = w->gang_member;
+    ary_latch *done = w->gang_done;
+    fn(ctx, member);
+    atomic_store_explicit(&w->gang, 0, memory_order_release);
+    ary_latch_done(done);
+}
+
+bool ary_run_one(ary_worker *w)
+{
+    ary_job *j = ary_deque_pop_owner(&w->deque);
+    if (!j)
+        j = ary_find_work(w);
+    if (!j)
+        return false;
+    j->exec(j, w);
+    return true;
 }
 
 /* Nothing to do. Returns false when the worker must exit (the pool is drained). */
@@ -248,7 +310,8 @@ static bool worker_idle(ary_worker *w)
         return false;
     }
     ary_park_begin(p, w);
-    if (ary_work_visible(p) || atomic_load_explicit(&p->state, memory_order_seq_cst) != st) {
+    if (ary_work_visible(p) || atomic_load_explicit(&p->state, memory_order_seq_cst) != st ||
+        gang_posted(w)) {
         ary_park_cancel(p, w);
         return true;
     }
@@ -276,6 +339,15 @@ void *ary_worker_main(void *arg)
     atomic_fetch_add_explicit(&p->started, 1, memory_order_release);
     aryd_futex_wake(&p->started, 1);
     for (;;) {
+        if (ARY_UNLIKELY(gang_posted(w))) {
+            ary_gang_run_posted(w);
+            continue;
+        }
+        if (ARY_UNLIKELY(p->gang_only) &&
+            atomic_load_explicit(&p->state, memory_order_relaxed) == ARY_POOL_RUNNING) {
+            gang_only_idle(w);
+            continue;
+        }
         ary_job *j = next_job(w);
         if (j) {
             j->exec(j, w);

@@ -1,0 +1,71 @@
+/*
+ * team.h - internal primitives for layers that run "teams" of threads on a pool (the
+ * OpenMP compatibility layer in compat/ is the user). Nothing here knows about OpenMP.
+ *
+ * Guests. A pool may be created with guest slots: worker records (deque, park word, cells,
+ * counters) without a thread of their own. A thread outside the pool occupies one with
+ * ary_guest_enter and from then on spawns into its own deque and helps while it waits,
+ * like a worker; other workers steal from it. It must leave (ary_guest_leave) before the
+ * pool is shut down.
+ *
+ * Gangs. ary_gang_reserve takes up to `want` workers that no other gang holds; the caller
+ * posts one member function to each (ary_gang_post); a reserved worker runs its member
+ * function at the top of its loop (never nested inside another wait) and counts itself
+ * done on the gang's latch afterwards. A pool created with gang_only has workers that run
+ * jobs only while they are gang members: between gangs they wait for a post and steal
+ * nothing, so the jobs of a gang run on the gang's threads alone.
+ *
+ * Latches. A counter with one waiter at a time (a scope cell underneath, with its waiter
+ * protocol: runtime/sleep.md, "Waiting for a scope"). ary_latch_done is the last access of
+ * the thread that takes the count to zero.
+ *
+ * Helping waits. ary_wait_until(w, done, ctx) runs jobs until done(ctx) holds and parks
+ * when there are none; whoever makes done true calls ary_wake_worker for each worker that
+ * may be waiting (a seq_cst store of the condition, then the wake: the waiter re-checks the
+ * condition after announcing itself parked, so the wake cannot be lost).
+ */
+#ifndef ARY_TEAM_H
+#define ARY_TEAM_H
+
+#include "internal.h"
+
+/* Pools with guest slots (and optionally gang-only workers). nthreads may be 0 only when
+ * nguests > 0 ... and then one thread is still made: a pool drains through a worker. */
+ARY_HIDDEN int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nguests, bool gang_only,
+                                  ary_pool **out);
+
+ARY_HIDDEN ary_worker *ary_guest_enter(ary_pool *p);
+ARY_HIDDEN void ary_guest_leave(ary_worker *w);
+
+typedef struct arayon_scope ary_latch;
+ARY_HIDDEN ary_latch *ary_latch_new(ary_pool *p);
+ARY_HIDDEN void ary_latch_free(ary_latch *l);
+static inline void ary_latch_add(ary_latch *l, uint64_t n)
+{
+    atomic_fetch_add_explicit(&l->pending, n, memory_order_relaxed);
+}
+static inline void ary_latch_done(ary_latch *l) { ary_scope_task_done(l, ARAYON_OK); }
+static inline bool ary_latch_zero(ary_latch *l)
+{
+    return (atomic_load_explicit(&l->pending, memory_order_acquire) & ARY_SCOPE_COUNT) == 0;
+}
+/* Waits (helping inside the pool, blocking outside) until the count is zero. */
+ARY_HIDDEN void ary_latch_wait(ary_latch *l);
+
+typedef void (*ary_gang_fn)(void *ctx, unsigned member);
+ARY_HIDDEN unsigned ary_gang_reserve(ary_worker *self, unsigned want, ary_worker **out);
+ARY_HIDDEN void ary_gang_post(ary_worker *w, ary_gang_fn fn, void *ctx, unsigned member,
+                              ary_latch *done);
+/* worker.c: runs a posted member function; called from the worker loop. */
+ARY_HIDDEN void ary_gang_run_posted(ary_worker *w);
+
+ARY_HIDDEN void ary_wait_until(ary_worker *w, ary_done_fn done, void *ctx);
+ARY_HIDDEN void ary_wake_worker(ary_worker *w);
+
+/* Jobs queued anywhere in the pool (a cheap look, may be stale). */
+static inline bool ary_pool_has_work(ary_pool *p) { return ary_work_visible(p); }
+
+/* Runs one job if one is found (a task scheduling point). */
+ARY_HIDDEN bool ary_run_one(ary_worker *w);
+
+#endif
