@@ -7,6 +7,11 @@
  *             both children into it and ends the scope; results travel through a small
  *             struct on the parent's stack. The top call is itself spawned from main and
  *             waited on, so tasks = calls = 2*fib(N+1) - 1.
+ *   nqueens   nqueens(N), no cut-off: every node of the search begins a scope, spawns one
+ *             task per safe column of its row (each with its own copy of the board, in a
+ *             struct on the parent's stack that also receives the child's count) and ends
+ *             the scope; the root is spawned from main and waited on, as fib's top call.
+ *             tasks = nodes of the search tree (35,539 for N = 10).
  *   flat_out  main (not a worker) begins a scope, spawns K empty tasks, ends the scope.
  *   flat_in   main spawns one producer task; the producer begins a scope, spawns K empty
  *             tasks and ends it (the OpenMP `single` producer). tasks = K (the producer is
@@ -16,7 +21,8 @@
  *             admission control (--max-pending, --policy) decides what happens. Meant to run
  *             alone in a process (peak RSS); prints a FLOOD line with the pool's metrics.
  *
- * Correctness: fib is checked against the iterative value; flat is checked once per size
+ * Correctness: fib is checked against the iterative value, nqueens against the known
+ * solution count (and a serial search gives the node count); flat is checked once per size
  * with counting tasks (unmeasured), and the measured runs are cross-checked against the
  * pool's counters. A wrong result prints ERROR and exits 1; nothing else exits non-zero
  * (performance is reported, never asserted).
@@ -264,6 +270,112 @@ static void bench_fib_serial(const bench_opts *o)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * nqueens
+ * ------------------------------------------------------------------------------------- */
+typedef struct nq_arg {
+    bench_nq_board board; /* this task's own copy: queens in rows 0..row-1 */
+    int n;
+    int row;
+    uint64_t r; /* solutions below this node, written by the task */
+} nq_arg;
+
+static int nq_task(void *p)
+{
+    nq_arg *a = (nq_arg *)p;
+    if (a->row == a->n) {
+        a->r = 1;
+        return 0;
+    }
+    nq_arg child[sizeof a->board.q];
+    int nc = 0;
+    arayon_scope_t *s;
+    int rc = arayon_scope_begin(g_pool, &s);
+    if (rc != ARAYON_OK) {
+        note_api_error(rc);
+        return 1;
+    }
+    for (int col = 0; col < a->n; col++) {
+        if (!bench_nq_safe(&a->board, a->row, col))
+            continue;
+        nq_arg *c = &child[nc++];
+        c->board = a->board;
+        c->board.q[a->row] = (unsigned char)col;
+        c->n = a->n;
+        c->row = a->row + 1;
+        c->r = 0;
+        rc = arayon_scope_spawn(s, nq_task, c, NULL);
+        if (rc != ARAYON_OK)
+            note_api_error(rc);
+    }
+    rc = arayon_scope_end(&s);
+    if (rc != ARAYON_OK) {
+        note_api_error(rc);
+        return 1;
+    }
+    uint64_t sum = 0;
+    for (int i = 0; i < nc; i++)
+        sum += child[i].r;
+    a->r = sum;
+    return 0;
+}
+
+/* One nqueens(n) from main: spawn the root, wait for it. Returns the solution count. */
+static uint64_t nq_run(int n)
+{
+    nq_arg top;
+    memset(&top, 0, sizeof top);
+    top.n = n;
+    arayon_task_t *t = NULL;
+    int rc = arayon_spawn_handle(g_pool, nq_task, &top, &t);
+    if (rc != ARAYON_OK)
+        fail_rc("nqueens", "arayon_spawn_handle", rc);
+    rc = arayon_task_wait(t);
+    arayon_task_release(t);
+    if (rc != ARAYON_OK)
+        fail_rc("nqueens", "arayon_task_wait", rc);
+    return top.r;
+}
+
+static void bench_nqueens(const bench_opts *o)
+{
+    int n = o->nqueens_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t nodes = 0;
+    uint64_t want = bench_nq_serial(n, &nodes);
+    if (want != bench_nq_known[n])
+        fail("nqueens", "serial reference nqueens(%ld) gave %ld solutions", n, (long)want);
+    double tasks = (double)nodes;
+
+    if (o->warmup) {
+        int w = n < 8 ? n : 8;
+        uint64_t got = nq_run(w);
+        check_api_errors("nqueens");
+        if (got != bench_nq_known[w])
+            fail("nqueens", "warm-up nqueens(%ld) gave a wrong result (%ld)", w, (long)got);
+    }
+
+    arayon_stats_t before = stats_quiet();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        uint64_t got = nq_run(n);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+        check_api_errors("nqueens");
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=nqueens n=%d result %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            fflush(stdout);
+            exit(1);
+        }
+    }
+    arayon_stats_t after = stats_settle("nqueens", n, before, nodes * (uint64_t)o->reps);
+    bench_report(RT, "nqueens", n, o->threads, tasks, samples, o->reps);
+    stats_print("nqueens", n, before, after, tasks * o->reps, main_cpu, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
  * flat spawn
  * ------------------------------------------------------------------------------------- */
 static int empty_task(void *p)
@@ -502,6 +614,8 @@ int main(int argc, char **argv)
         bench_fib(&o);
     if (o.benches & BENCH_SERIAL)
         bench_fib_serial(&o);
+    if (o.benches & BENCH_NQUEENS)
+        bench_nqueens(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
             bench_flat(&o, false, o.flat[i]);

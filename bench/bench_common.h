@@ -6,7 +6,7 @@
  *
  * Every benchmark binary accepts the same options and prints the same lines:
  *
- *   RESULT runtime=<rt> bench=<fib|flat_out|flat_in> n=<N or K> threads=<T> tasks=<count>
+ *   RESULT runtime=<rt> bench=<fib|flat_out|flat_in|nqueens> n=<N or K> threads=<T> tasks=<count>
  *          reps=<R> ns_per_task=<median> total_ms=<median> min_ms=<min> cpu_ms=<median>
  *          sys_ms=<median> maxrss_kb=<process peak so far>
  *   FLOOD  runtime=<rt> bench=<flood_out|flood_in> n=<K> config=<c> ... (flood details:
@@ -38,7 +38,8 @@
 #define BENCH_FLAT_OUT 2u
 #define BENCH_FLAT_IN 4u
 #define BENCH_SERIAL 8u /* bench_arayon only: the plain recursive fib, for scale */
-#define BENCH_ALL (BENCH_FIB | BENCH_FLAT_OUT | BENCH_FLAT_IN | BENCH_SERIAL)
+#define BENCH_NQUEENS 128u
+#define BENCH_ALL (BENCH_FIB | BENCH_FLAT_OUT | BENCH_FLAT_IN | BENCH_SERIAL | BENCH_NQUEENS)
 /* The flood (one producer, K tasks of ~50-100 ns that pile up while it spawns) is not part
  * of "all": it is meant to run alone in its own process, so that the process's peak RSS is
  * the flood's. */
@@ -57,10 +58,14 @@
 #define BENCH_MAX_FLAT 8
 #define BENCH_MAX_REPS 1000
 #define BENCH_MAX_FIB 45
+/* nqueens: N up to 14 (the serial reference pass of N = 14 visits 27 M nodes). */
+#define BENCH_MAX_NQUEENS 14
+#define BENCH_NQUEENS_DEFAULT 10
 
 typedef struct bench_opts {
     unsigned threads;               /* pool / team size */
     int fib_n;                      /* fib argument */
+    int nqueens_n;                  /* nqueens board size N */
     int reps;                       /* measured repetitions; the median is reported */
     int warmup;                     /* 1: one small unmeasured run of each benchmark first */
     int nflat;                      /* number of flat sizes */
@@ -179,18 +184,72 @@ static uint64_t bench_fib_calls(int n)
     return 2 * bench_fib_ref(n + 1) - 1;
 }
 
+/* ---------------------------------------------------------------------------------------
+ * nqueens: the board and the reference counts, the same in every runtime.
+ *
+ * A node of the search is a board with queens in rows 0..row-1 (q[r] = the queen's column
+ * in row r); its children are the safe columns of row `row`, each a task that receives its
+ * own copy of the board (copied by the parent when it spawns). A node with row == N is a
+ * solution. Tasks = nodes of the search tree, the root included (the root is itself a task
+ * spawned from main, as fib's top call is).
+ * ------------------------------------------------------------------------------------- */
+typedef struct bench_nq_board {
+    unsigned char q[16];
+} bench_nq_board;
+
+/* Can a queen go to (row, col) given the queens in rows 0..row-1? */
+static inline int bench_nq_safe(const bench_nq_board *b, int row, int col)
+{
+    for (int r = 0; r < row; r++) {
+        int c = b->q[r];
+        if (c == col || c - col == row - r || col - c == row - r)
+            return 0;
+    }
+    return 1;
+}
+
+/* Known solution counts (OEIS A000170) for N = 0..BENCH_MAX_NQUEENS. */
+static const uint64_t bench_nq_known[BENCH_MAX_NQUEENS + 1] = {
+    1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200, 73712, 365596};
+
+static uint64_t bench_nq_serial_rec(int n, bench_nq_board *b, int row, uint64_t *nodes)
+{
+    ++*nodes;
+    if (row == n)
+        return 1;
+    uint64_t s = 0;
+    for (int col = 0; col < n; col++) {
+        if (bench_nq_safe(b, row, col)) {
+            b->q[row] = (unsigned char)col;
+            s += bench_nq_serial_rec(n, b, row + 1, nodes);
+        }
+    }
+    return s;
+}
+
+/* Solutions of nqueens(n), serially; *nodes = nodes of the search tree (= tasks). */
+static uint64_t bench_nq_serial(int n, uint64_t *nodes)
+{
+    bench_nq_board b;
+    memset(&b, 0, sizeof b);
+    *nodes = 0;
+    return bench_nq_serial_rec(n, &b, 0, nodes);
+}
+
 static void bench_usage(const char *prog, FILE *f)
 {
     fprintf(f,
-            "usage: %s [--threads T] [--fib N] [--reps R] [--flat K1,K2,...]\n"
-            "          [--bench fib,serial,flat_out,flat_in,flood_out,flood_in,flood_serial]\n"
+            "usage: %s [--threads T] [--fib N] [--nqueens N] [--reps R] [--flat K1,K2,...]\n"
+            "          [--bench fib,serial,flat_out,flat_in,nqueens,flood_out,flood_in,flood_serial]\n"
             "          [--flood K] [--max-pending N|default] [--policy block|reject|inline]\n"
             "          [--no-warmup] [--samples]\n"
             "  --threads T   pool/team size (default 2)\n"
             "  --fib N       recursive fib argument, spawn+wait at every level (default 30)\n"
+            "  --nqueens N   nqueens board size: a task per safe placement, with its own copy\n"
+            "                of the board, no cut-off (default 10, at most 14)\n"
             "  --reps R      measured repetitions; the median is reported (default 5)\n"
             "  --flat LIST   flat spawn sizes, comma separated (default 10000,5000000)\n"
-            "  --bench LIST  which benchmarks (default all: fib,serial,flat_out,flat_in;\n"
+            "  --bench LIST  which benchmarks (default all: fib,serial,flat_out,flat_in,nqueens;\n"
             "                serial = plain recursive fib, bench_arayon only; flood_out,\n"
             "                flood_in and flood_serial run only when named)\n"
             "  --flood K     flood size: tasks of ~50-100 ns from one producer (default 5000000)\n"
@@ -217,6 +276,7 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
 {
     o->threads = 2;
     o->fib_n = 30;
+    o->nqueens_n = BENCH_NQUEENS_DEFAULT;
     o->reps = 5;
     o->warmup = 1;
     o->nflat = 2;
@@ -268,6 +328,10 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
             if (bench_parse_long(val, 1, BENCH_MAX_FIB, &v) != 0)
                 goto bad;
             o->fib_n = (int)v;
+        } else if (!strcmp(name, "--nqueens")) {
+            if (bench_parse_long(val, 1, BENCH_MAX_NQUEENS, &v) != 0)
+                goto bad;
+            o->nqueens_n = (int)v;
         } else if (!strcmp(name, "--reps")) {
             if (bench_parse_long(val, 1, BENCH_MAX_REPS, &v) != 0)
                 goto bad;
@@ -298,6 +362,8 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
                     o->benches |= BENCH_FLAT_OUT | BENCH_FLAT_IN;
                 else if (!strcmp(tok, "serial"))
                     o->benches |= BENCH_SERIAL;
+                else if (!strcmp(tok, "nqueens"))
+                    o->benches |= BENCH_NQUEENS;
                 else if (!strcmp(tok, "flood_out"))
                     o->benches |= BENCH_FLOOD_OUT;
                 else if (!strcmp(tok, "flood_in"))
@@ -369,8 +435,8 @@ static void bench_report_ex(const char *runtime, const char *bench, long n, unsi
     long rss = bench_maxrss_kb();
 
     char what[96];
-    if (!strcmp(bench, "fib"))
-        snprintf(what, sizeof what, "fib(%ld)", n);
+    if (!strcmp(bench, "fib") || !strcmp(bench, "nqueens"))
+        snprintf(what, sizeof what, "%s(%ld)", bench, n);
     else
         snprintf(what, sizeof what, "%s K=%ld%s%s", bench, n, *extra ? " " : "", extra);
     printf("%-8s %-18s threads=%-3u %10.0f tasks %11.3f ms %9.1f ns/task"

@@ -3,10 +3,21 @@
  *
  * Built twice by bench/run: `clang -fopenmp` (LLVM libomp, runtime=libomp) and
  * `gcc -fopenmp` (GNU libgomp, runtime=libgomp). BENCH_RUNTIME overrides the name.
+ * The clang binary also runs on arayon through the OpenMP shim
+ * (LD_PRELOAD=<build>/compat/libarayon-omp.so): the process then finds
+ * arayon_omp_runtime_name() at start-up and names itself runtime=arayon-omp.
+ * `--which-runtime` prints which runtime the process really uses, and exits:
+ *   line 1: arayon_omp_runtime_name() when that symbol exists (dlsym), else BENCH_RUNTIME;
+ *   line 2: "omp_get_thread_num <file>", the shared object that defines the program's
+ *           omp_get_thread_num (dladdr), and a parallel region's team size.
  *
  *   fib       every call with n >= 2 creates two `omp task`s and a `taskwait`; the top call
  *             is itself a task created by the `single` thread and waited on, so
  *             tasks = calls = 2*fib(N+1) - 1, as in bench_arayon.
+ *   nqueens   nqueens(N), no cut-off: every node creates one `omp task` per safe column,
+ *             each with its own copy of the board (firstprivate), then `taskwait`; the
+ *             children's counts go to an array on the parent's stack. The root is a task
+ *             of the `single` thread. tasks = nodes of the search tree, as in bench_arayon.
  *   flat_in   `parallel` + `single`: the single thread creates K empty tasks, then
  *             `taskwait`. The other team threads run tasks from the implicit barrier.
  *   flat_out  not expressible: in OpenMP the producer is always a member of the team
@@ -19,9 +30,10 @@
  * Timing is inside the `single` region only; the team is started by a warm-up region
  * first (and OpenMP keeps its threads between regions), so thread creation is excluded.
  */
-#define _GNU_SOURCE /* clock_gettime, getrusage */
+#define _GNU_SOURCE /* clock_gettime, getrusage, dladdr, RTLD_DEFAULT */
 #include "bench_common.h"
 
+#include <dlfcn.h>
 #include <omp.h>
 
 #ifndef BENCH_RUNTIME
@@ -31,7 +43,9 @@
 #define BENCH_RUNTIME "libgomp"
 #endif
 #endif
-#define RT BENCH_RUNTIME
+/* The runtime's name in every output line: BENCH_RUNTIME, or "arayon-omp" when the process
+ * runs on arayon's OpenMP shim (set in main, before any output). */
+static const char *RT = BENCH_RUNTIME;
 
 static unsigned g_threads;
 
@@ -83,22 +97,98 @@ static void bench_fib(const bench_opts *o)
     if (o->warmup) {
         int w = n < 20 ? n : 20;
         if (fib_run(w, NULL, NULL) != bench_fib_ref(w)) {
-            printf("ERROR runtime=" RT " bench=fib warm-up fib(%d) wrong\n", w);
+            printf("ERROR runtime=%s bench=fib warm-up fib(%d) wrong\n", RT, w);
             exit(1);
         }
     }
     for (int r = 0; r < o->reps; r++) {
         uint64_t got = fib_run(n, &samples[r], &team);
         if (got != want) {
-            printf("ERROR runtime=" RT " bench=fib n=%d result %llu, expected %llu\n", n,
+            printf("ERROR runtime=%s bench=fib n=%d result %llu, expected %llu\n", RT, n,
                    (unsigned long long)got, (unsigned long long)want);
             exit(1);
         }
     }
     if ((unsigned)team != o->threads)
-        printf("WARN runtime=" RT " bench=fib team has %d threads, asked for %u\n", team,
+        printf("WARN runtime=%s bench=fib team has %d threads, asked for %u\n", RT, team,
                o->threads);
     bench_report(RT, "fib", n, o->threads, (double)bench_fib_calls(n), samples, o->reps);
+}
+
+/* nqueens below the node `b` (queens in rows 0..row-1, this task's own copy). */
+static uint64_t nq_task(int n, int row, bench_nq_board b)
+{
+    if (row == n)
+        return 1;
+    uint64_t res[sizeof b.q];
+    int nc = 0;
+    for (int col = 0; col < n; col++) {
+        if (!bench_nq_safe(&b, row, col))
+            continue;
+        bench_nq_board c = b;
+        c.q[row] = (unsigned char)col;
+        int i = nc++;
+        res[i] = 0;
+#pragma omp task shared(res) firstprivate(c, i, n, row)
+        res[i] = nq_task(n, row + 1, c);
+    }
+#pragma omp taskwait
+    uint64_t sum = 0;
+    for (int i = 0; i < nc; i++)
+        sum += res[i];
+    return sum;
+}
+
+/* One nqueens(n): team of g_threads, the single thread spawns the root and waits. */
+static uint64_t nq_run(int n, bench_sample *out)
+{
+    uint64_t r = 0;
+    bench_sample s = {0, 0, 0};
+    bench_nq_board root;
+    memset(&root, 0, sizeof root);
+#pragma omp parallel num_threads(g_threads) shared(r, s)
+    {
+#pragma omp single
+        {
+            bench_clock c = bench_clock_start();
+#pragma omp task shared(r) firstprivate(n, root)
+            r = nq_task(n, 0, root);
+#pragma omp taskwait
+            s = bench_clock_stop(c);
+        }
+    }
+    if (out)
+        *out = s;
+    return r;
+}
+
+static void bench_nqueens(const bench_opts *o)
+{
+    int n = o->nqueens_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t nodes = 0;
+    uint64_t want = bench_nq_serial(n, &nodes);
+    if (want != bench_nq_known[n]) {
+        printf("ERROR runtime=%s bench=nqueens serial reference nqueens(%d) gave %llu\n", RT, n,
+               (unsigned long long)want);
+        exit(1);
+    }
+    if (o->warmup) {
+        int w = n < 8 ? n : 8;
+        if (nq_run(w, NULL) != bench_nq_known[w]) {
+            printf("ERROR runtime=%s bench=nqueens warm-up nqueens(%d) wrong\n", RT, w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        uint64_t got = nq_run(n, &samples[r]);
+        if (got != want) {
+            printf("ERROR runtime=%s bench=nqueens n=%d result %llu, expected %llu\n", RT, n,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    bench_report(RT, "nqueens", n, o->threads, (double)nodes, samples, o->reps);
 }
 
 /* One flat run of k tasks from the single thread; counting tasks when count != NULL. */
@@ -138,7 +228,7 @@ static void bench_flat(const bench_opts *o, long k)
     long count = 0;
     flat_run(kv, &count);
     if (count != kv) {
-        printf("ERROR runtime=" RT " bench=flat_in verification: %ld tasks spawned, %ld ran\n",
+        printf("ERROR runtime=%s bench=flat_in verification: %ld tasks spawned, %ld ran\n", RT,
                kv, count);
         exit(1);
     }
@@ -188,16 +278,58 @@ static void bench_flood(const bench_opts *o)
         body_ns = bench_flood_verify(RT, "flood_in", k, &used);
     }
     bench_report_ex(RT, "flood_in", k, o->threads, (double)k, samples, o->reps, "config=peer");
-    printf("FLOOD runtime=" RT " bench=flood_in n=%ld threads=%u config=peer rss_before_kb=%ld "
+    printf("FLOOD runtime=%s bench=flood_in n=%ld threads=%u config=peer rss_before_kb=%ld "
            "body_ns=%.1f threads_used=%d\n",
-           k, o->threads, rss_before, body_ns, used);
+           RT, k, o->threads, rss_before, body_ns, used);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Which runtime this process uses
+ * ------------------------------------------------------------------------------------- */
+typedef const char *(*name_fn)(void);
+
+/* arayon_omp_runtime_name(), when the shim is loaded (LD_PRELOAD), else NULL. */
+static const char *shim_name(void)
+{
+    void *p = dlsym(RTLD_DEFAULT, "arayon_omp_runtime_name");
+    if (!p)
+        return NULL;
+    name_fn fn;
+    memcpy(&fn, &p, sizeof fn); /* object pointer -> function pointer, without a warning */
+    return fn();
+}
+
+/* --which-runtime: see the header comment. */
+static int which_runtime(void)
+{
+    const char *name = shim_name();
+    printf("%s\n", name ? name : BENCH_RUNTIME);
+    /* Where the program's own reference to omp_get_thread_num is bound (its GOT entry). */
+    int (*fn)(void) = omp_get_thread_num;
+    void *addr;
+    memcpy(&addr, &fn, sizeof addr);
+    Dl_info info;
+    const char *file = (dladdr(addr, &info) && info.dli_fname) ? info.dli_fname : "?";
+    int team = 0;
+#pragma omp parallel num_threads(2) shared(team)
+    {
+#pragma omp single
+        team = omp_get_num_threads();
+    }
+    printf("omp_get_thread_num %s team_of_2=%d\n", file, team);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--which-runtime"))
+        return which_runtime();
     bench_opts o;
     bench_parse(argc, argv, &o);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *shim = shim_name();
+    if (shim && !strcmp(shim, "arayon"))
+        RT = "arayon-omp";
     g_threads = o.threads;
     omp_set_dynamic(0);
 
@@ -207,27 +339,29 @@ int main(int argc, char **argv)
     {
     }
     double t1 = bench_now_ns();
-    printf("INFO runtime=" RT " openmp=%d threads=%u team_start_ms=%.3f\n", _OPENMP, o.threads,
+    printf("INFO runtime=%s openmp=%d threads=%u team_start_ms=%.3f\n", RT, _OPENMP, o.threads,
            (t1 - t0) / 1e6);
 
     if (o.benches & BENCH_FIB)
         bench_fib(&o);
+    if (o.benches & BENCH_NQUEENS)
+        bench_nqueens(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
-            printf("NOTE runtime=" RT " bench=flat_out n=%ld not expressible: an OpenMP "
+            printf("NOTE runtime=%s bench=flat_out n=%ld not expressible: an OpenMP "
                    "producer is always a team member (see flat_in)\n",
-                   o.flat[i]);
+                   RT, o.flat[i]);
         if (o.benches & BENCH_FLAT_IN)
             bench_flat(&o, o.flat[i]);
     }
     if (o.benches & BENCH_FLOOD_SERIAL)
         bench_flood_serial(&o);
     if (o.benches & BENCH_FLOOD_OUT)
-        printf("NOTE runtime=" RT " bench=flood_out n=%ld not expressible: an OpenMP "
+        printf("NOTE runtime=%s bench=flood_out n=%ld not expressible: an OpenMP "
                "producer is always a team member (see flood_in)\n",
-               o.flood);
+               RT, o.flood);
     if (o.benches & BENCH_FLOOD_IN)
         bench_flood(&o);
-    printf("INFO runtime=" RT " maxrss_kb=%ld\n", bench_maxrss_kb());
+    printf("INFO runtime=%s maxrss_kb=%ld\n", RT, bench_maxrss_kb());
     return 0;
 }

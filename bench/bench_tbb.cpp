@@ -6,6 +6,10 @@
  *   fib       every call with n >= 2 runs both children in a local task_group and waits;
  *             the top call is itself run in a task_group from main and waited on, so
  *             tasks = calls = 2*fib(N+1) - 1, as in bench_arayon.
+ *   nqueens   nqueens(N), no cut-off: every node runs one task per safe column in a local
+ *             task_group (each lambda holds its own copy of the board) and waits; the
+ *             children's counts go to an array on the parent's stack. The root is run in a
+ *             task_group from main. tasks = nodes of the search tree, as in bench_arayon.
  *   flat_out  main runs K empty tasks in a task_group and waits. Note: in oneTBB the main
  *             thread joins the arena while it waits, so with --threads T the arena has T
  *             threads including main (arayon: T workers, main only blocks).
@@ -73,6 +77,72 @@ static void bench_fib(const bench_opts *o)
         }
     }
     bench_report(RT, "fib", n, o->threads, (double)bench_fib_calls(n), samples, o->reps);
+}
+
+/* nqueens below the node `b` (queens in rows 0..row-1, this task's own copy). */
+static uint64_t nq_task(int n, int row, const bench_nq_board &b)
+{
+    if (row == n)
+        return 1;
+    uint64_t res[sizeof b.q];
+    int nc = 0;
+    tbb::task_group g;
+    for (int col = 0; col < n; col++) {
+        if (!bench_nq_safe(&b, row, col))
+            continue;
+        bench_nq_board c = b;
+        c.q[row] = (unsigned char)col;
+        int i = nc++;
+        res[i] = 0;
+        g.run([&res, c, i, n, row] { res[i] = nq_task(n, row + 1, c); });
+    }
+    g.wait();
+    uint64_t sum = 0;
+    for (int i = 0; i < nc; i++)
+        sum += res[i];
+    return sum;
+}
+
+static uint64_t nq_run(int n)
+{
+    uint64_t r = 0;
+    bench_nq_board root;
+    memset(&root, 0, sizeof root);
+    tbb::task_group top;
+    top.run([&r, n, root] { r = nq_task(n, 0, root); });
+    top.wait();
+    return r;
+}
+
+static void bench_nqueens(const bench_opts *o)
+{
+    int n = o->nqueens_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t nodes = 0;
+    uint64_t want = bench_nq_serial(n, &nodes);
+    if (want != bench_nq_known[n]) {
+        printf("ERROR runtime=" RT " bench=nqueens serial reference nqueens(%d) gave %llu\n", n,
+               (unsigned long long)want);
+        exit(1);
+    }
+    if (o->warmup) {
+        int w = n < 8 ? n : 8;
+        if (nq_run(w) != bench_nq_known[w]) {
+            printf("ERROR runtime=" RT " bench=nqueens warm-up nqueens(%d) wrong\n", w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        uint64_t got = nq_run(n);
+        samples[r] = bench_clock_stop(c);
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=nqueens n=%d result %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    bench_report(RT, "nqueens", n, o->threads, (double)nodes, samples, o->reps);
 }
 
 static std::atomic<long> g_count;
@@ -190,6 +260,8 @@ int main(int argc, char **argv)
 
     if (o.benches & BENCH_FIB)
         bench_fib(&o);
+    if (o.benches & BENCH_NQUEENS)
+        bench_nqueens(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
             bench_flat(&o, false, o.flat[i]);

@@ -80,3 +80,53 @@ void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool *thissyste
     const char *t = getenv("HWLOC_THISSYSTEM");
     *thissystem = t && !strcmp(t, "1");
 }
+
+/* Typed readers for the layers built on the runtime (compat/env.c parses the OpenMP
+ * variables with them, so that this file stays the only one that calls getenv). */
+
+/* The raw value, or NULL when unset or empty. */
+const char *ary_env_str(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* 1: set and valid (*out written); 0: unset; -1: malformed or out of range (one warning on
+ * stderr naming the variable and the default that stays in force). */
+int ary_env_long(const char *name, long lo, long hi, long dflt, long *out)
+{
+    const char *v = ary_env_str(name);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (errno || end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "arayon: ignoring %s=%s (expected an integer in %ld..%ld); using %ld\n",
+                name, v, lo, hi, dflt);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}
+
+/* true/false, 1/0, yes/no, on/off (any case). Same return convention as ary_env_long. */
+int ary_env_bool(const char *name, bool dflt, bool *out)
+{
+    const char *v = ary_env_str(name);
+    if (!v)
+        return 0;
+    if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
+        *out = true;
+        return 1;
+    }
+    if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
+        *out = false;
+        return 1;
+    }
+    fprintf(stderr, "arayon: ignoring %s=%s (expected true or false); using %s\n", name, v,
+            dflt ? "true" : "false");
+    return -1;
+}

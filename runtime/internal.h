@@ -207,6 +207,9 @@ struct ary_worker {
     pthread_t thread;
     /* Gangs (team.c): 0 free, 1 reserved, 2 a member function is posted. */
     _Atomic uint32_t gang;
+    _Atomic uint32_t has_thread;                   /* a thread runs this record */
+    ary_worker *const *peers;                      /* set: steal only from these (team.h) */
+    unsigned npeers;
     _Atomic uint32_t guest_busy;                   /* guest slots: occupied */
     void (*gang_fn)(void *ctx, unsigned member);
     void *gang_ctx;
@@ -233,7 +236,8 @@ typedef struct ary_injector {
 struct arayon_pool {
     /* Read-mostly. */
     unsigned nworkers;        /* worker records: nthreads threads, then the guest slots */
-    unsigned nthreads;
+    unsigned nthreads;        /* records for threads; those past the started ones get their
+                                 thread when a gang first needs them (team.c) */
     bool gang_only;           /* workers run jobs only as gang members (team.h) */
     ary_worker *workers;
     ary_placement pl;         /* where each worker is, and its steal order */
@@ -403,6 +407,8 @@ static inline void ary_credit_return(ary_worker *w)
 
 /* pool.c: records the result of placing a worker's memory on its node (sticky failure). */
 ARY_HIDDEN void ary_note_membind(ary_pool *p, unsigned worker, int rc);
+/* pool.c: gives record w a thread (spare records of team pools); ARAYON_OK if it has one. */
+ARY_HIDDEN int ary_worker_start(ary_pool *p, ary_worker *w);
 
 /* worker.c */
 ARY_HIDDEN void *ary_worker_main(void *arg);
@@ -465,5 +471,8 @@ ARY_HIDDEN unsigned ary_env_spin_us(void);
 ARY_HIDDEN void ary_env_admission(size_t *max_pending, arayon_full_policy_t *policy);
 ARY_HIDDEN bool ary_env_display(void);
 ARY_HIDDEN void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool *thissystem);
+ARY_HIDDEN const char *ary_env_str(const char *name);
+ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long *out);
+ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
 
 #endif

@@ -91,13 +91,49 @@ static void begin_shutdown(ary_pool *p)
     ary_wake_all(p);
 }
 
+static inline bool has_thread(const ary_worker *w)
+{
+    return atomic_load_explicit(&w->has_thread, memory_order_acquire) != 0;
+}
+
 /* Sets the state to SHUTTING (once) and joins the workers. Caller holds shutdown_lock. */
-static void stop_and_join(ary_pool *p, unsigned started)
+static void stop_and_join(ary_pool *p)
 {
     begin_shutdown(p);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(p->workers[i].thread, NULL);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        if (has_thread(&p->workers[i]))
+            pthread_join(p->workers[i].thread, NULL);
     atomic_store_explicit(&p->joined, true, memory_order_release);
+}
+
+static int start_thread(ary_pool *p, ary_worker *w)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, p->cfg.stack_size);
+    ary_pool_ref(p); /* the thread's reference */
+    int rc = pthread_create(&w->thread, &attr, ary_worker_main, w);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
+        return ARAYON_ESYSTEM;
+    }
+    atomic_store_explicit(&w->has_thread, 1, memory_order_release);
+    return ARAYON_OK;
+}
+
+int ary_worker_start(ary_pool *p, ary_worker *w)
+{
+    if (has_thread(w))
+        return ARAYON_OK;
+    pthread_mutex_lock(&p->shutdown_lock); /* no thread starts while the pool shuts down */
+    int rc = ARAYON_OK;
+    if (atomic_load_explicit(&p->state, memory_order_acquire) != ARY_POOL_RUNNING)
+        rc = ARAYON_ESHUTDOWN;
+    else if (!has_thread(w))
+        rc = start_thread(p, w);
+    pthread_mutex_unlock(&p->shutdown_lock);
+    return rc;
 }
 
 /* Waits until a worker announces DRAINED, or the absolute deadline passes. */
@@ -144,6 +180,8 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     uint64_t until = aryd_now_ns() + JOIN_GRACE_NS;
     unsigned left = 0;
     for (unsigned i = 0; i < p->nthreads; i++) {
+        if (!has_thread(&p->workers[i]))
+            continue;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);        /* pthread_timedjoin_np takes REALTIME */
         uint64_t now = aryd_now_ns();
@@ -159,8 +197,8 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     return left;
 }
 
-static int pool_create(const arayon_config_t *cfg_in, unsigned nguests, bool gang_only,
-                       arayon_pool_t **out)
+static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned nguests,
+                       bool gang_only, arayon_pool_t **out)
 {
     if (!out)
         return ARAYON_EINVAL;
@@ -209,10 +247,14 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nguests, bool gan
     if (!n)
         n = 1;
     cfg.num_threads = n;
+    const unsigned nstart = n;
+    if (nspare > ARAYON_MAX_THREADS - n)
+        nspare = ARAYON_MAX_THREADS - n;
+    n += nspare;
     const unsigned nthreads = n;
     if (nguests > ARAYON_MAX_THREADS - n)
         nguests = ARAYON_MAX_THREADS - n;
-    n += nguests; /* worker records: the threads, then the guest slots */
+    n += nguests; /* worker records: the threads, the spare ones, then the guest slots */
     p->nthreads = nthreads;
     p->gang_only = gang_only;
     rc = ary_topo_place(p->topo, &cfg, n, &p->pl);
@@ -263,27 +305,21 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nguests, bool gan
     }
     ary_sleep_init(p);
     ary_admit_init(p);
-    atomic_init(&p->refs, 1 + nthreads); /* the owner and each worker thread */
+    atomic_init(&p->refs, 1); /* the owner; each thread adds its own (start_thread) */
     atomic_init(&p->aborted, 0);
     p->created_ns = aryd_now_ns();
     atomic_init(&p->state, ARY_POOL_RUNNING);
     atomic_init(&p->started, 0);
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, cfg.stack_size);
-    for (unsigned i = 0; i < nthreads; i++) {
-        if (pthread_create(&p->workers[i].thread, &attr, ary_worker_main, &p->workers[i]) != 0) {
-            pthread_attr_destroy(&attr);
-            atomic_fetch_sub_explicit(&p->refs, nthreads - i, memory_order_relaxed); /* never started */
-            stop_and_join(p, i);
+    for (unsigned i = 0; i < nstart; i++) {
+        if (start_thread(p, &p->workers[i]) != ARAYON_OK) {
+            stop_and_join(p);
             ary_pool_unref(p);
             return ARAYON_ESYSTEM;
         }
     }
-    pthread_attr_destroy(&attr);
     /* Wait until every worker runs and is bound, so that the placement report is complete. */
-    for (uint32_t k; (k = atomic_load_explicit(&p->started, memory_order_acquire)) < nthreads;)
+    for (uint32_t k; (k = atomic_load_explicit(&p->started, memory_order_acquire)) < nstart;)
         aryd_futex_wait(&p->started, k, 0);
     if (ary_env_display())
         arayon_pool_print_topology(p, write_stderr, NULL);
@@ -293,13 +329,13 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nguests, bool gan
 
 int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out)
 {
-    return pool_create(cfg, 0, false, out);
+    return pool_create(cfg, 0, 0, false, out);
 }
 
-int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nguests, bool gang_only,
-                       ary_pool **out)
+int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
+                       bool gang_only, ary_pool **out)
 {
-    return pool_create(cfg, nguests, gang_only, out);
+    return pool_create(cfg, nspare, nguests, gang_only, out);
 }
 
 static bool inside_pool(const ary_pool *p)
@@ -323,7 +359,8 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
         begin_shutdown(pool);
         if (wait_drained(pool, deadline)) {
             for (unsigned i = 0; i < pool->nthreads; i++)
-                pthread_join(pool->workers[i].thread, NULL);
+                if (has_thread(&pool->workers[i]))
+                    pthread_join(pool->workers[i].thread, NULL);
         } else {
             uint64_t cancelled_before;
             unsigned left = abort_and_detach(pool, &cancelled_before);
@@ -350,7 +387,7 @@ int arayon_pool_shutdown(arayon_pool_t *pool)
         return ARAYON_EBUSY;
     pthread_mutex_lock(&pool->shutdown_lock);
     if (!atomic_load_explicit(&pool->joined, memory_order_acquire))
-        stop_and_join(pool, pool->nthreads);
+        stop_and_join(pool);
     pthread_mutex_unlock(&pool->shutdown_lock);
     return ARAYON_OK;
 }
@@ -368,7 +405,13 @@ void arayon_pool_destroy(arayon_pool_t **pp)
     ary_pool_unref(p);
 }
 
-unsigned arayon_pool_num_threads(const arayon_pool_t *pool) { return pool ? pool->nthreads : 0; }
+unsigned arayon_pool_num_threads(const arayon_pool_t *pool)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; pool && i < pool->nthreads; i++)
+        n += has_thread(&pool->workers[i]);
+    return n;
+}
 
 unsigned arayon_pool_num_nodes(const arayon_pool_t *pool) { return pool ? pool->pl.nnodes : 0; }
 

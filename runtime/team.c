@@ -37,22 +37,31 @@ void ary_guest_leave(ary_worker *w)
     atomic_store_explicit(&w->guest_busy, 0, memory_order_release);
 }
 
-/* Reserves up to `want` threads (never guests), nearest to self first (its steal order:
- * same node, then by distance). */
+/* Reserves up to `want` thread records (never guests), nearest to self first (its steal
+ * order: same node, then by distance): first those with a running thread, then spare
+ * records, whose thread starts now. */
 unsigned ary_gang_reserve(ary_worker *self, unsigned want, ary_worker **out)
 {
     ary_pool *p = self->pool;
     const unsigned *row = p->pl.steal_order + (size_t)self->index * (p->nworkers - 1);
     unsigned got = 0;
-    for (unsigned k = 0; k + 1 < p->nworkers && got < want; k++) {
-        ary_worker *v = &p->workers[row[k]];
-        if (v->index >= p->nthreads)
-            continue;
-        uint32_t free_ = 0;
-        if (atomic_load_explicit(&v->gang, memory_order_relaxed) == 0 &&
-            atomic_compare_exchange_strong_explicit(&v->gang, &free_, 1, memory_order_acquire,
-                                                    memory_order_relaxed))
+    for (int pass = 0; pass < 2 && got < want; pass++) {
+        for (unsigned k = 0; k + 1 < p->nworkers && got < want; k++) {
+            ary_worker *v = &p->workers[row[k]];
+            if (v->index >= p->nthreads ||
+                (atomic_load_explicit(&v->has_thread, memory_order_acquire) != 0) != (pass == 0))
+                continue;
+            uint32_t free_ = 0;
+            if (atomic_load_explicit(&v->gang, memory_order_relaxed) != 0 ||
+                !atomic_compare_exchange_strong_explicit(&v->gang, &free_, 1, memory_order_acquire,
+                                                         memory_order_relaxed))
+                continue;
+            if (pass == 1 && ary_worker_start(p, v) != ARAYON_OK) {
+                atomic_store_explicit(&v->gang, 0, memory_order_release);
+                return got; /* no more threads can be made */
+            }
             out[got++] = v;
+        }
     }
     return got;
 }

@@ -29,10 +29,11 @@
 
 #include "internal.h"
 
-/* Pools with guest slots (and optionally gang-only workers). nthreads may be 0 only when
- * nguests > 0 ... and then one thread is still made: a pool drains through a worker. */
-ARY_HIDDEN int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nguests, bool gang_only,
-                                  ary_pool **out);
+/* Pools for teams: cfg's threads start at once (at least one: a pool drains through a
+ * worker); nspare more worker records get a thread when a gang first reserves them; nguests
+ * guest slots follow. */
+ARY_HIDDEN int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
+                                  bool gang_only, ary_pool **out);
 
 ARY_HIDDEN ary_worker *ary_guest_enter(ary_pool *p);
 ARY_HIDDEN void ary_guest_leave(ary_worker *w);
@@ -56,6 +57,14 @@ typedef void (*ary_gang_fn)(void *ctx, unsigned member);
 ARY_HIDDEN unsigned ary_gang_reserve(ary_worker *self, unsigned want, ary_worker **out);
 ARY_HIDDEN void ary_gang_post(ary_worker *w, ary_gang_fn fn, void *ctx, unsigned member,
                               ary_latch *done);
+/* Restricts where w (the caller's own record) steals: only from peers[0..n) (a gang's
+ * members, as OpenMP threads take tasks from their team only); n = 0 lifts it. */
+static inline void ary_set_peers(ary_worker *w, ary_worker *const *peers, unsigned n)
+{
+    w->peers = peers;
+    w->npeers = n;
+}
+
 /* worker.c: runs a posted member function; called from the worker loop. */
 ARY_HIDDEN void ary_gang_run_posted(ary_worker *w);
 

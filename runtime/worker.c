@@ -123,9 +123,49 @@ static ary_job *steal_range(ary_worker *w, const unsigned *row, unsigned from, u
  * first. So work placed on a node mostly runs there while that node's workers keep up, and
  * an idle remote worker still helps a node that falls behind. On a one-node machine every
  * victim is local. */
+/* A gang member steals from its gang's members only (team.h), at a random start. */
+static ary_job *search_peers(ary_worker *w)
+{
+    ary_job *j = take_injected(w, w->node);
+    if (j)
+        return j;
+    unsigned n = w->npeers;
+    unsigned start = (unsigned)(rng_next(w) % n);
+    uint64_t attempts = 0;
+    for (int round = 0; round < 4; round++) {
+        bool retry = false;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned k = start + i;
+            if (k >= n)
+                k -= n;
+            ary_worker *v = w->peers[k];
+            if (v == w || !v)
+                continue;
+            attempts++;
+            void *x = ary_deque_steal(&v->deque);
+            if (x == ARY_STEAL_RETRY) {
+                retry = true;
+                continue;
+            }
+            if (x) {
+                ARY_STAT(&w->c.steals, 1);
+                ARY_STAT(v->node == w->node ? &w->c.local_steals : &w->c.remote_steals, 1);
+                ARY_STAT(&w->c.steal_attempts, attempts);
+                return x;
+            }
+        }
+        if (!retry)
+            break;
+    }
+    ARY_STAT(&w->c.steal_attempts, attempts);
+    return NULL;
+}
+
 static ary_job *search(ary_worker *w)
 {
     ary_pool *p = w->pool;
+    if (ARY_UNLIKELY(w->npeers))
+        return search_peers(w);
     const unsigned *row = p->pl.steal_order + (size_t)w->index * (p->nworkers - 1);
     unsigned local = p->pl.local_victims[w->index];
     ary_job *j = take_injected(w, w->node);

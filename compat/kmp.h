@@ -1,0 +1,160 @@
+/*
+ * kmp.h - internal state of the OpenMP compatibility layer (kmpx_ prefix; nothing here is
+ * exported). The layer is translation only: OpenMP teams are arayon gangs (runtime/team.h),
+ * OpenMP tasks are arayon tasks, and waits go through the runtime's helping waits.
+ *
+ * Objects
+ *   kmpx_thread - one per OS thread that ever called into the layer (thread-local). Holds
+ *                 the gtid, the team it is a member of and its tid there, the current task,
+ *                 its worksharing construct counters and the one-shot pushed num_threads.
+ *   kmpx_team   - one per parallel region (also per serialized region: a team of 1). Holds
+ *                 the size, the barrier, the worksharing ring, the cancel flags and the
+ *                 count of the team's explicit tasks not finished (a barrier waits for it).
+ *   kmpx_task   - compat/kmp_task.c: the descriptor in front of every kmp_task_t.
+ *
+ * Worksharing constructs (single, loops, sections) are numbered per thread in the order the
+ * thread meets them; all threads of a team meet them in the same order, so the number names
+ * the construct. Dynamic loops use a ring of KMPX_WS_RING shared slots (compat/kmp_loop.c).
+ */
+#ifndef KMPX_KMP_H
+#define KMPX_KMP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h" /* runtime: ARY_TLS, ary_worker, ... */
+#include "team.h"     /* runtime: gangs, latches, helping waits */
+
+#define KMPX_API __attribute__((visibility("default")))
+#define KMPX_HIDDEN __attribute__((visibility("hidden")))
+
+typedef int32_t kmp_int32;
+typedef uint32_t kmp_uint32;
+typedef int64_t kmp_int64;
+typedef uint64_t kmp_uint64;
+
+/* The compiler's source-location record (only flags matter, and only 0x10). */
+typedef struct ident {
+    kmp_int32 reserved_1;
+    kmp_int32 flags;
+    kmp_int32 reserved_2;
+    kmp_int32 reserved_3;
+    const char *psource;
+} ident_t;
+
+typedef kmp_int32 kmp_critical_name[8];
+
+typedef struct kmpx_team kmpx_team;
+typedef struct kmpx_task kmpx_task;
+typedef struct kmpx_thread kmpx_thread;
+
+/* Schedule kinds of run-sched-var (omp_sched_t values). */
+enum { KMPX_SCHED_STATIC = 1, KMPX_SCHED_DYNAMIC = 2, KMPX_SCHED_GUIDED = 3, KMPX_SCHED_AUTO = 4 };
+
+/* Global settings (ICV defaults), read once from the environment (compat/omp_env.c). */
+typedef struct kmpx_settings {
+    int nthreads;            /* nthreads-var: default team size (OMP_NUM_THREADS first item) */
+    int max_active_levels;   /* OMP_MAX_ACTIVE_LEVELS / OMP_NESTED, default 1 */
+    int thread_limit;        /* OMP_THREAD_LIMIT */
+    bool dynamic;            /* OMP_DYNAMIC */
+    bool cancellation;       /* OMP_CANCELLATION */
+    int max_task_priority;   /* OMP_MAX_TASK_PRIORITY */
+    int run_sched_kind;      /* OMP_SCHEDULE kind (KMPX_SCHED_*), default static */
+    int run_sched_chunk;     /* 0 = default */
+    int proc_bind;           /* omp_proc_bind_t */
+    bool throttle;           /* KMP_ENABLE_TASK_THROTTLING (default on) */
+    bool display_env;        /* OMP_DISPLAY_ENV */
+    bool metrics_at_exit;    /* ARAYON_METRICS */
+    size_t stacksize;        /* OMP_STACKSIZE, 0 = runtime default */
+} kmpx_settings;
+
+KMPX_HIDDEN extern kmpx_settings kmpx_set;
+
+#define KMPX_WS_RING 8
+
+#include "kmp_loop.h" /* struct kmpx_ws (shared loop slot), struct kmpx_ws_thread */
+
+struct kmpx_team {
+    int nthreads;
+    int level;                  /* nesting depth of parallel regions, this one included */
+    int active_level;           /* ... of those with more than one thread */
+    kmpx_team *parent;          /* the team of the thread that forked this one */
+    int parent_tid;             /* that thread's tid in the parent team */
+    kmpx_thread *primary;
+    void *serial_frame;         /* serialized regions: what to restore at their end */
+
+    /* Barrier (compat/kmp_parallel.c): arrivals of the current episode and its number. */
+    _Alignas(64) _Atomic uint32_t bar_arrived;
+    _Atomic uint32_t bar_gen;
+    ary_worker **members;       /* per tid: the worker (or guest) it runs on, for wakes */
+
+    /* single: the number of single constructs claimed so far. */
+    _Alignas(64) _Atomic uint64_t single_claimed;
+    /* copyprivate: the pointer published by the thread that ran the single. */
+    void *_Atomic copy_data;
+
+    /* Explicit tasks of this team not finished (a barrier waits for them). */
+    ary_latch *tasks;
+
+    /* Cancellation (OMP_CANCELLATION=true only). */
+    _Atomic uint32_t cancel_parallel;
+    _Atomic uint32_t cancel_ws;  /* loop or sections: cleared when a barrier opens */
+
+    /* Worksharing ring for dynamic/guided/ordered loops (compat/kmp_loop.c). */
+    struct kmpx_ws ws[KMPX_WS_RING];
+};
+
+struct kmpx_thread {
+    int gtid;
+    int tid;                    /* in team */
+    kmpx_team *team;            /* never NULL after kmpx_self(): the thread's root team */
+    kmpx_task *task;            /* current OpenMP task (implicit or explicit) */
+    ary_worker *worker;         /* the arayon worker or guest slot this thread runs on, or NULL */
+    int pushed_nthreads;        /* one-shot num_threads for the next fork, 0 = none */
+    int pushed_bind;
+    int nthreads_var;           /* nthreads-var of this thread (omp_set_num_threads) */
+    int run_sched_kind, run_sched_chunk; /* run-sched-var (omp_set_schedule) */
+    uint64_t singles;           /* single constructs met in the current team */
+    uint64_t ws_count;          /* loop constructs met in the current team (kmp_loop.c) */
+    struct kmpx_ws_thread loop; /* this thread's current loop (kmp_loop.c) */
+    void *free_tasks;           /* cached task blocks (kmp_task.c) */
+    unsigned nfree_tasks;
+    kmpx_team *spare_team;      /* a team record kept for the next fork (kmp_parallel.c) */
+};
+
+/* The calling thread's state; registers the thread (and initializes the layer) on first use. */
+KMPX_HIDDEN kmpx_thread *kmpx_self_slow(void);
+extern ARY_TLS kmpx_thread *kmpx_tls_self;
+static inline kmpx_thread *kmpx_self(void)
+{
+    kmpx_thread *th = kmpx_tls_self;
+    return ARY_LIKELY(th != NULL) ? th : kmpx_self_slow();
+}
+
+/* The pool every team and task runs on (created on first use). */
+KMPX_HIDDEN extern ary_pool *kmpx_pool;
+
+/* Team barrier: every member arrives; the episode ends when all have arrived and every
+ * explicit task of the team has finished. Waiting members run tasks. */
+KMPX_HIDDEN void kmpx_barrier(kmpx_thread *th);
+
+/* kmp_runtime.c: sets up a team record (members array sized by the caller). */
+KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid);
+
+/* Resets the per-team worksharing counters of a thread joining a team. */
+KMPX_HIDDEN void kmpx_loop_thread_reset(kmpx_thread *th);
+/* Initializes the loop ring of a new team. */
+KMPX_HIDDEN void kmpx_loop_team_init(kmpx_team *team);
+
+/* Locks used for critical sections (a 32-bit futex word; 0 free). */
+KMPX_HIDDEN void kmpx_lock_acquire(_Atomic uint32_t *word);
+KMPX_HIDDEN void kmpx_lock_release(_Atomic uint32_t *word);
+KMPX_HIDDEN bool kmpx_lock_try(_Atomic uint32_t *word);
+
+/* compat/omp_env.c */
+KMPX_HIDDEN void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg);
+KMPX_HIDDEN void kmpx_display_env(const kmpx_settings *s, int nthreads);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * kmp_parallel.c - parallel regions and team synchronization: __kmpc_fork_call, serialized
+ * regions, the barrier, single, master/masked, the pushed num_threads/proc_bind.
+ *
+ * A region with n threads is a gang (runtime/team.h): the forking thread is member 0 and
+ * n-1 reserved workers are members 1..n-1; each runs the microtask with its own gtid and
+ * tid, then the join barrier (which also waits for every explicit task of the team). When
+ * fewer workers are free than asked for, the team is smaller: omp_get_num_threads() reports
+ * the real size. Nested regions beyond max-active-levels have one thread.
+ */
+#include "kmp.h"
+#include "kmp_task.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*kmpc_micro)(kmp_int32 *gtid, kmp_int32 *tid, ...);
+
+#if defined(__x86_64__)
+KMPX_HIDDEN void kmpx_invoke_microtask(void *fn, kmp_int32 *gtid, kmp_int32 *tid, int argc,
+                                       void **argv); /* kmp_invoke.S */
+#else
+static void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void **a)
+{
+    kmpc_micro f = (kmpc_micro)fn;
+    switch (argc) {
+    case 0: f(g, t); break;
+    case 1: f(g, t, a[0]); break;
+    case 2: f(g, t, a[0], a[1]); break;
+    case 3: f(g, t, a[0], a[1], a[2]); break;
+    case 4: f(g, t, a[0], a[1], a[2], a[3]); break;
+    case 5: f(g, t, a[0], a[1], a[2], a[3], a[4]); break;
+    case 6: f(g, t, a[0], a[1], a[2], a[3], a[4], a[5]); break;
+    case 7: f(g, t, a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
+    case 8: f(g, t, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
+    default:
+        fprintf(stderr, "arayon: parallel region with %d arguments is not supported here\n", argc);
+        abort();
+    }
+}
+#endif
+
+/* ---- barrier ------------------------------------------------------------------------- */
+
+typedef struct bar_wait {
+    kmpx_team *team;
+    uint32_t gen;
+} bar_wait;
+
+static bool bar_released(void *ctx)
+{
+    bar_wait *b = ctx;
+    return atomic_load_explicit(&b->team->bar_gen, memory_order_acquire) != b->gen;
+}
+
+/* The last member to arrive waits for the team's explicit tasks (running them, as the others
+ * do while they wait), then opens the barrier: the arrival count is reset before the new
+ * generation is published, and nobody arrives at the next episode before seeing it. */
+void kmpx_barrier(kmpx_thread *th)
+{
+    kmpx_team *team = th->team;
+    int n = team->nthreads;
+    if (n == 1) {
+        if (team->tasks)
+            ary_latch_wait(team->tasks);
+        atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+        return;
+    }
+    uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) == (uint32_t)n - 1) {
+        if (team->tasks)
+            ary_latch_wait(team->tasks);
+        atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
+        atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+        atomic_store_explicit(&team->bar_gen, gen + 1, memory_order_seq_cst);
+        for (int i = 0; i < n; i++)
+            if (i != th->tid && team->members[i])
+                ary_wake_worker(team->members[i]);
+        return;
+    }
+    bar_wait b = {team, gen};
+    ary_wait_until(th->worker, bar_released, &b);
+}
+
+KMPX_API void __kmpc_barrier(ident_t *loc, kmp_int32 gtid);
+void __kmpc_barrier(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_barrier(kmpx_self());
+}
+
+/* ---- teams ---------------------------------------------------------------------------- */
+
+static kmpx_team *team_alloc(kmpx_thread *th)
+{
+    kmpx_team *t = th->spare_team;
+    if (t) {
+        th->spare_team = NULL;
+        return t;
+    }
+    size_t members = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
+    size_t size = (sizeof *t + 63) / 64 * 64;
+    t = aligned_alloc(64, size + (members * sizeof(ary_worker *) + 63) / 64 * 64);
+    if (!t) {
+        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
+        abort();
+    }
+    memset(t, 0, sizeof *t);
+    t->members = (ary_worker **)((char *)t + size);
+    return t;
+}
+
+static void team_free(kmpx_thread *th, kmpx_team *t)
+{
+    if (!th->spare_team)
+        th->spare_team = t;
+    else
+        free(t);
+}
+
+static ary_latch *latch_new(void)
+{
+    ary_latch *l = ary_latch_new(kmpx_pool);
+    if (!l) {
+        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
+        abort();
+    }
+    return l;
+}
+
+/* What a thread saves when it enters a team and restores when it leaves. */
+typedef struct member_saved {
+    kmpx_team *team;
+    int tid;
+    kmpx_task *task;
+    uint64_t singles, ws_count;
+    struct kmpx_ws_thread loop;
+    int nthreads_var;
+    ary_worker *const *peers;
+    unsigned npeers;
+} member_saved;
+
+static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *implicit,
+                         int nthreads_var, member_saved *s)
+{
+    s->team = th->team;
+    s->tid = th->tid;
+    s->task = th->task;
+    s->singles = th->singles;
+    s->ws_count = th->ws_count;
+    s->loop = th->loop;
+    s->nthreads_var = th->nthreads_var;
+    if (th->worker) {
+        s->peers = th->worker->peers;
+        s->npeers = th->worker->npeers;
+        if (team->nthreads > 1) /* a team's threads take tasks from the team only */
+            ary_set_peers(th->worker, team->members, (unsigned)team->nthreads);
+    }
+    th->team = team;
+    th->tid = tid;
+    th->singles = 0;
+    th->nthreads_var = nthreads_var;
+    kmpx_loop_thread_reset(th);
+    kmpx_task_init_implicit(implicit, s->task, team);
+    th->task = implicit;
+}
+
+static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_saved *s)
+{
+    kmpx_task_fini_implicit(implicit);
+    if (th->worker)
+        ary_set_peers(th->worker, s->peers, s->npeers);
+    th->team = s->team;
+    th->tid = s->tid;
+    th->task = s->task;
+    th->singles = s->singles;
+    th->ws_count = s->ws_count;
+    th->loop = s->loop;
+    th->nthreads_var = s->nthreads_var;
+}
+
+typedef struct fork_ctx {
+    kmpx_team *team;
+    void *microtask;
+    int argc;
+    void **argv;
+    int nthreads_var;
+} fork_ctx;
+
+static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
+{
+    member_saved s;
+    kmpx_task implicit;
+    member_enter(th, c->team, tid, &implicit, c->nthreads_var, &s);
+    kmp_int32 gtid = th->gtid, btid = tid;
+    kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
+    kmpx_barrier(th); /* the join barrier */
+    member_leave(th, &implicit, &s);
+}
+
+static void member_main(void *ctx, unsigned member) { member_run(kmpx_self(), ctx, (int)member); }
+
+/* The team size for the next region of this thread; consumes the pushed value. */
+static int next_team_size(kmpx_thread *th)
+{
+    int n = th->pushed_nthreads > 0 ? th->pushed_nthreads : th->nthreads_var;
+    th->pushed_nthreads = 0;
+    th->pushed_bind = 0;
+    if (th->team->active_level >= kmpx_set.max_active_levels)
+        n = 1;
+    if (n > kmpx_set.thread_limit)
+        n = kmpx_set.thread_limit;
+    if (n < 1)
+        n = 1;
+    return n;
+}
+
+static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
+{
+    int want = next_team_size(th);
+    ary_worker *reserved[64];
+    ary_worker **res = reserved;
+    unsigned got = 0;
+    if (want > 1 && th->worker) {
+        if (want - 1 > 64 && !(res = malloc((size_t)(want - 1) * sizeof *res)))
+            res = reserved, want = 65;
+        got = ary_gang_reserve(th->worker, (unsigned)want - 1, res);
+    }
+    int n = (int)got + 1;
+    kmpx_team *team = team_alloc(th);
+    kmpx_team_init(team, th->team, n, th->tid);
+    team->primary = th;
+    team->members[0] = th->worker;
+    for (unsigned i = 0; i < got; i++)
+        team->members[i + 1] = res[i];
+    fork_ctx c = {team, microtask, argc, argv, th->nthreads_var};
+    ary_latch *joined = NULL;
+    if (n > 1) {
+        team->tasks = latch_new();
+        joined = latch_new();
+        ary_latch_add(joined, got);
+        for (unsigned i = 0; i < got; i++)
+            ary_gang_post(res[i], member_main, &c, i + 1, joined);
+    }
+    if (res != reserved)
+        free(res);
+    member_run(th, &c, 0);
+    if (joined) {
+        ary_latch_wait(joined); /* members are out of the team: it can go */
+        ary_latch_free(joined);
+        ary_latch_free(team->tasks);
+    }
+    team_free(th, team);
+}
+
+KMPX_API void __kmpc_fork_call(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...);
+void __kmpc_fork_call(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...)
+{
+    (void)loc;
+    kmpx_thread *th = kmpx_self();
+    void *small[16];
+    void **argv = small;
+    if (argc > 16 && !(argv = malloc((size_t)argc * sizeof *argv))) {
+        fputs("arayon: out of memory forking a parallel region\n", stderr);
+        abort();
+    }
+    va_list ap;
+    va_start(ap, microtask);
+    for (int i = 0; i < argc; i++)
+        argv[i] = va_arg(ap, void *);
+    va_end(ap);
+    fork_team(th, (void *)microtask, argc, argv);
+    if (argv != small)
+        free(argv);
+}
+
+/* Newer clang (OpenMPIRBuilder) passes the if clause to the runtime. */
+KMPX_API void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro microtask,
+                                  kmp_int32 cond, void *args);
+void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, kmp_int32 cond,
+                         void *args)
+{
+    (void)loc;
+    kmpx_thread *th = kmpx_self();
+    if (!cond)
+        th->pushed_nthreads = 1;
+    fork_team(th, (void *)microtask, argc, (void **)args);
+}
+
+KMPX_API void __kmpc_push_num_threads(ident_t *loc, kmp_int32 gtid, kmp_int32 n);
+void __kmpc_push_num_threads(ident_t *loc, kmp_int32 gtid, kmp_int32 n)
+{
+    (void)loc, (void)gtid;
+    kmpx_self()->pushed_nthreads = n;
+}
+
+KMPX_API void __kmpc_push_proc_bind(ident_t *loc, kmp_int32 gtid, int proc_bind);
+void __kmpc_push_proc_bind(ident_t *loc, kmp_int32 gtid, int proc_bind)
+{
+    (void)loc, (void)gtid;
+    kmpx_self()->pushed_bind = proc_bind; /* placement is the pool's: recorded, not applied */
+}
+
+/* Serialized regions (if(0), or nested beyond max-active-levels when clang knows it): a
+ * team of one, entered and left by the compiler's code around its own call of the body. */
+typedef struct serial_frame {
+    kmpx_team *team;
+    kmpx_task implicit;
+    member_saved saved;
+} serial_frame;
+
+KMPX_API void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid);
+void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    th->pushed_nthreads = 0; /* clang pushes before it evaluates the if clause */
+    th->pushed_bind = 0;
+    serial_frame *f = malloc(sizeof *f);
+    if (!f) {
+        fputs("arayon: out of memory entering a serialized region\n", stderr);
+        abort();
+    }
+    f->team = team_alloc(th);
+    kmpx_team_init(f->team, th->team, 1, th->tid);
+    f->team->primary = th;
+    f->team->members[0] = th->worker;
+    member_enter(th, f->team, 0, &f->implicit, th->nthreads_var, &f->saved);
+    f->team->serial_frame = f;
+}
+
+KMPX_API void __kmpc_end_serialized_parallel(ident_t *loc, kmp_int32 gtid);
+void __kmpc_end_serialized_parallel(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    serial_frame *f = th->team->serial_frame;
+    if (!f)
+        return; /* not in a serialized region */
+    kmpx_barrier(th);
+    kmpx_team *team = f->team;
+    member_leave(th, &f->implicit, &f->saved);
+    team_free(th, team);
+    free(f);
+}
+
+/* ---- single, master, masked ------------------------------------------------------------ */
+
+/* Each member numbers the singles it meets; the first to arrive at number k moves the
+ * team's claim count from k to k+1 and runs the body. */
+KMPX_API kmp_int32 __kmpc_single(ident_t *loc, kmp_int32 gtid);
+kmp_int32 __kmpc_single(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    uint64_t k = th->singles++;
+    if (th->team->nthreads == 1)
+        return 1;
+    uint64_t expect = k;
+    return atomic_compare_exchange_strong_explicit(&th->team->single_claimed, &expect, k + 1,
+                                                   memory_order_acq_rel, memory_order_relaxed);
+}
+
+KMPX_API void __kmpc_end_single(ident_t *loc, kmp_int32 gtid);
+void __kmpc_end_single(ident_t *loc, kmp_int32 gtid) { (void)loc, (void)gtid; }
+
+KMPX_API kmp_int32 __kmpc_master(ident_t *loc, kmp_int32 gtid);
+kmp_int32 __kmpc_master(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    return kmpx_self()->tid == 0;
+}
+
+KMPX_API void __kmpc_end_master(ident_t *loc, kmp_int32 gtid);
+void __kmpc_end_master(ident_t *loc, kmp_int32 gtid) { (void)loc, (void)gtid; }
+
+KMPX_API kmp_int32 __kmpc_masked(ident_t *loc, kmp_int32 gtid, kmp_int32 filter);
+kmp_int32 __kmpc_masked(ident_t *loc, kmp_int32 gtid, kmp_int32 filter)
+{
+    (void)loc, (void)gtid;
+    return kmpx_self()->tid == filter;
+}
+
+KMPX_API void __kmpc_end_masked(ident_t *loc, kmp_int32 gtid);
+void __kmpc_end_masked(ident_t *loc, kmp_int32 gtid) { (void)loc, (void)gtid; }

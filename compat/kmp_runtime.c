@@ -1,0 +1,178 @@
+/*
+ * kmp_runtime.c - starting the layer, and the per-thread state.
+ *
+ * The layer starts on the first call from any thread (pthread_once): it reads the
+ * environment (omp_env.c) and creates the pool every team runs on: nthreads-var - 1 worker
+ * threads (the thread that forks is the team's thread 0) and KMPX_GUESTS guest slots for
+ * the threads that fork (runtime/team.h). The pool is gang-only: a worker runs jobs only
+ * while it is a member of a team, so the tasks of a team run on the team's threads.
+ *
+ * Every thread that calls in gets a kmpx_thread (thread-local), a gtid (0 for the first,
+ * then 1, 2, ... in order of first call), a root team of one thread (level 0) and an
+ * implicit task. A thread that is not a worker takes a guest slot if one is free; without
+ * one, its teams have one thread and its tasks run at once.
+ */
+#include "kmp.h"
+#include "kmp_task.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KMPX_GUESTS 4    /* threads that fork teams at the same time (guest slots) */
+#define KMPX_MAX_TEAM 64 /* team size available without OMP_NUM_THREADS saying more */
+
+ARY_TLS kmpx_thread *kmpx_tls_self;
+ary_pool *kmpx_pool;
+
+static pthread_once_t layer_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;
+static _Atomic int next_gtid;
+
+/* A thread's state, its root team and its initial (implicit) task, in one allocation. */
+typedef struct thread_block {
+    kmpx_thread th;
+    kmpx_task root_task;
+    kmpx_team root_team; /* last: ends with the members array */
+} thread_block;
+
+static int write_stderr(const char *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    return fwrite(buf, 1, len, stderr) == len ? 0 : -1;
+}
+
+static void at_exit(void)
+{
+    if (kmpx_set.metrics_at_exit && kmpx_pool) {
+        fputs("arayon (OpenMP layer) metrics at exit:\n", stderr);
+        arayon_pool_metrics_print(kmpx_pool, write_stderr, NULL, ARAYON_METRICS_TEXT);
+    }
+}
+
+static void thread_exit(void *arg)
+{
+    thread_block *b = arg;
+    kmpx_thread *th = &b->th;
+    if (th->worker && th->worker->index >= th->worker->pool->nthreads)
+        ary_guest_leave(th->worker);
+    kmpx_tls_self = NULL;
+    kmpx_task_release_cache(th);
+    free(b);
+}
+
+static void layer_init(void)
+{
+    arayon_config_t cfg = arayon_config_default();
+    kmpx_settings_load(&kmpx_set, &cfg);
+    cfg.name = "omp";
+    /* Threads for nthreads-var at once; records for larger teams (num_threads clauses,
+     * omp_set_num_threads) up to KMPX_MAX_TEAM or the thread limit, started on demand. */
+    unsigned start = kmpx_set.nthreads > 1 ? (unsigned)kmpx_set.nthreads - 1 : 1;
+    unsigned most = kmpx_set.nthreads > KMPX_MAX_TEAM ? (unsigned)kmpx_set.nthreads : KMPX_MAX_TEAM;
+    if ((unsigned)kmpx_set.thread_limit < most)
+        most = (unsigned)kmpx_set.thread_limit;
+    unsigned spare = most > start + 1 ? most - 1 - start : 0;
+    cfg.num_threads = start;
+    int rc = ary_pool_create_ex(&cfg, spare, KMPX_GUESTS, true, &kmpx_pool);
+    if (rc != ARAYON_OK) {
+        fprintf(stderr, "arayon: the OpenMP layer could not start its pool (%s); "
+                        "parallel regions run with one thread\n", arayon_strerror(rc));
+        kmpx_pool = NULL;
+    }
+    pthread_key_create(&thread_key, thread_exit);
+    if (kmpx_set.display_env)
+        kmpx_display_env(&kmpx_set, kmpx_set.nthreads);
+    atexit(at_exit);
+}
+
+/* Sets up a team record: size, level, barrier, ring. `members` is sized by the caller. */
+void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid)
+{
+    team->nthreads = nthreads;
+    team->parent = parent;
+    team->parent_tid = parent_tid;
+    team->level = parent ? parent->level + 1 : 0;
+    team->active_level = parent ? parent->active_level + (nthreads > 1) : 0;
+    atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->bar_gen, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->single_claimed, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->copy_data, NULL, memory_order_relaxed);
+    atomic_store_explicit(&team->cancel_parallel, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    team->tasks = NULL;
+    team->serial_frame = NULL;
+    kmpx_loop_team_init(team);
+}
+
+kmpx_thread *kmpx_self_slow(void)
+{
+    pthread_once(&layer_once, layer_init);
+    size_t members = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
+    thread_block *b = aligned_alloc(64, (sizeof *b + members * sizeof(ary_worker *) + 63) / 64 * 64);
+    if (!b) {
+        fputs("arayon: out of memory registering an OpenMP thread\n", stderr);
+        abort();
+    }
+    memset(b, 0, sizeof *b);
+    kmpx_thread *th = &b->th;
+    th->gtid = atomic_fetch_add_explicit(&next_gtid, 1, memory_order_relaxed);
+    th->nthreads_var = kmpx_set.nthreads;
+    th->run_sched_kind = kmpx_set.run_sched_kind;
+    th->run_sched_chunk = kmpx_set.run_sched_chunk;
+    kmpx_team_init(&b->root_team, NULL, 1, 0);
+    b->root_team.members = (ary_worker **)(b + 1);
+    th->team = &b->root_team;
+    th->tid = 0;
+    kmpx_task_init_implicit(&b->root_task, NULL, th->team);
+    th->task = &b->root_task;
+    if (kmpx_pool) {
+        ary_worker *w = ary_tls_worker;
+        if (w && w->pool == kmpx_pool)
+            th->worker = w;
+        else if (!w)
+            th->worker = ary_guest_enter(kmpx_pool);
+    }
+    b->root_team.members[0] = th->worker;
+    b->root_team.primary = th;
+    kmpx_loop_thread_reset(th);
+    kmpx_tls_self = th;
+    pthread_setspecific(thread_key, b);
+    return th;
+}
+
+/* The runtime's name as a program can check it (dlsym), to be sure it runs on arayon. */
+KMPX_API const char *arayon_omp_runtime_name(void);
+const char *arayon_omp_runtime_name(void) { return "arayon"; }
+
+KMPX_API kmp_int32 __kmpc_global_thread_num(ident_t *loc);
+kmp_int32 __kmpc_global_thread_num(ident_t *loc)
+{
+    (void)loc;
+    return kmpx_self()->gtid;
+}
+
+KMPX_API kmp_int32 __kmpc_global_num_threads(ident_t *loc);
+kmp_int32 __kmpc_global_num_threads(ident_t *loc)
+{
+    (void)loc;
+    return atomic_load_explicit(&next_gtid, memory_order_relaxed);
+}
+
+KMPX_API void __kmpc_begin(ident_t *loc, kmp_int32 flags);
+void __kmpc_begin(ident_t *loc, kmp_int32 flags)
+{
+    (void)loc, (void)flags;
+    (void)kmpx_self();
+}
+
+KMPX_API void __kmpc_end(ident_t *loc);
+void __kmpc_end(ident_t *loc) { (void)loc; }
+
+KMPX_API kmp_int32 __kmpc_ok_to_fork(ident_t *loc);
+kmp_int32 __kmpc_ok_to_fork(ident_t *loc)
+{
+    (void)loc;
+    return 1;
+}

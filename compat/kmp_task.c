@@ -1,0 +1,370 @@
+/*
+ * kmp_task.c - explicit tasks: __kmpc_omp_task_alloc / _task / _begin_if0 / _complete_if0,
+ * taskwait, taskyield, taskgroup. The counting scheme is in kmp_task.h.
+ *
+ * When a task runs at once ("included"): its creator is final, the team has one thread (a
+ * serialized region: as in libomp), or the thread has no worker record (no guest slot was
+ * free) and so cannot queue work that it would then help with. Otherwise it becomes an
+ * arayon task on the creating thread's deque, under the pool's admission control (throttling:
+ * kmp_runtime.c sets the bound and the policy), and a spawn that fails runs it here.
+ */
+#include "kmp_task.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_SMALL 256u     /* task blocks up to this size are cached per thread */
+#define CACHE_MAX 1024u      /* ... at most this many */
+
+static inline size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+static void oom(const char *what)
+{
+    fprintf(stderr, "arayon: out of memory allocating %s for an OpenMP task\n", what);
+    abort();
+}
+
+/* NULL without a pool (it failed to start): then every task is included and nothing waits. */
+static ary_latch *latch_new(void)
+{
+    if (!kmpx_pool)
+        return NULL;
+    ary_latch *l = ary_latch_new(kmpx_pool);
+    if (!l)
+        oom("a counter");
+    return l;
+}
+
+static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
+{
+    if (size <= BLOCK_SMALL) {
+        kmpx_task *t = th->free_tasks;
+        if (t) {
+            th->free_tasks = *(void **)t;
+            th->nfree_tasks--;
+        } else if (!(t = aligned_alloc(16, BLOCK_SMALL))) {
+            oom("the task");
+        }
+        t->block_size = BLOCK_SMALL;
+        return t;
+    }
+    kmpx_task *t = aligned_alloc(16, round_up(size, 16));
+    if (!t)
+        oom("the task");
+    t->block_size = 0;
+    return t;
+}
+
+/* Blocks go to the freeing thread's cache (bounded), whoever allocated them. */
+static void block_free(kmpx_task *t)
+{
+    kmpx_thread *th = kmpx_tls_self;
+    if (t->block_size == BLOCK_SMALL && th && th->nfree_tasks < CACHE_MAX) {
+        *(void **)t = th->free_tasks;
+        th->free_tasks = t;
+        th->nfree_tasks++;
+        return;
+    }
+    free(t);
+}
+
+void kmpx_task_release_cache(kmpx_thread *th)
+{
+    void *b = th->free_tasks;
+    while (b) {
+        void *next = *(void **)b;
+        free(b);
+        b = next;
+    }
+    th->free_tasks = NULL;
+    th->nfree_tasks = 0;
+}
+
+void kmpx_task_init_implicit(kmpx_task *t, kmpx_task *parent, kmpx_team *team)
+{
+    memset(t, 0, sizeof *t);
+    t->parent = parent;
+    t->team = team;
+    t->flags = KMPX_TF_IMPLICIT;
+    atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+}
+
+/* After the region's barrier: every child has completed. */
+void kmpx_task_fini_implicit(kmpx_task *t)
+{
+    kmpx_deps_free_table(t);
+    if (t->children)
+        ary_latch_free(t->children);
+    t->children = NULL;
+}
+
+int kmpx_task_in_final(kmpx_thread *th) { return (th->task->flags & KMPX_TF_FINAL) != 0; }
+
+void kmpx_task_unref(kmpx_task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (t->flags & KMPX_TF_IMPLICIT)
+        return;
+    if (t->children)
+        ary_latch_free(t->children);
+    if (t->dnode)
+        kmpx_deps_free_node(t);
+    block_free(t);
+}
+#define task_unref kmpx_task_unref
+
+/* The task's last execution returned. Order matters: see kmp_task.h. */
+static void task_complete(kmpx_thread *th, kmpx_task *t)
+{
+    kmp_task_t *kt = kmpx_kt(t);
+    if (t->flags & KMPX_TF_DESTRUCT)
+        kt->data1.destructors(th->gtid, kt);
+    kmpx_task *parent = t->parent;
+    ary_latch *group = t->tg ? t->tg->count : NULL;
+    ary_latch *team = t->team->tasks;
+    bool counted = (t->flags & KMPX_TF_SUBMITTED) != 0;
+    if (t->dtable)
+        kmpx_deps_free_table(t);
+    if (t->dnode)
+        kmpx_deps_release(t);
+    task_unref(t);
+    if (!counted)
+        return;
+    if (parent) {
+        ary_latch_done(parent->children);
+        task_unref(parent);
+    }
+    if (group)
+        ary_latch_done(group);
+    if (team)
+        ary_latch_done(team);
+}
+
+static void task_run(kmpx_thread *th, kmpx_task *t)
+{
+    kmpx_task *saved = th->task;
+    th->task = t;
+    kmp_task_t *kt = kmpx_kt(t);
+    if (!(ARY_UNLIKELY(kmpx_set.cancellation) && kmpx_task_cancelled(t)))
+        kt->routine(th->gtid, kt);
+    th->task = saved;
+    if (atomic_fetch_sub_explicit(&t->runs, 1, memory_order_acq_rel) == 1)
+        task_complete(th, t);
+}
+
+static int task_trampoline(void *arg)
+{
+    task_run(kmpx_self(), arg);
+    return 0;
+}
+
+KMPX_API kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                           size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                           kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
+kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                  size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                  kmp_int32 (*routine)(kmp_int32, kmp_task_t *))
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    if (sizeof_kmp_task_t < sizeof(kmp_task_t))
+        sizeof_kmp_task_t = sizeof(kmp_task_t);
+    size_t shareds_at = KMPX_TASK_HDR + round_up(sizeof_kmp_task_t, sizeof(void *));
+    kmpx_task *t = block_alloc(th, shareds_at + sizeof_shareds);
+    t->size = (uint32_t)(shareds_at + sizeof_shareds);
+    t->dnode = NULL;
+    t->dtable = NULL;
+    kmpx_task *parent = th->task;
+    t->parent = parent;
+    t->team = th->team;
+    t->tg = parent->cur_tg ? parent->cur_tg : parent->tg;
+    t->cur_tg = NULL;
+    t->children = NULL;
+    atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->runs, 0, memory_order_relaxed);
+    t->flags = 0;
+    if ((flags & 0x02) || (parent->flags & KMPX_TF_FINAL))
+        t->flags |= KMPX_TF_FINAL;
+    if (flags & 0x08)
+        t->flags |= KMPX_TF_DESTRUCT;
+    kmp_task_t *kt = kmpx_kt(t);
+    kt->shareds = sizeof_shareds ? (char *)t + shareds_at : NULL;
+    if (flags & 0x40)
+        t->flags |= KMPX_TF_DETACH;
+    kt->routine = routine;
+    kt->part_id = 0;
+    return kt;
+}
+
+/* Counts a task in its parent, group and team when it is first submitted. */
+void kmpx_task_register(kmpx_task *t)
+{
+    if (!kmpx_pool)
+        return;
+    t->flags |= KMPX_TF_SUBMITTED;
+    kmpx_task *parent = t->parent;
+    if (!parent->children)
+        parent->children = latch_new();
+    ary_latch_add(parent->children, 1);
+    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    if (t->tg && t->tg->count)
+        ary_latch_add(t->tg->count, 1);
+    if (t->team->tasks)
+        ary_latch_add(t->team->tasks, 1);
+}
+
+bool kmpx_task_included(kmpx_thread *th, kmpx_task *t)
+{
+    return !th->worker || th->team->nthreads == 1 || (t->parent->flags & KMPX_TF_FINAL);
+}
+
+/* Queues a registered task whose run was counted (or runs it here if that fails). */
+void kmpx_task_submit(kmpx_thread *th, kmpx_task *t)
+{
+    if (ary_spawn(kmpx_pool, NULL, task_trampoline, t, NULL, 0, -1) != ARAYON_OK)
+        task_run(th, t);
+}
+
+kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    kmpx_task *t = kmpx_td(kt);
+    if (!(t->flags & KMPX_TF_SUBMITTED))
+        kmpx_task_register(t);
+    atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
+    if (kmpx_task_included(th, t))
+        task_run(th, t);
+    else
+        kmpx_task_submit(th, t);
+    return 0;
+}
+
+KMPX_API void __kmpc_omp_task_begin_if0(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
+void __kmpc_omp_task_begin_if0(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    kmpx_task *t = kmpx_td(kt);
+    atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
+    th->task = t;
+}
+
+KMPX_API void __kmpc_omp_task_complete_if0(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
+void __kmpc_omp_task_complete_if0(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
+{
+    (void)loc, (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    kmpx_task *t = kmpx_td(kt);
+    th->task = t->parent;
+    if (atomic_load_explicit(&t->runs, memory_order_acquire) > 1 &&
+        !(t->flags & KMPX_TF_SUBMITTED))
+        kmpx_task_register(t); /* detached, event not fulfilled yet: waits count it from now */
+    if (atomic_fetch_sub_explicit(&t->runs, 1, memory_order_acq_rel) == 1)
+        task_complete(th, t);
+}
+
+/* The task's end is also its event: a detached task completes when both its body has
+ * returned and omp_fulfill_event was called, in either order (one more count in runs). */
+KMPX_API void *__kmpc_task_allow_completion_event(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
+void *__kmpc_task_allow_completion_event(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
+{
+    (void)loc, (void)gtid;
+    kmpx_task *t = kmpx_td(kt);
+    t->flags |= KMPX_TF_DETACH;
+    atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
+    return t;
+}
+
+KMPX_API void omp_fulfill_event(uintptr_t event);
+void omp_fulfill_event(uintptr_t event)
+{
+    kmpx_task *t = (kmpx_task *)event;
+    if (!t)
+        return;
+    if (atomic_fetch_sub_explicit(&t->runs, 1, memory_order_acq_rel) == 1)
+        task_complete(kmpx_self(), t);
+}
+
+/* A new task like `pattern` (taskloop): the compiler's part of the block copied, the
+ * runtime's header fresh, shareds pointing into the copy. */
+kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern)
+{
+    kmpx_task *t = block_alloc(th, pattern->size);
+    uint32_t block_size = t->block_size;
+    memcpy(t, pattern, pattern->size);
+    t->block_size = block_size;
+    t->children = NULL;
+    t->cur_tg = NULL;
+    t->dnode = NULL;
+    t->dtable = NULL;
+    t->flags &= ~KMPX_TF_SUBMITTED;
+    t->tg = th->task->cur_tg ? th->task->cur_tg : th->task->tg;
+    atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->runs, 0, memory_order_relaxed);
+    kmp_task_t *kt = kmpx_kt(t), *pkt = kmpx_kt(pattern);
+    if (pkt->shareds)
+        kt->shareds = (char *)kt + ((char *)pkt->shareds - (char *)pkt);
+    return t;
+}
+
+/* Runs a task that was never submitted, here and now (taskloop with if(0)). */
+void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t)
+{
+    atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
+    task_run(th, t);
+}
+
+KMPX_API kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid);
+kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_task *t = kmpx_self()->task;
+    if (t->children)
+        ary_latch_wait(t->children);
+    return 0;
+}
+
+KMPX_API kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part);
+kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part)
+{
+    (void)loc, (void)gtid, (void)end_part;
+    kmpx_thread *th = kmpx_self();
+    if (th->worker)
+        ary_run_one(th->worker);
+    return 0;
+}
+
+void __kmpc_taskgroup(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_task *t = kmpx_self()->task;
+    kmpx_taskgroup *g = malloc(sizeof *g);
+    if (!g)
+        oom("a taskgroup");
+    g->count = latch_new();
+    g->outer = t->cur_tg;
+    g->enclosing = t->cur_tg ? t->cur_tg : t->tg;
+    g->red = NULL;
+    atomic_store_explicit(&g->cancelled, 0, memory_order_relaxed);
+    t->cur_tg = g;
+}
+
+void __kmpc_end_taskgroup(ident_t *loc, kmp_int32 gtid)
+{
+    (void)loc, (void)gtid;
+    kmpx_task *t = kmpx_self()->task;
+    kmpx_taskgroup *g = t->cur_tg;
+    if (!g)
+        return; /* unbalanced call: nothing to end */
+    if (g->count) {
+        ary_latch_wait(g->count);
+        ary_latch_free(g->count);
+    }
+    t->cur_tg = g->outer;
+    if (g->red)
+        kmpx_taskred_finish(g);
+    free(g);
+}

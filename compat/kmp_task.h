@@ -1,0 +1,102 @@
+/*
+ * kmp_task.h - OpenMP tasks on arayon tasks (compat/kmp_task.c).
+ *
+ * Every kmp_task_t the compiler sees sits inside a block that starts with a kmpx_task:
+ *   [kmpx_task][kmp_task_t + the compiler's privates][shareds]
+ * A submitted task is one arayon task (fn = the layer's trampoline, arg = the kmpx_task),
+ * spawned detached: the layer keeps its own counts, because OpenMP waits differ from a
+ * scope's (taskwait waits for children only, a taskgroup for all descendants, a barrier
+ * for every task of the team):
+ *   - the parent's `children` latch   (taskwait),
+ *   - the taskgroup's latch            (end of taskgroup),
+ *   - the team's `tasks` latch         (barriers).
+ * Completion releases them in that order; the team latch is the last access, because the
+ * barrier it ends may free the team and the implicit tasks on the members' stacks.
+ *
+ * A descriptor lives until its execution is over and every child has completed (`refs`:
+ * one for itself, one per child not complete): a child decrements its parent's latch.
+ */
+#ifndef KMPX_KMP_TASK_H
+#define KMPX_KMP_TASK_H
+
+#include "kmp.h"
+
+typedef struct kmp_task {
+    void *shareds;
+    kmp_int32 (*routine)(kmp_int32 gtid, struct kmp_task *task);
+    kmp_int32 part_id;
+    union {
+        kmp_int32 (*destructors)(kmp_int32, struct kmp_task *);
+        void *p;
+    } data1;
+    union {
+        kmp_int32 priority;
+        void *p;
+    } data2;
+} kmp_task_t;
+
+typedef struct kmpx_taskgroup {
+    ary_latch *count;              /* tasks of the group (and their descendants) not complete */
+    struct kmpx_taskgroup *outer;  /* the group this one's task had open before */
+    struct kmpx_taskgroup *enclosing; /* the group the opening task belongs to (cancellation) */
+    _Atomic uint32_t cancelled;
+    struct kmpx_taskred *red;      /* task reductions registered on the group (kmp_taskred.c) */
+} kmpx_taskgroup;
+
+enum {
+    KMPX_TF_FINAL = 1u << 0,       /* final: the tasks it creates are included */
+    KMPX_TF_IMPLICIT = 1u << 1,    /* an implicit task (on a stack, never freed) */
+    KMPX_TF_SUBMITTED = 1u << 2,   /* counted in its parent, group and team */
+    KMPX_TF_DESTRUCT = 1u << 3,    /* call data1.destructors at completion */
+    KMPX_TF_DETACH = 1u << 4,      /* completes when its event is also fulfilled */
+};
+
+struct kmpx_task {
+    kmpx_task *parent;
+    kmpx_team *team;
+    kmpx_taskgroup *tg;            /* the group this task is counted in, or NULL */
+    kmpx_taskgroup *cur_tg;        /* innermost group this task opened (its new children join) */
+    ary_latch *children;           /* made at the first child */
+    _Atomic uint32_t refs;
+    _Atomic int32_t runs;          /* executions queued or running (untied tasks re-queue) */
+    uint32_t flags;
+    uint32_t block_size;           /* 0: not from the thread caches */
+    uint32_t size;                 /* bytes of the whole block (taskloop copies it) */
+    struct kmpx_dnode *dnode;      /* dependences: this task's node (kmp_depend.c) */
+    struct kmpx_dtable *dtable;    /* dependences of this task's children, by address */
+};
+
+#define KMPX_TASK_HDR ((sizeof(kmpx_task) + 15u) & ~(size_t)15u)
+static inline kmp_task_t *kmpx_kt(kmpx_task *t) { return (kmp_task_t *)((char *)t + KMPX_TASK_HDR); }
+static inline kmpx_task *kmpx_td(kmp_task_t *kt) { return (kmpx_task *)((char *)kt - KMPX_TASK_HDR); }
+
+KMPX_API kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
+KMPX_API void __kmpc_taskgroup(ident_t *loc, kmp_int32 gtid);
+KMPX_API void __kmpc_end_taskgroup(ident_t *loc, kmp_int32 gtid);
+
+/* kmp_task.c, for kmp_depend.c and kmp_taskloop.c */
+KMPX_HIDDEN kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern);
+KMPX_HIDDEN void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t);
+KMPX_HIDDEN void kmpx_task_register(kmpx_task *t);
+KMPX_HIDDEN bool kmpx_task_included(kmpx_thread *th, kmpx_task *t);
+KMPX_HIDDEN void kmpx_task_submit(kmpx_thread *th, kmpx_task *t);
+KMPX_HIDDEN void kmpx_task_unref(kmpx_task *t);
+static inline void kmpx_task_ref(kmpx_task *t)
+{
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+}
+/* kmp_depend.c */
+KMPX_HIDDEN void kmpx_deps_release(kmpx_task *t);   /* t completed: ready its successors */
+KMPX_HIDDEN void kmpx_deps_free_table(kmpx_task *t);/* t's children are all created */
+KMPX_HIDDEN void kmpx_deps_free_node(kmpx_task *t);
+/* kmp_cancel.c: is this task's group (or an enclosing one) or its team cancelled? */
+KMPX_HIDDEN bool kmpx_task_cancelled(kmpx_task *t);
+/* kmp_taskred.c: combines and frees the group's task reductions at its end */
+KMPX_HIDDEN void kmpx_taskred_finish(kmpx_taskgroup *g);
+
+KMPX_HIDDEN void kmpx_task_init_implicit(kmpx_task *t, kmpx_task *parent, kmpx_team *team);
+KMPX_HIDDEN void kmpx_task_fini_implicit(kmpx_task *t);
+KMPX_HIDDEN void kmpx_task_release_cache(kmpx_thread *th);
+KMPX_HIDDEN int kmpx_task_in_final(kmpx_thread *th);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * omp_env.c - the OpenMP and arayon variables that configure the compatibility layer, parsed
+ * once when the layer starts. The reading itself goes through the runtime's env.c (the only
+ * file that calls getenv); a bad value gets one warning naming the variable and the default
+ * kept. docs/ENVIRONMENT.md documents every variable.
+ */
+#include "kmp.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+kmpx_settings kmpx_set;
+
+static void warn(const char *name, const char *v, const char *expected, const char *dflt)
+{
+    fprintf(stderr, "arayon: ignoring %s=%s (expected %s); using %s\n", name, v, expected, dflt);
+}
+
+/* OMP_NUM_THREADS is a list (one value per nesting level); the first value sizes teams. */
+static void parse_num_threads(kmpx_settings *s)
+{
+    const char *v = ary_env_str("OMP_NUM_THREADS");
+    if (!v)
+        return;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || x < 1 || x > ARAYON_MAX_THREADS || (*end && *end != ',')) {
+        char d[32];
+        snprintf(d, sizeof d, "%d", s->nthreads);
+        warn("OMP_NUM_THREADS", v, "a positive integer, or a comma-separated list of them", d);
+        return;
+    }
+    s->nthreads = (int)x;
+}
+
+/* OMP_SCHEDULE: [monotonic:|nonmonotonic:]kind[,chunk]. */
+static void parse_schedule(kmpx_settings *s)
+{
+    const char *v = ary_env_str("OMP_SCHEDULE");
+    if (!v)
+        return;
+    const char *p = v;
+    const char *colon = strchr(p, ':');
+    if (colon)
+        p = colon + 1;
+    while (isspace((unsigned char)*p))
+        p++;
+    static const struct { const char *name; int kind; } kinds[] = {
+        {"static", KMPX_SCHED_STATIC}, {"dynamic", KMPX_SCHED_DYNAMIC},
+        {"guided", KMPX_SCHED_GUIDED}, {"auto", KMPX_SCHED_AUTO}};
+    int kind = 0;
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t l = strlen(kinds[i].name);
+        if (!strncasecmp(p, kinds[i].name, l) && (p[l] == 0 || p[l] == ',' || isspace((unsigned char)p[l]))) {
+            kind = kinds[i].kind;
+            len = l;
+        }
+    }
+    long chunk = 0;
+    bool ok = kind != 0;
+    if (ok) {
+        p += len;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == ',') {
+            char *end;
+            errno = 0;
+            chunk = strtol(p + 1, &end, 10);
+            ok = !errno && end != p + 1 && chunk >= 1 && chunk <= INT_MAX;
+            while (ok && isspace((unsigned char)*end))
+                end++;
+            ok = ok && *end == 0;
+        } else {
+            ok = *p == 0;
+        }
+    }
+    if (!ok) {
+        warn("OMP_SCHEDULE", v, "static, dynamic, guided or auto, optionally ',chunk'", "static");
+        return;
+    }
+    s->run_sched_kind = kind;
+    s->run_sched_chunk = (int)chunk;
+}
+
+/* OMP_PROC_BIND: true/false/primary/master/close/spread, or a list (first item used). */
+static void parse_proc_bind(kmpx_settings *s, arayon_config_t *cfg)
+{
+    const char *v = ary_env_str("OMP_PROC_BIND");
+    if (!v)
+        return;
+    char first[16];
+    size_t n = strcspn(v, ",");
+    if (n >= sizeof first)
+        n = sizeof first - 1;
+    memcpy(first, v, n);
+    first[n] = 0;
+    /* omp_proc_bind_t: 0 false, 1 true, 2 primary, 3 close, 4 spread */
+    if (!strcasecmp(first, "false")) {
+        s->proc_bind = 0;
+    } else if (!strcasecmp(first, "true") || !strcasecmp(first, "close")) {
+        s->proc_bind = !strcasecmp(first, "true") ? 1 : 3;
+        cfg->bind = ARAYON_BIND_CLOSE;
+    } else if (!strcasecmp(first, "spread")) {
+        s->proc_bind = 4;
+        cfg->bind = ARAYON_BIND_SPREAD;
+    } else if (!strcasecmp(first, "primary") || !strcasecmp(first, "master")) {
+        s->proc_bind = 2;
+        cfg->bind = ARAYON_BIND_CLOSE;
+    } else {
+        warn("OMP_PROC_BIND", v, "true, false, primary, master, close or spread", "false");
+    }
+}
+
+/* OMP_STACKSIZE: size[B|K|M|G], K when no unit. */
+static void parse_stacksize(kmpx_settings *s)
+{
+    const char *v = ary_env_str("OMP_STACKSIZE");
+    if (!v)
+        return;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    unsigned long long mul = 1024;
+    while (isspace((unsigned char)*end))
+        end++;
+    switch (toupper((unsigned char)*end)) {
+    case 0: break;
+    case 'B': mul = 1; end++; break;
+    case 'K': mul = 1ull << 10; end++; break;
+    case 'M': mul = 1ull << 20; end++; break;
+    case 'G': mul = 1ull << 30; end++; break;
+    default: end = (char *)"?"; break;
+    }
+    if (errno || *end || x == 0 || x > (1ull << 40) / mul) {
+        warn("OMP_STACKSIZE", v, "a size such as 4M, 512K or 65536B", "the runtime's default (8M)");
+        return;
+    }
+    s->stacksize = (size_t)(x * mul);
+    if (s->stacksize < (64u << 10))
+        s->stacksize = 64u << 10; /* the runtime's minimum */
+}
+
+void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->nthreads = (int)ary_topo_num_cores();
+    if (s->nthreads < 1)
+        s->nthreads = 1;
+    s->max_active_levels = 1;
+    s->thread_limit = INT_MAX;
+    s->run_sched_kind = KMPX_SCHED_STATIC;
+    s->throttle = true;
+    long x;
+    bool b;
+
+    parse_num_threads(s);
+    if (ary_env_bool("OMP_NESTED", false, &b) == 1)
+        s->max_active_levels = b ? 255 : 1;
+    if (ary_env_long("OMP_MAX_ACTIVE_LEVELS", 0, 255, s->max_active_levels, &x) == 1)
+        s->max_active_levels = (int)x;
+    if (ary_env_long("OMP_THREAD_LIMIT", 1, INT_MAX, INT_MAX, &x) == 1)
+        s->thread_limit = (int)x;
+    if (ary_env_bool("OMP_DYNAMIC", false, &b) == 1)
+        s->dynamic = b;
+    if (ary_env_bool("OMP_CANCELLATION", false, &b) == 1)
+        s->cancellation = b;
+    if (ary_env_long("OMP_MAX_TASK_PRIORITY", 0, INT_MAX, 0, &x) == 1)
+        s->max_task_priority = (int)x;
+    parse_schedule(s);
+    parse_proc_bind(s, cfg);
+    parse_stacksize(s);
+    if (s->stacksize)
+        cfg->stack_size = s->stacksize;
+
+    const char *v = ary_env_str("OMP_DISPLAY_ENV");
+    if (v) {
+        if (!strcasecmp(v, "true") || !strcasecmp(v, "verbose") || !strcmp(v, "1"))
+            s->display_env = true;
+        else if (strcasecmp(v, "false") && strcmp(v, "0"))
+            warn("OMP_DISPLAY_ENV", v, "true, false or verbose", "false");
+    }
+    /* OMP_WAIT_POLICY: how long an idle thread spins before it sleeps. */
+    v = ary_env_str("OMP_WAIT_POLICY");
+    if (v) {
+        if (!strcasecmp(v, "active"))
+            cfg->spin_us = 2000;
+        else if (!strcasecmp(v, "passive"))
+            cfg->spin_us = 1;
+        else
+            warn("OMP_WAIT_POLICY", v, "active or passive", "the runtime's spin time");
+    }
+    /* OMP_PLACES: the binding follows the topology placement (cores and threads both place
+     * one worker per PU in order; sockets spreads them). Other forms are not supported. */
+    v = ary_env_str("OMP_PLACES");
+    if (v) {
+        if (!strcasecmp(v, "cores") || !strcasecmp(v, "threads")) {
+            if (cfg->bind == ARAYON_BIND_NONE)
+                cfg->bind = ARAYON_BIND_CLOSE;
+        } else if (!strcasecmp(v, "sockets") || !strcasecmp(v, "numa_domains")) {
+            if (cfg->bind == ARAYON_BIND_NONE)
+                cfg->bind = ARAYON_BIND_SPREAD;
+        } else {
+            warn("OMP_PLACES", v, "threads, cores, sockets or numa_domains", "no places");
+        }
+    }
+    if (ary_env_bool("KMP_ENABLE_TASK_THROTTLING", true, &b) == 1)
+        s->throttle = b;
+    if (ary_env_bool("ARAYON_METRICS", false, &b) == 1)
+        s->metrics_at_exit = b;
+    /* Admission: ARAYON_MAX_PENDING / ARAYON_FULL_POLICY are read by arayon_config_default
+     * (runtime/env.c). Without them, throttling works as in libomp: a thread whose team has
+     * 256 tasks per thread queued runs the next task itself. */
+    if (!ary_env_str("ARAYON_MAX_PENDING")) {
+        if (s->throttle) {
+            cfg->max_pending = 256u * (unsigned)s->nthreads;
+            if (!ary_env_str("ARAYON_FULL_POLICY"))
+                cfg->full_policy = ARAYON_FULL_RUN_INLINE;
+        } else {
+            cfg->max_pending = 0;
+        }
+    }
+}
+
+void kmpx_display_env(const kmpx_settings *s, int nthreads)
+{
+    static const char *sched[] = {"?", "static", "dynamic", "guided", "auto"};
+    static const char *bind[] = {"false", "true", "primary", "close", "spread"};
+    fprintf(stderr,
+            "\nOPENMP DISPLAY ENVIRONMENT BEGIN\n"
+            "  _OPENMP = '201811'\n"
+            "  [host] OMP_NUM_THREADS = '%d'\n"
+            "  [host] OMP_DYNAMIC = '%s'\n"
+            "  [host] OMP_SCHEDULE = '%s%s%d'\n"
+            "  [host] OMP_PROC_BIND = '%s'\n"
+            "  [host] OMP_MAX_ACTIVE_LEVELS = '%d'\n"
+            "  [host] OMP_THREAD_LIMIT = '%d'\n"
+            "  [host] OMP_CANCELLATION = '%s'\n"
+            "  [host] OMP_MAX_TASK_PRIORITY = '%d'\n"
+            "  [host] OMP_STACKSIZE = '%zuK'\n"
+            "  [host] KMP_ENABLE_TASK_THROTTLING = '%s'\n"
+            "  [host] ARAYON runtime = 'arayon %s'\n"
+            "OPENMP DISPLAY ENVIRONMENT END\n",
+            nthreads, s->dynamic ? "TRUE" : "FALSE", sched[s->run_sched_kind],
+            s->run_sched_chunk ? "," : "", s->run_sched_chunk, bind[s->proc_bind],
+            s->max_active_levels, s->thread_limit, s->cancellation ? "TRUE" : "FALSE",
+            s->max_task_priority, (s->stacksize ? s->stacksize : (size_t)8 << 20) / 1024,
+            s->throttle ? "TRUE" : "FALSE", arayon_version());
+}
