@@ -74,6 +74,11 @@ KMPX_HIDDEN extern kmpx_settings kmpx_set;
 
 #define KMPX_WS_RING 8
 
+struct kmpx_tcount {
+    _Alignas(64) _Atomic uint64_t spawned;
+    _Atomic uint64_t done;
+};
+
 #include "kmp_loop.h" /* struct kmpx_ws (shared loop slot), struct kmpx_ws_thread */
 
 struct kmpx_team {
@@ -95,7 +100,10 @@ struct kmpx_team {
     /* copyprivate: the pointer published by the thread that ran the single. */
     void *_Atomic copy_data;
 
-    /* Explicit tasks of this team not finished (a barrier waits for them). */
+    /* The team's explicit tasks, for barriers (kmp_parallel.c, "Barriers and tasks"): per
+     * member, tasks it registered and tasks it completed; or, with nested active teams
+     * (whose members may run each other's tasks), one shared latch. */
+    struct kmpx_tcount *counts;
     ary_latch *tasks;
 
     /* Cancellation (OMP_CANCELLATION=true only). */
@@ -121,7 +129,9 @@ struct kmpx_thread {
     struct kmpx_ws_thread loop; /* this thread's current loop (kmp_loop.c) */
     void *free_tasks;           /* cached task blocks (kmp_task.c) */
     unsigned nfree_tasks;
+    _Alignas(64) void *_Atomic remote_free; /* blocks of this thread freed by others */
     kmpx_team *spare_team;      /* a team record kept for the next fork (kmp_parallel.c) */
+    struct kmpx_tpmap *tpmap;   /* threadprivate copies (kmp_threadprivate.c) */
 };
 
 /* The calling thread's state; registers the thread (and initializes the layer) on first use. */
@@ -140,8 +150,31 @@ KMPX_HIDDEN extern ary_pool *kmpx_pool;
  * explicit task of the team has finished. Waiting members run tasks. */
 KMPX_HIDDEN void kmpx_barrier(kmpx_thread *th);
 
-/* kmp_runtime.c: sets up a team record (members array sized by the caller). */
+/* kmp_runtime.c: a team record with room for any team size; setting one up for a region. */
+KMPX_HIDDEN kmpx_team *kmpx_team_new(void);
 KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid);
+
+/* An explicit task of `team` was registered by th (a member) / completed by th (any
+ * thread): the counts a barrier waits on (kmp_parallel.c). The completion is the last
+ * access to the team. */
+static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
+{
+    if (team->tasks)
+        ary_latch_add(team->tasks, 1);
+    else
+        atomic_fetch_add_explicit(&team->counts[th->team == team ? th->tid : 0].spawned, 1,
+                                  memory_order_release);
+}
+KMPX_HIDDEN void kmpx_team_task_done_slow(kmpx_team *team);
+static inline void kmpx_team_task_done(kmpx_thread *th, kmpx_team *team)
+{
+    if (team->tasks)
+        ary_latch_done(team->tasks);
+    else if (ARY_LIKELY(th->team == team))
+        atomic_fetch_add_explicit(&team->counts[th->tid].done, 1, memory_order_release);
+    else
+        kmpx_team_task_done_slow(team);
+}
 
 /* Resets the per-team worksharing counters of a thread joining a team. */
 KMPX_HIDDEN void kmpx_loop_thread_reset(kmpx_thread *th);

@@ -406,10 +406,11 @@ static void dispatch_init(int ty, kmp_int32 sched, uint64_t lb, uint64_t ub, int
         uint64_t s = atomic_load_explicit(&ws->seq, memory_order_acquire);
         if (s == (want | KMPX_WS_LIVE))
             break;
-        if (s == (want | KMPX_WS_FREE) &&
-            atomic_compare_exchange_strong_explicit(&ws->seq, &s, want | KMPX_WS_INIT,
-                                                    memory_order_acquire,
-                                                    memory_order_relaxed)) {
+        if (s == (want | KMPX_WS_FREE)) {
+            if (!atomic_compare_exchange_strong_explicit(&ws->seq, &s, want | KMPX_WS_INIT,
+                                                         memory_order_acquire,
+                                                         memory_order_relaxed))
+                continue; /* s may already be LIVE: look again rather than wait on it */
             uint64_t nth = (uint64_t)team->nthreads;
             ws->tc = tc;
             ws->chunk = c;
@@ -421,7 +422,7 @@ static void dispatch_init(int ty, kmp_int32 sched, uint64_t lb, uint64_t ub, int
             ws_notify(ws);
             break;
         }
-        /* s is the older construct of this slot (still running), or FREE/INIT of ours */
+        /* s is the older construct of this slot (still running) or ours being set up */
         ws_wait(ws, &ws->seq, s, false);
     }
     L->ws = ws;

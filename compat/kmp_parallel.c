@@ -42,46 +42,96 @@ static void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc
 }
 #endif
 
-/* ---- barrier ------------------------------------------------------------------------- */
+/* ---- barrier ------------------------------------------------------------------------- *
+ *
+ * Barriers and tasks. An episode ends when every member has arrived and every explicit task
+ * of the team has completed; waiting members run the team's tasks. The tasks are counted
+ * per member (team->counts[tid]: registered by the member, completed by the member), so a
+ * spawn and a completion touch the member's own cache line only. The team is quiet when
+ * the sum of completions equals the sum of registrations, read completions first: a task
+ * counted as completed was registered before it was published, so its registration is seen
+ * by the later reads; a task not completed keeps the sums apart. Only tasks spawned by
+ * members exist in the team, and only members run them (they steal from their team only,
+ * runtime/team.h), so once all members have arrived nothing can join the count.
+ *
+ * Any waiting member that finds all arrived and the team quiet opens the barrier (one wins
+ * the reset of the arrival count), then wakes the others. A member that completes the last
+ * task is itself waiting in the barrier, so it is the one that sees the team quiet. With
+ * nested active teams a thread may run tasks of a team it is not in; then the team counts
+ * with one shared latch (team->tasks) and the last member to arrive waits for it.
+ */
 
 typedef struct bar_wait {
     kmpx_team *team;
     uint32_t gen;
 } bar_wait;
 
+static bool team_quiet(kmpx_team *team)
+{
+    int n = team->nthreads;
+    uint64_t done = 0, spawned = 0;
+    for (int i = 0; i < n; i++)
+        done += atomic_load_explicit(&team->counts[i].done, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        spawned += atomic_load_explicit(&team->counts[i].spawned, memory_order_acquire);
+    return done == spawned;
+}
+
+static void bar_open(kmpx_team *team, uint32_t gen, int self)
+{
+    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->bar_gen, gen + 1, memory_order_seq_cst);
+    for (int i = 0; i < team->nthreads; i++)
+        if (i != self && team->members[i])
+            ary_wake_worker(team->members[i]);
+}
+
 static bool bar_released(void *ctx)
 {
     bar_wait *b = ctx;
-    return atomic_load_explicit(&b->team->bar_gen, memory_order_acquire) != b->gen;
+    kmpx_team *team = b->team;
+    if (atomic_load_explicit(&team->bar_gen, memory_order_acquire) != b->gen)
+        return true;
+    uint32_t n = (uint32_t)team->nthreads;
+    if (team->tasks || atomic_load_explicit(&team->bar_arrived, memory_order_acquire) != n ||
+        !team_quiet(team))
+        return false;
+    uint32_t expect = n;
+    if (!atomic_compare_exchange_strong_explicit(&team->bar_arrived, &expect, 0,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return false; /* another member is opening it */
+    bar_open(team, b->gen, kmpx_tls_self->tid);
+    return true;
 }
 
-/* The last member to arrive waits for the team's explicit tasks (running them, as the others
- * do while they wait), then opens the barrier: the arrival count is reset before the new
- * generation is published, and nobody arrives at the next episode before seeing it. */
 void kmpx_barrier(kmpx_thread *th)
 {
     kmpx_team *team = th->team;
     int n = team->nthreads;
-    if (n == 1) {
-        if (team->tasks)
-            ary_latch_wait(team->tasks);
+    if (n == 1) { /* its tasks were included */
         atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
         return;
     }
     uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
-    if (atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) == (uint32_t)n - 1) {
-        if (team->tasks)
-            ary_latch_wait(team->tasks);
+    uint32_t arrived = atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
+    if (team->tasks && arrived == (uint32_t)n) { /* latch mode: the last one waits, opens */
+        ary_latch_wait(team->tasks);
         atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
-        atomic_store_explicit(&team->bar_gen, gen + 1, memory_order_seq_cst);
-        for (int i = 0; i < n; i++)
-            if (i != th->tid && team->members[i])
-                ary_wake_worker(team->members[i]);
+        bar_open(team, gen, th->tid);
         return;
     }
     bar_wait b = {team, gen};
     ary_wait_until(th->worker, bar_released, &b);
+}
+
+/* A task of the team completed on a thread outside it (detach fulfilled elsewhere, nested
+ * teams): counted on slot 0, and the members are woken to look at the counts again. */
+void kmpx_team_task_done_slow(kmpx_team *team)
+{
+    atomic_fetch_add_explicit(&team->counts[0].done, 1, memory_order_seq_cst);
+    for (int i = 0; i < team->nthreads; i++)
+        if (team->members[i])
+            ary_wake_worker(team->members[i]);
 }
 
 KMPX_API void __kmpc_barrier(ident_t *loc, kmp_int32 gtid);
@@ -100,16 +150,7 @@ static kmpx_team *team_alloc(kmpx_thread *th)
         th->spare_team = NULL;
         return t;
     }
-    size_t members = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
-    size_t size = (sizeof *t + 63) / 64 * 64;
-    t = aligned_alloc(64, size + (members * sizeof(ary_worker *) + 63) / 64 * 64);
-    if (!t) {
-        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
-        abort();
-    }
-    memset(t, 0, sizeof *t);
-    t->members = (ary_worker **)((char *)t + size);
-    return t;
+    return kmpx_team_new();
 }
 
 static void team_free(kmpx_thread *th, kmpx_team *t)
@@ -138,12 +179,15 @@ typedef struct member_saved {
     uint64_t singles, ws_count;
     struct kmpx_ws_thread loop;
     int nthreads_var;
+    int run_sched_kind, run_sched_chunk;
     ary_worker *const *peers;
     unsigned npeers;
 } member_saved;
 
+/* `icv` is the forking thread: its task's ICVs are the implicit tasks' (nthreads-var and
+ * run-sched-var; a runtime-scheduled loop is set up by whichever member comes first). */
 static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *implicit,
-                         int nthreads_var, member_saved *s)
+                         const kmpx_thread *icv, member_saved *s)
 {
     s->team = th->team;
     s->tid = th->tid;
@@ -152,6 +196,10 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->ws_count = th->ws_count;
     s->loop = th->loop;
     s->nthreads_var = th->nthreads_var;
+    s->run_sched_kind = th->run_sched_kind;
+    s->run_sched_chunk = th->run_sched_chunk;
+    s->peers = NULL;
+    s->npeers = 0;
     if (th->worker) {
         s->peers = th->worker->peers;
         s->npeers = th->worker->npeers;
@@ -161,7 +209,9 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     th->team = team;
     th->tid = tid;
     th->singles = 0;
-    th->nthreads_var = nthreads_var;
+    th->nthreads_var = icv->nthreads_var;
+    th->run_sched_kind = icv->run_sched_kind;
+    th->run_sched_chunk = icv->run_sched_chunk;
     kmpx_loop_thread_reset(th);
     kmpx_task_init_implicit(implicit, s->task, team);
     th->task = implicit;
@@ -179,6 +229,8 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->ws_count = s->ws_count;
     th->loop = s->loop;
     th->nthreads_var = s->nthreads_var;
+    th->run_sched_kind = s->run_sched_kind;
+    th->run_sched_chunk = s->run_sched_chunk;
 }
 
 typedef struct fork_ctx {
@@ -186,14 +238,14 @@ typedef struct fork_ctx {
     void *microtask;
     int argc;
     void **argv;
-    int nthreads_var;
+    kmpx_thread icv; /* the forking thread's ICVs (nthreads_var, run_sched_*) */
 } fork_ctx;
 
 static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
 {
     member_saved s;
     kmpx_task implicit;
-    member_enter(th, c->team, tid, &implicit, c->nthreads_var, &s);
+    member_enter(th, c->team, tid, &implicit, &c->icv, &s);
     kmp_int32 gtid = th->gtid, btid = tid;
     kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
     kmpx_barrier(th); /* the join barrier */
@@ -235,10 +287,14 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
     team->members[0] = th->worker;
     for (unsigned i = 0; i < got; i++)
         team->members[i + 1] = res[i];
-    fork_ctx c = {team, microtask, argc, argv, th->nthreads_var};
+    fork_ctx c = {.team = team, .microtask = microtask, .argc = argc, .argv = argv};
+    c.icv.nthreads_var = th->nthreads_var;
+    c.icv.run_sched_kind = th->run_sched_kind;
+    c.icv.run_sched_chunk = th->run_sched_chunk;
     ary_latch *joined = NULL;
     if (n > 1) {
-        team->tasks = latch_new();
+        if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
+            team->tasks = latch_new();
         joined = latch_new();
         ary_latch_add(joined, got);
         for (unsigned i = 0; i < got; i++)
@@ -250,7 +306,8 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
     if (joined) {
         ary_latch_wait(joined); /* members are out of the team: it can go */
         ary_latch_free(joined);
-        ary_latch_free(team->tasks);
+        if (team->tasks)
+            ary_latch_free(team->tasks);
     }
     team_free(th, team);
 }
@@ -327,7 +384,7 @@ void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid)
     kmpx_team_init(f->team, th->team, 1, th->tid);
     f->team->primary = th;
     f->team->members[0] = th->worker;
-    member_enter(th, f->team, 0, &f->implicit, th->nthreads_var, &f->saved);
+    member_enter(th, f->team, 0, &f->implicit, th, &f->saved);
     f->team->serial_frame = f;
 }
 

@@ -29,12 +29,13 @@ ary_pool *kmpx_pool;
 static pthread_once_t layer_once = PTHREAD_ONCE_INIT;
 static pthread_key_t thread_key;
 static _Atomic int next_gtid;
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_block *retired; /* records of exited threads, linked by spare_team */
 
-/* A thread's state, its root team and its initial (implicit) task, in one allocation. */
+/* A thread's state and its initial (implicit) task. */
 typedef struct thread_block {
     kmpx_thread th;
     kmpx_task root_task;
-    kmpx_team root_team; /* last: ends with the members array */
 } thread_block;
 
 static int write_stderr(const char *buf, size_t len, void *ctx)
@@ -59,7 +60,14 @@ static void thread_exit(void *arg)
         ary_guest_leave(th->worker);
     kmpx_tls_self = NULL;
     kmpx_task_release_cache(th);
-    free(b);
+    free(th->spare_team);
+    free(th->team); /* the root team (the thread left every other) */
+    /* Not freed: task blocks this thread allocated may still come back to it (kmp_task.c).
+     * The record goes to the next thread that registers. */
+    pthread_mutex_lock(&retired_lock);
+    th->spare_team = (kmpx_team *)retired;
+    retired = b;
+    pthread_mutex_unlock(&retired_lock);
 }
 
 static void layer_init(void)
@@ -87,9 +95,31 @@ static void layer_init(void)
     atexit(at_exit);
 }
 
-/* Sets up a team record: size, level, barrier, ring. `members` is sized by the caller. */
+static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+kmpx_team *kmpx_team_new(void)
+{
+    size_t cap = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
+    size_t at_members = up64(sizeof(kmpx_team));
+    size_t at_counts = at_members + up64(cap * sizeof(ary_worker *));
+    kmpx_team *t = aligned_alloc(64, at_counts + cap * sizeof(struct kmpx_tcount));
+    if (!t) {
+        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
+        abort();
+    }
+    memset(t, 0, sizeof *t);
+    t->members = (ary_worker **)((char *)t + at_members);
+    t->counts = (struct kmpx_tcount *)((char *)t + at_counts);
+    return t;
+}
+
+/* Sets up a team record: size, level, barrier, task counts, ring. */
 void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid)
 {
+    for (int i = 0; i < nthreads; i++) {
+        atomic_store_explicit(&team->counts[i].spawned, 0, memory_order_relaxed);
+        atomic_store_explicit(&team->counts[i].done, 0, memory_order_relaxed);
+    }
     team->nthreads = nthreads;
     team->parent = parent;
     team->parent_tid = parent_tid;
@@ -109,21 +139,32 @@ void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent
 kmpx_thread *kmpx_self_slow(void)
 {
     pthread_once(&layer_once, layer_init);
-    size_t members = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
-    thread_block *b = aligned_alloc(64, (sizeof *b + members * sizeof(ary_worker *) + 63) / 64 * 64);
-    if (!b) {
+    pthread_mutex_lock(&retired_lock);
+    thread_block *b = retired;
+    if (b)
+        retired = (thread_block *)b->th.spare_team;
+    pthread_mutex_unlock(&retired_lock);
+    void *remote = NULL;
+    struct kmpx_tpmap *tpmap = NULL;
+    if (b) {
+        remote = atomic_exchange(&b->th.remote_free, NULL);
+        tpmap = b->th.tpmap;
+    }
+    else if (!(b = aligned_alloc(64, up64(sizeof *b)))) {
         fputs("arayon: out of memory registering an OpenMP thread\n", stderr);
         abort();
     }
     memset(b, 0, sizeof *b);
+    atomic_store(&b->th.remote_free, remote);
+    b->th.tpmap = tpmap; /* threadprivate copies stay with the record */
     kmpx_thread *th = &b->th;
     th->gtid = atomic_fetch_add_explicit(&next_gtid, 1, memory_order_relaxed);
     th->nthreads_var = kmpx_set.nthreads;
     th->run_sched_kind = kmpx_set.run_sched_kind;
     th->run_sched_chunk = kmpx_set.run_sched_chunk;
-    kmpx_team_init(&b->root_team, NULL, 1, 0);
-    b->root_team.members = (ary_worker **)(b + 1);
-    th->team = &b->root_team;
+    kmpx_team *root = kmpx_team_new();
+    kmpx_team_init(root, NULL, 1, 0);
+    th->team = root;
     th->tid = 0;
     kmpx_task_init_implicit(&b->root_task, NULL, th->team);
     th->task = &b->root_task;
@@ -134,8 +175,8 @@ kmpx_thread *kmpx_self_slow(void)
         else if (!w)
             th->worker = ary_guest_enter(kmpx_pool);
     }
-    b->root_team.members[0] = th->worker;
-    b->root_team.primary = th;
+    root->members[0] = th->worker;
+    root->primary = th;
     kmpx_loop_thread_reset(th);
     kmpx_tls_self = th;
     pthread_setspecific(thread_key, b);

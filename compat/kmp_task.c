@@ -36,46 +36,71 @@ static ary_latch *latch_new(void)
     return l;
 }
 
+/* Task blocks. Small blocks are cached per thread; a block always returns to the cache of
+ * the thread that allocated it: its own frees go to its list, other threads push onto its
+ * remote_free stack (lock-free: pushes by CAS, the owner takes the whole stack at once, so
+ * no pop ever races another pop). So a producer whose tasks run elsewhere gets its blocks
+ * back without malloc, and memory stays bounded by each thread's peak of live tasks.
+ * kmpx_thread records are never freed (kmp_runtime.c), so a late free always has a home. */
 static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
 {
     if (size <= BLOCK_SMALL) {
         kmpx_task *t = th->free_tasks;
+        if (!t && atomic_load_explicit(&th->remote_free, memory_order_relaxed)) {
+            t = atomic_exchange_explicit(&th->remote_free, NULL, memory_order_acquire);
+            th->nfree_tasks = 0; /* (the count bounds local frees only) */
+        }
         if (t) {
             th->free_tasks = *(void **)t;
-            th->nfree_tasks--;
-        } else if (!(t = aligned_alloc(16, BLOCK_SMALL))) {
+            if (th->nfree_tasks)
+                th->nfree_tasks--;
+        } else if (!(t = aligned_alloc(64, BLOCK_SMALL))) {
             oom("the task");
         }
         t->block_size = BLOCK_SMALL;
+        t->owner = th;
         return t;
     }
-    kmpx_task *t = aligned_alloc(16, round_up(size, 16));
+    kmpx_task *t = aligned_alloc(64, round_up(size, 64));
     if (!t)
         oom("the task");
     t->block_size = 0;
+    t->owner = NULL;
     return t;
 }
 
-/* Blocks go to the freeing thread's cache (bounded), whoever allocated them. */
 static void block_free(kmpx_task *t)
 {
-    kmpx_thread *th = kmpx_tls_self;
-    if (t->block_size == BLOCK_SMALL && th && th->nfree_tasks < CACHE_MAX) {
-        *(void **)t = th->free_tasks;
-        th->free_tasks = t;
-        th->nfree_tasks++;
+    kmpx_thread *owner = t->owner;
+    if (t->block_size != BLOCK_SMALL) {
+        free(t);
         return;
     }
-    free(t);
+    if (owner == kmpx_tls_self) {
+        if (owner->nfree_tasks >= CACHE_MAX) {
+            free(t);
+            return;
+        }
+        *(void **)t = owner->free_tasks;
+        owner->free_tasks = t;
+        owner->nfree_tasks++;
+        return;
+    }
+    void *head = atomic_load_explicit(&owner->remote_free, memory_order_relaxed);
+    do
+        *(void **)t = head;
+    while (!atomic_compare_exchange_weak_explicit(&owner->remote_free, &head, t,
+                                                  memory_order_release, memory_order_relaxed));
 }
 
 void kmpx_task_release_cache(kmpx_thread *th)
 {
-    void *b = th->free_tasks;
-    while (b) {
-        void *next = *(void **)b;
-        free(b);
-        b = next;
+    void *lists[2] = {th->free_tasks, atomic_exchange(&th->remote_free, NULL)};
+    for (int k = 0; k < 2; k++) {
+        for (void *b = lists[k], *next; b; b = next) {
+            next = *(void **)b;
+            free(b);
+        }
     }
     th->free_tasks = NULL;
     th->nfree_tasks = 0;
@@ -115,7 +140,8 @@ void kmpx_task_unref(kmpx_task *t)
 }
 #define task_unref kmpx_task_unref
 
-/* The task's last execution returned. Order matters: see kmp_task.h. */
+/* The task's last execution returned. Order matters: see kmp_task.h. The descriptor itself
+ * lives on while children are not complete (its children latch, owner-done protocol). */
 static void task_complete(kmpx_thread *th, kmpx_task *t)
 {
     kmp_task_t *kt = kmpx_kt(t);
@@ -123,23 +149,21 @@ static void task_complete(kmpx_thread *th, kmpx_task *t)
         kt->data1.destructors(th->gtid, kt);
     kmpx_task *parent = t->parent;
     ary_latch *group = t->tg ? t->tg->count : NULL;
-    ary_latch *team = t->team->tasks;
+    kmpx_team *team = t->team;
     bool counted = (t->flags & KMPX_TF_SUBMITTED) != 0;
     if (t->dtable)
         kmpx_deps_free_table(t);
     if (t->dnode)
         kmpx_deps_release(t);
-    task_unref(t);
+    if (!t->children || ary_latch_owner_done(t->children))
+        task_unref(t);
     if (!counted)
         return;
-    if (parent) {
-        ary_latch_done(parent->children);
+    if (ary_latch_release(parent->children))
         task_unref(parent);
-    }
     if (group)
         ary_latch_done(group);
-    if (team)
-        ary_latch_done(team);
+    kmpx_team_task_done(th, team);
 }
 
 static void task_run(kmpx_thread *th, kmpx_task *t)
@@ -208,11 +232,9 @@ void kmpx_task_register(kmpx_task *t)
     if (!parent->children)
         parent->children = latch_new();
     ary_latch_add(parent->children, 1);
-    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
     if (t->tg && t->tg->count)
         ary_latch_add(t->tg->count, 1);
-    if (t->team->tasks)
-        ary_latch_add(t->team->tasks, 1);
+    kmpx_team_task_added(kmpx_tls_self, t->team);
 }
 
 bool kmpx_task_included(kmpx_thread *th, kmpx_task *t)
@@ -232,13 +254,32 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
     (void)loc, (void)gtid;
     kmpx_thread *th = kmpx_self();
     kmpx_task *t = kmpx_td(kt);
-    if (!(t->flags & KMPX_TF_SUBMITTED))
-        kmpx_task_register(t);
     atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
-    if (kmpx_task_included(th, t))
+    if (kmpx_task_included(th, t)) {
         task_run(th, t);
-    else
+        return 0;
+    }
+    if (t->flags & KMPX_TF_SUBMITTED) { /* an untied task queues its next part */
         kmpx_task_submit(th, t);
+        return 0;
+    }
+    /* Admission first: when the pool is full and its policy is not to block, the task runs
+     * here and now, unregistered, like an included one (libomp's throttling). */
+    ary_worker *w = th->worker;
+    if (ARY_LIKELY(ary_credit_take(w))) {
+        kmpx_task_register(t);
+        if (ary_spawn_credited(kmpx_pool, w, task_trampoline, t) != ARAYON_OK)
+            task_run(th, t);
+        return 0;
+    }
+    if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) {
+        ary_count_inline_start(w);
+        task_run(th, t);
+        ary_count_inline_done(w);
+        return 0;
+    }
+    kmpx_task_register(t);
+    kmpx_task_submit(th, t); /* blocks (running queued tasks) until there is room */
     return 0;
 }
 
@@ -294,8 +335,10 @@ kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern)
 {
     kmpx_task *t = block_alloc(th, pattern->size);
     uint32_t block_size = t->block_size;
+    kmpx_thread *owner = t->owner;
     memcpy(t, pattern, pattern->size);
     t->block_size = block_size;
+    t->owner = owner;
     t->children = NULL;
     t->cur_tg = NULL;
     t->dnode = NULL;

@@ -61,6 +61,7 @@ struct kmpx_task {
     _Atomic int32_t runs;          /* executions queued or running (untied tasks re-queue) */
     uint32_t flags;
     uint32_t block_size;           /* 0: not from the thread caches */
+    kmpx_thread *owner;            /* cached blocks: the thread whose cache they return to */
     uint32_t size;                 /* bytes of the whole block (taskloop copies it) */
     struct kmpx_dnode *dnode;      /* dependences: this task's node (kmp_depend.c) */
     struct kmpx_dtable *dtable;    /* dependences of this task's children, by address */

@@ -199,3 +199,31 @@ void kmpx_taskred_finish(kmpx_taskgroup *g)
         free(r);
     }
 }
+
+/* reduction(task, op: x) on a parallel or worksharing construct: each thread's task
+ * reductions combine into its own private copy of x (which the construct's ordinary
+ * reduction then combines into x), through a taskgroup the thread opens here and closes in
+ * the fini call. */
+KMPX_API void *__kmpc_taskred_modifier_init(ident_t *loc, int gtid, int is_ws, int num, void *data);
+void *__kmpc_taskred_modifier_init(ident_t *loc, int gtid, int is_ws, int num, void *data)
+{
+    (void)is_ws;
+    __kmpc_taskgroup(loc, gtid);
+    return __kmpc_taskred_init(gtid, num, data);
+}
+
+KMPX_API void *__kmpc_task_reduction_modifier_init(ident_t *loc, int gtid, int is_ws, int num,
+                                                   void *data);
+void *__kmpc_task_reduction_modifier_init(ident_t *loc, int gtid, int is_ws, int num, void *data)
+{
+    (void)is_ws;
+    __kmpc_taskgroup(loc, gtid);
+    return __kmpc_task_reduction_init(gtid, num, data);
+}
+
+KMPX_API void __kmpc_task_reduction_modifier_fini(ident_t *loc, int gtid, int is_ws);
+void __kmpc_task_reduction_modifier_fini(ident_t *loc, int gtid, int is_ws)
+{
+    (void)is_ws;
+    __kmpc_end_taskgroup(loc, gtid);
+}

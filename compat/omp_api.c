@@ -17,8 +17,14 @@
 #define KMPX_SUPPORTED_ACTIVE_LEVELS INT_MAX
 #define KMPX_DEFAULT_MEM_ALLOC ((uintptr_t)1) /* omp_default_mem_alloc */
 
-#define ICV_GET(field) __atomic_load_n(&kmpx_set.field, __ATOMIC_RELAXED)
-#define ICV_SET(field, v) __atomic_store_n(&kmpx_set.field, (v), __ATOMIC_RELAXED)
+/* The settings are read when the layer starts: settings() starts it first. */
+static inline kmpx_settings *settings(void)
+{
+    (void)kmpx_self();
+    return &kmpx_set;
+}
+#define ICV_GET(field) __atomic_load_n(&settings()->field, __ATOMIC_RELAXED)
+#define ICV_SET(field, v) __atomic_store_n(&settings()->field, (v), __ATOMIC_RELAXED)
 
 /* ---- threads and teams ---- */
 
@@ -29,7 +35,7 @@ int omp_get_num_threads(void) { return kmpx_self()->team->nthreads; }
 int omp_get_max_threads(void)
 {
     kmpx_thread *th = kmpx_self();
-    int n = th->nthreads_var > 0 ? th->nthreads_var : kmpx_set.nthreads;
+    int n = th->nthreads_var > 0 ? th->nthreads_var : settings()->nthreads;
     return n > 0 ? n : 1;
 }
 
@@ -140,8 +146,8 @@ void omp_get_schedule(int *kind, int *chunk)
     kmpx_thread *th = kmpx_self();
     int k = th->run_sched_kind, c = th->run_sched_chunk;
     if (k == 0) {
-        k = kmpx_set.run_sched_kind;
-        c = kmpx_set.run_sched_chunk;
+        k = settings()->run_sched_kind;
+        c = settings()->run_sched_chunk;
     }
     if ((k & INT_MAX) == 0)
         k = KMPX_SCHED_STATIC;
@@ -153,15 +159,15 @@ void omp_get_schedule(int *kind, int *chunk)
 
 int omp_get_thread_limit(void)
 {
-    int n = kmpx_set.thread_limit;
+    int n = settings()->thread_limit;
     return n > 0 ? n : INT_MAX;
 }
 
-int omp_get_cancellation(void) { return kmpx_set.cancellation; }
+int omp_get_cancellation(void) { return settings()->cancellation; }
 
-int omp_get_proc_bind(void) { return kmpx_set.proc_bind; }
+int omp_get_proc_bind(void) { return settings()->proc_bind; }
 
-int omp_get_max_task_priority(void) { return kmpx_set.max_task_priority; }
+int omp_get_max_task_priority(void) { return settings()->max_task_priority; }
 
 /* ---- places: none are defined ---- */
 

@@ -18,7 +18,7 @@
  * In steady state a spawn and a completion each cost a local decrement or increment.
  *
  * The price of caching: up to credit_batch credits per worker may sit unused in a cache
- * while the pool looks full to others. credit_batch is max_pending / (8 x workers), capped
+ * while the pool looks full to others. credit_batch is max_pending / (8 x workers running), capped
  * at 256, so caches hold at most 1/8 of the bound. A bound below 64 per worker is kept
  * exactly, without caches (credit_batch 0: every spawn and completion uses pool->credits;
  * small bounds serialize the spawners anyway). Cached credits go back when a worker parks
@@ -47,10 +47,13 @@ void ary_admit_init(ary_pool *p)
 {
     size_t maxp = p->cfg.max_pending;
     p->credit_total = maxp ? (int64_t)maxp : UNBOUNDED_CREDITS;
-    int64_t batch = maxp ? (int64_t)(maxp / (8u * p->nworkers)) : MAX_BATCH;
+    /* Sized by the records expected to run at once: spare records of a team pool (team.h)
+     * mostly stay without a thread. */
+    unsigned nrun = p->nworkers - p->nspare;
+    int64_t batch = maxp ? (int64_t)(maxp / (8u * nrun)) : MAX_BATCH;
     if (batch > MAX_BATCH)
         batch = MAX_BATCH;
-    if (maxp && maxp < EXACT_BELOW * p->nworkers)
+    if (maxp && maxp < EXACT_BELOW * nrun)
         batch = 0; /* small bound: no caches, every spawn and completion uses pool->credits */
     p->credit_batch = batch;
     /* A blocked outside spawner sleeps until this many credits are free: 1/4 of the bound,

@@ -2,11 +2,13 @@
  * cell.c - the task and scope allocator: 64-byte cells carved from slabs.
  *
  * Steady state needs no malloc: a worker allocates from and frees to its private list
- * (inline in internal.h). When a worker's list runs dry it refills a batch from the pool's
- * stash, and only when the stash is empty too it allocates a new slab. A worker whose list
- * grows beyond ARY_FREE_HIGH (tasks spawned on one worker and finished on another) moves half
- * of it to the stash. Threads that are not workers allocate through a small thread-local
- * cache refilled from the stash (below).
+ * (inline in internal.h). A worker whose list grows beyond ARY_FREE_HIGH (tasks spawned on one
+ * worker and finished on another) moves half of it to the pool as one batch; a worker whose
+ * list runs dry takes a whole batch back (one pointer move under the lock: the cells of a
+ * batch were last touched by another core, so walking them would miss the cache on each),
+ * else single cells from the stash, and only when both are empty it allocates a new slab.
+ * Threads that are not workers allocate through a small thread-local cache refilled from the
+ * stash (below).
  * Slabs are freed only with the pool's memory (ary_slabs_free).
  */
 #include "internal.h"
@@ -61,6 +63,14 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
     ary_pool *p = w->pool;
     {
         pthread_mutex_lock(&p->ext_lock);
+        ary_cell *b = p->batches;
+        if (b) {
+            p->batches = b->batch.next_batch;
+            pthread_mutex_unlock(&p->ext_lock);
+            w->free_cells = b->next;
+            w->nfree = b->batch.n - 1;
+            return b;
+        }
         size_t n = 0;
         while (p->stash && n < REFILL_BATCH) {
             ary_cell *c = p->stash;
@@ -100,10 +110,11 @@ void ary_cell_free_slow(ary_worker *w)
         last = last->next;
     w->free_cells = last->next;
     w->nfree = keep;
+    last->next = NULL;
+    first->batch.n = n;
     pthread_mutex_lock(&p->ext_lock);
-    last->next = p->stash;
-    p->stash = first;
-    p->nstash += n;
+    first->batch.next_batch = p->batches;
+    p->batches = first;
     pthread_mutex_unlock(&p->ext_lock);
 }
 

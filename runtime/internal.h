@@ -86,10 +86,12 @@ struct arayon_task {
     uint32_t flags;            /* ARY_TK_* */
 };
 
-/* Scope pending word: bits 0..62 count tasks not finished; bit 63 says the owner registered
- * itself as a sleeping waiter (see scope.c). */
+/* Scope pending word: bits 0..61 count tasks not finished; bit 63 says the owner registered
+ * itself as a sleeping waiter (see scope.c); bit 62 is used by latches only (team.h: the
+ * owner is done, and whoever sees the count reach zero after that cleans up). */
 #define ARY_SCOPE_WAITING (UINT64_C(1) << 63)
-#define ARY_SCOPE_COUNT (ARY_SCOPE_WAITING - 1)
+#define ARY_LATCH_OWNER_DONE (UINT64_C(1) << 62)
+#define ARY_SCOPE_COUNT (ARY_LATCH_OWNER_DONE - 1)
 
 struct arayon_scope {
     _Atomic uint64_t pending;
@@ -116,6 +118,11 @@ typedef union ary_cell {
         union ary_cell *next_slab;
         ary_pool *pool;
     } slab;
+    struct { /* the first cell of a batch of free cells in the pool's stash (cell.c) */
+        union ary_cell *next;
+        union ary_cell *next_batch;
+        size_t n;
+    } batch;
     char bytes[64];
 } ary_cell;
 _Static_assert(sizeof(ary_cell) == 64, "cells are one cache line");
@@ -238,6 +245,7 @@ struct arayon_pool {
     unsigned nworkers;        /* worker records: nthreads threads, then the guest slots */
     unsigned nthreads;        /* records for threads; those past the started ones get their
                                  thread when a gang first needs them (team.c) */
+    unsigned nspare;          /* ... how many records those are */
     bool gang_only;           /* workers run jobs only as gang members (team.h) */
     ary_worker *workers;
     ary_placement pl;         /* where each worker is, and its steal order */
@@ -283,8 +291,9 @@ struct arayon_pool {
 
     /* The cell stash shared by all threads, under ext_lock. */
     _Alignas(ARY_CACHELINE) pthread_mutex_t ext_lock;
-    ary_cell *stash;
+    ary_cell *stash;          /* single free cells (threads outside the pool) */
     size_t nstash;
+    ary_cell *batches;        /* batches of free cells, moved whole between workers */
     void *ext_slabs;
 
     /* Shutdown and lifetime. refs: the owner, each live handle, each running worker thread,

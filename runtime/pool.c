@@ -256,6 +256,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
         nguests = ARAYON_MAX_THREADS - n;
     n += nguests; /* worker records: the threads, the spare ones, then the guest slots */
     p->nthreads = nthreads;
+    p->nspare = nspare;
     p->gang_only = gang_only;
     rc = ary_topo_place(p->topo, &cfg, n, &p->pl);
     if (rc != ARAYON_OK) {

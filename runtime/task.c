@@ -13,6 +13,7 @@
  */
 #include "internal.h"
 #include "injector.h"
+#include "team.h"
 
 #include <limits.h>
 
@@ -345,6 +346,11 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
         *handle = t;
     ary_notify_work(p);
     return ARAYON_OK;
+}
+
+int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg)
+{
+    return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1);
 }
 
 /* ------------------------------------------------------------------------------------ */

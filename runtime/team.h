@@ -50,6 +50,23 @@ static inline bool ary_latch_zero(ary_latch *l)
 {
     return (atomic_load_explicit(&l->pending, memory_order_acquire) & ARY_SCOPE_COUNT) == 0;
 }
+/* For latches whose owner may finish before the count drops to zero (an OpenMP task and its
+ * children): the owner calls ary_latch_owner_done once, when it will add and wait no more,
+ * and the others count down with ary_latch_release. Exactly one of these calls returns
+ * true: the one after which the owner is done and the count is zero. */
+static inline bool ary_latch_owner_done(ary_latch *l)
+{
+    uint64_t old = atomic_fetch_or_explicit(&l->pending, ARY_LATCH_OWNER_DONE, memory_order_acq_rel);
+    return (old & ARY_SCOPE_COUNT) == 0;
+}
+static inline bool ary_latch_release(ary_latch *l)
+{
+    uint64_t old = atomic_fetch_sub_explicit(&l->pending, 1, memory_order_acq_rel);
+    if (ARY_UNLIKELY(old == (ARY_SCOPE_WAITING | 1)))
+        ary_scope_wake_waiter(l); /* (never with OWNER_DONE: a done owner does not wait) */
+    return old == (ARY_LATCH_OWNER_DONE | 1);
+}
+
 /* Waits (helping inside the pool, blocking outside) until the count is zero. */
 ARY_HIDDEN void ary_latch_wait(ary_latch *l);
 
@@ -73,6 +90,21 @@ ARY_HIDDEN void ary_wake_worker(ary_worker *w);
 
 /* Jobs queued anywhere in the pool (a cheap look, may be stale). */
 static inline bool ary_pool_has_work(ary_pool *p) { return ary_work_visible(p); }
+
+/* A task the caller ran itself because the pool was full (it took no credit): counted as
+ * spawned and run inline before it runs, and as finished after. */
+static inline void ary_count_inline_start(ary_worker *w)
+{
+    ary_count(&w->c.spawned, 1);
+    ary_count(&w->c.run_inline, 1);
+}
+static inline void ary_count_inline_done(ary_worker *w)
+{
+    ary_count(&w->c.inline_done, 1);
+    ary_count(&w->c.finished, 1);
+}
+/* Spawns onto w's deque with a credit the caller took (ary_credit_take). */
+ARY_HIDDEN int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg);
 
 /* Runs one job if one is found (a task scheduling point). */
 ARY_HIDDEN bool ary_run_one(ary_worker *w);

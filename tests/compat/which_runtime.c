@@ -1,0 +1,112 @@
+/* which_runtime: reports which OpenMP runtime this process really uses. With no argument it
+ * succeeds only when the arayon layer is in charge: arayon_omp_runtime_name() exists and returns
+ * "arayon", and __kmpc_fork_call, omp_get_num_threads and omp_get_thread_num resolve into the
+ * same shared object as it. With the argument "expect-libomp" it succeeds only when
+ * arayon_omp_runtime_name is absent and __kmpc_fork_call comes from libomp. Either way a
+ * parallel region must run and report consistent thread numbers. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int failures;
+
+__attribute__((format(printf, 3, 4))) static void fail(int line, const char *what, const char *fmt, ...)
+{
+  int n;
+#pragma omp atomic capture
+  n = ++failures;
+  if (n > 20)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+#pragma omp critical(compat_report)
+  {
+    fprintf(stderr, "which_runtime.c:%d: check failed (%s): ", line, what);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+  }
+  va_end(ap);
+}
+#define CHECK(cond, ...) ((cond) ? (void)0 : fail(__LINE__, #cond, __VA_ARGS__))
+typedef const char *(*name_fn)(void);
+
+/* The shared object that defines the global symbol `sym` (as the program's references bind). */
+static const char *object_of(const char *sym, void **addr)
+{
+  void *p = dlsym(RTLD_DEFAULT, sym);
+  if (addr)
+    *addr = p;
+  Dl_info info;
+  if (!p || !dladdr(p, &info) || !info.dli_fname)
+    return NULL;
+  return info.dli_fname;
+}
+
+static const char *base(const char *path)
+{
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+  int expect_libomp = argc > 1 && strcmp(argv[1], "expect-libomp") == 0;
+
+  int n = 0, sum = 0;
+#pragma omp parallel shared(n, sum)
+  {
+#pragma omp atomic
+    sum += omp_get_thread_num();
+#pragma omp master
+    n = omp_get_num_threads();
+  }
+  CHECK(n >= 1 && sum == n * (n - 1) / 2, "a region of %d threads summed thread numbers to %d", n,
+        sum);
+
+  void *fn = NULL;
+  const char *owner = object_of("arayon_omp_runtime_name", &fn);
+  const char *fork_owner = object_of("__kmpc_fork_call", NULL);
+  const char *api_owner = object_of("omp_get_num_threads", NULL);
+  const char *tid_owner = object_of("omp_get_thread_num", NULL);
+  CHECK(fork_owner && api_owner && tid_owner, "__kmpc_fork_call, omp_get_num_threads or "
+        "omp_get_thread_num not found in any loaded object");
+  if (!fork_owner || !api_owner || !tid_owner)
+    return 1;
+
+  if (expect_libomp) {
+    CHECK(fn == NULL, "arayon_omp_runtime_name is present (in %s) in the libomp reference run",
+          owner ? owner : "?");
+    CHECK(strncmp(base(fork_owner), "libomp", 6) == 0, "__kmpc_fork_call comes from %s, not libomp",
+          fork_owner);
+    CHECK(strcmp(fork_owner, api_owner) == 0, "__kmpc_fork_call from %s, omp_get_num_threads from %s",
+          fork_owner, api_owner);
+    if (failures)
+      return 1;
+    printf("which_runtime: libomp (%s), team of %d: ok\n", fork_owner, n);
+    return 0;
+  }
+
+  CHECK(fn != NULL, "arayon_omp_runtime_name not found: this process runs on %s", fork_owner);
+  if (!fn)
+    return 1;
+  const char *name = ((name_fn)fn)();
+  CHECK(name && strcmp(name, "arayon") == 0, "arayon_omp_runtime_name() returned \"%s\"",
+        name ? name : "(null)");
+  CHECK(owner && strcmp(fork_owner, owner) == 0,
+        "__kmpc_fork_call resolves to %s, arayon_omp_runtime_name to %s", fork_owner,
+        owner ? owner : "?");
+  CHECK(owner && strcmp(api_owner, owner) == 0,
+        "omp_get_num_threads resolves to %s, arayon_omp_runtime_name to %s", api_owner,
+        owner ? owner : "?");
+  CHECK(owner && strcmp(tid_owner, owner) == 0,
+        "omp_get_thread_num resolves to %s, arayon_omp_runtime_name to %s", tid_owner,
+        owner ? owner : "?");
+  if (failures)
+    return 1;
+  printf("which_runtime: %s (%s), team of %d: ok\n", name, owner, n);
+  return 0;
+}
