@@ -110,6 +110,12 @@ struct kmpx_team {
     _Atomic uint32_t cancel_parallel;
     _Atomic uint32_t cancel_ws;  /* loop or sections: cleared when a barrier opens */
 
+    /* Doacross loops in progress (kmp_doacross.c): a ring like the worksharing one. */
+    struct kmpx_dacr_slot {
+        _Alignas(64) _Atomic uint64_t gen;       /* the construct number the slot is for */
+        struct kmpx_doacross *_Atomic loop;      /* NULL until its first thread sets it up */
+    } dacr[4];
+
     /* Worksharing ring for dynamic/guided/ordered loops (compat/kmp_loop.c). */
     struct kmpx_ws ws[KMPX_WS_RING];
 };
@@ -132,6 +138,10 @@ struct kmpx_thread {
     _Alignas(64) void *_Atomic remote_free; /* blocks of this thread freed by others */
     kmpx_team *spare_team;      /* a team record kept for the next fork (kmp_parallel.c) */
     struct kmpx_tpmap *tpmap;   /* threadprivate copies (kmp_threadprivate.c) */
+    uint64_t dacr_count;        /* doacross loops met in the current team (kmp_doacross.c) */
+    struct kmpx_doacross *dacr; /* ... and the one in progress */
+    int num_teams, team_num;    /* host teams (kmp_teams.c): 0 / 0 outside a teams region */
+    int pushed_num_teams, pushed_teams_threads;
 };
 
 /* The calling thread's state; registers the thread (and initializes the layer) on first use. */

@@ -22,7 +22,8 @@ typedef void (*kmpc_micro)(kmp_int32 *gtid, kmp_int32 *tid, ...);
 KMPX_HIDDEN void kmpx_invoke_microtask(void *fn, kmp_int32 *gtid, kmp_int32 *tid, int argc,
                                        void **argv); /* kmp_invoke.S */
 #else
-static void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void **a)
+KMPX_HIDDEN void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void **a);
+void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void **a)
 {
     kmpc_micro f = (kmpc_micro)fn;
     switch (argc) {
@@ -176,7 +177,8 @@ typedef struct member_saved {
     kmpx_team *team;
     int tid;
     kmpx_task *task;
-    uint64_t singles, ws_count;
+    uint64_t singles, ws_count, dacr_count;
+    struct kmpx_doacross *dacr;
     struct kmpx_ws_thread loop;
     int nthreads_var;
     int run_sched_kind, run_sched_chunk;
@@ -194,6 +196,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->task = th->task;
     s->singles = th->singles;
     s->ws_count = th->ws_count;
+    s->dacr_count = th->dacr_count;
+    s->dacr = th->dacr;
     s->loop = th->loop;
     s->nthreads_var = th->nthreads_var;
     s->run_sched_kind = th->run_sched_kind;
@@ -209,6 +213,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     th->team = team;
     th->tid = tid;
     th->singles = 0;
+    th->dacr_count = 0;
+    th->dacr = NULL;
     th->nthreads_var = icv->nthreads_var;
     th->run_sched_kind = icv->run_sched_kind;
     th->run_sched_chunk = icv->run_sched_chunk;
@@ -227,6 +233,8 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->task = s->task;
     th->singles = s->singles;
     th->ws_count = s->ws_count;
+    th->dacr_count = s->dacr_count;
+    th->dacr = s->dacr;
     th->loop = s->loop;
     th->nthreads_var = s->nthreads_var;
     th->run_sched_kind = s->run_sched_kind;

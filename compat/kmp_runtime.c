@@ -133,6 +133,10 @@ void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent
     atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
     team->tasks = NULL;
     team->serial_frame = NULL;
+    for (unsigned i = 0; i < 4; i++) {
+        atomic_store_explicit(&team->dacr[i].gen, i, memory_order_relaxed);
+        atomic_store_explicit(&team->dacr[i].loop, NULL, memory_order_relaxed);
+    }
     kmpx_loop_team_init(team);
 }
 

@@ -205,9 +205,13 @@ int omp_is_initial_device(void) { return 1; }
 
 int omp_get_device_num(void) { return omp_get_initial_device(); }
 
-int omp_get_num_teams(void) { return 1; }
+int omp_get_num_teams(void)
+{
+    int n = kmpx_self()->num_teams;
+    return n > 0 ? n : 1;
+}
 
-int omp_get_team_num(void) { return 0; }
+int omp_get_team_num(void) { return kmpx_self()->team_num; }
 
 int omp_pause_resource(int kind, int device)
 {
