@@ -46,6 +46,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     uint64_t now = aryd_now_ns();
     uint64_t uptime = now > p->created_ns ? now - p->created_ns : 0;
     uint64_t finished = 0, inline_running = 0;
+    unsigned live = 0;
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         ary_counters *c = &w->c;
@@ -65,6 +66,13 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         inline_running += istart > idone ? istart - idone : 0;
         out->run_inline += istart;
         out->queued += deque_size(&w->deque);
+        /* Busy time and "active" cover records a thread runs on: a worker thread, or a guest
+         * slot while occupied (team pools, team.h); spare records without a thread and free
+         * guest slots only keep the counts of their past. */
+        if (i < p->nthreads ? !atomic_load_explicit(&w->has_thread, memory_order_relaxed)
+                            : !atomic_load_explicit(&w->guest_busy, memory_order_relaxed))
+            continue;
+        live++;
         uint64_t idle = worker_idle_ns(c, now);
         out->busy_ns += uptime > idle ? uptime - idle : 0;
         if (!atomic_load_explicit(&c->idle_since, memory_order_relaxed))
@@ -113,7 +121,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         out->peak_pending = out->max_pending;
     if (out->peak_pending < admitted)
         out->peak_pending = admitted;
-    out->num_threads = p->nworkers;
+    out->num_threads = live;
     out->uptime_ns = uptime;
     out->abandoned = atomic_load_explicit(&p->abandoned, memory_order_relaxed);
     if (atomic_load_explicit(&p->state, memory_order_acquire) == ARY_POOL_DRAINED &&
