@@ -184,6 +184,13 @@ static int task_trampoline(void *arg)
     return 0;
 }
 
+/* A task queued as its own job (ary_push_job): runs on worker w. */
+static void task_exec(ary_job *j, ary_worker *w)
+{
+    task_run(kmpx_self(), (kmpx_task *)j);
+    ary_job_finished(w);
+}
+
 KMPX_API kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
                                            size_t sizeof_kmp_task_t, size_t sizeof_shareds,
                                            kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
@@ -208,6 +215,7 @@ kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
     t->children = NULL;
     atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_store_explicit(&t->runs, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->event, 0, memory_order_relaxed);
     t->flags = 0;
     if ((flags & 0x02) || (parent->flags & KMPX_TF_FINAL))
         t->flags |= KMPX_TF_FINAL;
@@ -268,7 +276,8 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
     ary_worker *w = th->worker;
     if (ARY_LIKELY(ary_credit_take(w))) {
         kmpx_task_register(t);
-        if (ary_spawn_credited(kmpx_pool, w, task_trampoline, t) != ARAYON_OK)
+        t->job.exec = task_exec;
+        if (!ary_push_job(w, &t->job))
             task_run(th, t);
         return 0;
     }
@@ -315,6 +324,7 @@ void *__kmpc_task_allow_completion_event(ident_t *loc, kmp_int32 gtid, kmp_task_
     (void)loc, (void)gtid;
     kmpx_task *t = kmpx_td(kt);
     t->flags |= KMPX_TF_DETACH;
+    atomic_store_explicit(&t->event, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
     return t;
 }
@@ -325,6 +335,10 @@ void omp_fulfill_event(uintptr_t event)
     kmpx_task *t = (kmpx_task *)event;
     if (!t)
         return;
+    if (!atomic_exchange_explicit(&t->event, 0, memory_order_acq_rel)) {
+        fputs("arayon: omp_fulfill_event called twice for the same event; ignored\n", stderr);
+        return;
+    }
     if (atomic_fetch_sub_explicit(&t->runs, 1, memory_order_acq_rel) == 1)
         task_complete(kmpx_self(), t);
 }

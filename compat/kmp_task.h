@@ -52,6 +52,7 @@ enum {
 };
 
 struct kmpx_task {
+    ary_job job;                   /* first: queued on a deque as itself (runtime/team.h) */
     kmpx_task *parent;
     kmpx_team *team;
     kmpx_taskgroup *tg;            /* the group this task is counted in, or NULL */
@@ -59,6 +60,7 @@ struct kmpx_task {
     ary_latch *children;           /* made at the first child */
     _Atomic uint32_t refs;
     _Atomic int32_t runs;          /* executions queued or running (untied tasks re-queue) */
+    _Atomic uint32_t event;        /* detach: 1 while the completion event is not fulfilled */
     uint32_t flags;
     uint32_t block_size;           /* 0: not from the thread caches */
     kmpx_thread *owner;            /* cached blocks: the thread whose cache they return to */

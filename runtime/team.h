@@ -106,6 +106,29 @@ static inline void ary_count_inline_done(ary_worker *w)
 /* Spawns onto w's deque with a credit the caller took (ary_credit_take). */
 ARY_HIDDEN int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg);
 
+/* A job of the caller's own (a layer's task record that starts with an ary_job), pushed onto
+ * w's deque with a credit the caller took: no task cell is allocated. Its exec function must
+ * end with ary_job_finished(w) on the worker that ran it. Returns false (nothing pushed, the
+ * credit given back) if the deque cannot grow. The same job may be pushed again while it
+ * runs (it is executed once per push). */
+static inline bool ary_push_job(ary_worker *w, ary_job *j)
+{
+    ary_count(&w->c.spawned, 1); /* counted before it is published: ary_pool_quiescent */
+    if (ARY_UNLIKELY(ary_deque_push_owner(&w->deque, j) != 0)) {
+        atomic_store_explicit(&w->c.spawned, atomic_load_explicit(&w->c.spawned, memory_order_relaxed) - 1,
+                              memory_order_release);
+        w->credits++;
+        return false;
+    }
+    ary_notify_work(w->pool);
+    return true;
+}
+static inline void ary_job_finished(ary_worker *w)
+{
+    ary_credit_return(w); /* before it counts as finished, as task.c does */
+    ary_count(&w->c.finished, 1);
+}
+
 /* Runs one job if one is found (a task scheduling point). */
 ARY_HIDDEN bool ary_run_one(ary_worker *w);
 
