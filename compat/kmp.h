@@ -65,9 +65,11 @@ typedef struct kmpx_settings {
     int run_sched_chunk;     /* 0 = default */
     int proc_bind;           /* omp_proc_bind_t */
     bool throttle;           /* KMP_ENABLE_TASK_THROTTLING (default on) */
+    bool bind_off;           /* OMP_PROC_BIND=false: OMP_PLACES does not bind either */
     bool display_env;        /* OMP_DISPLAY_ENV */
     bool metrics_at_exit;    /* ARAYON_METRICS */
     size_t stacksize;        /* OMP_STACKSIZE, 0 = runtime default */
+    const char *affinity_format; /* OMP_AFFINITY_FORMAT, NULL = the default */
 } kmpx_settings;
 
 KMPX_HIDDEN extern kmpx_settings kmpx_set;

@@ -343,8 +343,8 @@ static char *affinity_format_dup(void)
     kmpx_lock_acquire(&affinity_lock);
     const char *f = affinity_fmt;
     if (!f) {
-        f = getenv("OMP_AFFINITY_FORMAT");
-        if (!f || !*f)
+        f = settings()->affinity_format; /* OMP_AFFINITY_FORMAT (omp_env.c) */
+        if (!f)
             f = KMPX_AFFINITY_DEFAULT;
     }
     char *copy = strdup(f);

@@ -47,8 +47,16 @@ static void parse_schedule(kmpx_settings *s)
         return;
     const char *p = v;
     const char *colon = strchr(p, ':');
-    if (colon)
+    if (colon) {
+        size_t m = (size_t)(colon - p);
+        if (!((m == 9 && !strncasecmp(p, "monotonic", 9)) ||
+              (m == 12 && !strncasecmp(p, "nonmonotonic", 12)))) {
+            warn("OMP_SCHEDULE", v, "static, dynamic, guided or auto, optionally 'monotonic:' or "
+                 "'nonmonotonic:' before and ',chunk' after", "static");
+            return;
+        }
         p = colon + 1;
+    }
     while (isspace((unsigned char)*p))
         p++;
     static const struct { const char *name; int kind; } kinds[] = {
@@ -104,6 +112,7 @@ static void parse_proc_bind(kmpx_settings *s, arayon_config_t *cfg)
     /* omp_proc_bind_t: 0 false, 1 true, 2 primary, 3 close, 4 spread */
     if (!strcasecmp(first, "false")) {
         s->proc_bind = 0;
+        s->bind_off = true;
     } else if (!strcasecmp(first, "true") || !strcasecmp(first, "close")) {
         s->proc_bind = !strcasecmp(first, "true") ? 1 : 3;
         cfg->bind = ARAYON_BIND_CLOSE;
@@ -145,6 +154,24 @@ static void parse_stacksize(kmpx_settings *s)
     s->stacksize = (size_t)(x * mul);
     if (s->stacksize < (64u << 10))
         s->stacksize = 64u << 10; /* the runtime's minimum */
+}
+
+/* Whether the runtime took ARAYON_MAX_PENDING / ARAYON_FULL_POLICY (runtime/env.c parses
+ * them and warns about bad values; a bad one leaves the layer's own default in force). */
+static bool valid_max_pending(const char *v)
+{
+    if (!v)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    return !errno && end != v && !*end && x <= (SIZE_MAX >> 2);
+}
+
+static bool valid_policy(const char *v)
+{
+    return v && (!strcmp(v, "block") || !strcmp(v, "reject") || !strcmp(v, "inline") ||
+                 !strcmp(v, "run_inline"));
 }
 
 void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
@@ -201,10 +228,10 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
     v = ary_env_str("OMP_PLACES");
     if (v) {
         if (!strcasecmp(v, "cores") || !strcasecmp(v, "threads")) {
-            if (cfg->bind == ARAYON_BIND_NONE)
+            if (cfg->bind == ARAYON_BIND_NONE && !s->bind_off)
                 cfg->bind = ARAYON_BIND_CLOSE;
         } else if (!strcasecmp(v, "sockets") || !strcasecmp(v, "numa_domains")) {
-            if (cfg->bind == ARAYON_BIND_NONE)
+            if (cfg->bind == ARAYON_BIND_NONE && !s->bind_off)
                 cfg->bind = ARAYON_BIND_SPREAD;
         } else {
             warn("OMP_PLACES", v, "threads, cores, sockets or numa_domains", "no places");
@@ -217,27 +244,31 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
     /* Admission: ARAYON_MAX_PENDING / ARAYON_FULL_POLICY are read by arayon_config_default
      * (runtime/env.c). Without them, throttling works as in libomp: a thread whose team has
      * 256 tasks per thread queued runs the next task itself. */
-    if (!ary_env_str("ARAYON_MAX_PENDING")) {
+    if (!valid_max_pending(ary_env_str("ARAYON_MAX_PENDING"))) { /* unset or bad (warned) */
         if (s->throttle) {
             cfg->max_pending = 256u * (unsigned)s->nthreads;
-            if (!ary_env_str("ARAYON_FULL_POLICY"))
+            if (!valid_policy(ary_env_str("ARAYON_FULL_POLICY")))
                 cfg->full_policy = ARAYON_FULL_RUN_INLINE;
         } else {
             cfg->max_pending = 0;
         }
     }
+    s->affinity_format = ary_env_str("OMP_AFFINITY_FORMAT");
 }
 
 void kmpx_display_env(const kmpx_settings *s, int nthreads)
 {
     static const char *sched[] = {"?", "static", "dynamic", "guided", "auto"};
     static const char *bind[] = {"false", "true", "primary", "close", "spread"};
+    char chunk[24] = "";
+    if (s->run_sched_chunk)
+        snprintf(chunk, sizeof chunk, ",%d", s->run_sched_chunk);
     fprintf(stderr,
             "\nOPENMP DISPLAY ENVIRONMENT BEGIN\n"
             "  _OPENMP = '201811'\n"
             "  [host] OMP_NUM_THREADS = '%d'\n"
             "  [host] OMP_DYNAMIC = '%s'\n"
-            "  [host] OMP_SCHEDULE = '%s%s%d'\n"
+            "  [host] OMP_SCHEDULE = '%s%s'\n"
             "  [host] OMP_PROC_BIND = '%s'\n"
             "  [host] OMP_MAX_ACTIVE_LEVELS = '%d'\n"
             "  [host] OMP_THREAD_LIMIT = '%d'\n"
@@ -247,8 +278,8 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
             "  [host] KMP_ENABLE_TASK_THROTTLING = '%s'\n"
             "  [host] ARAYON runtime = 'arayon %s'\n"
             "OPENMP DISPLAY ENVIRONMENT END\n",
-            nthreads, s->dynamic ? "TRUE" : "FALSE", sched[s->run_sched_kind],
-            s->run_sched_chunk ? "," : "", s->run_sched_chunk, bind[s->proc_bind],
+            nthreads, s->dynamic ? "TRUE" : "FALSE", sched[s->run_sched_kind], chunk,
+            bind[s->proc_bind],
             s->max_active_levels, s->thread_limit, s->cancellation ? "TRUE" : "FALSE",
             s->max_task_priority, (s->stacksize ? s->stacksize : (size_t)8 << 20) / 1024,
             s->throttle ? "TRUE" : "FALSE", arayon_version());

@@ -37,6 +37,16 @@ static uint64_t deque_size(ary_deque *d)
     return b > t ? (uint64_t)(b - t) : 0;
 }
 
+/* Busy time and worker counts cover records a thread runs on: a worker thread, or a guest
+ * slot while occupied (team pools, team.h); spare records without a thread and free guest
+ * slots only keep the counts of their past. */
+static bool worker_live(const ary_pool *p, unsigned i)
+{
+    const ary_worker *w = &p->workers[i];
+    return i < p->nthreads ? atomic_load_explicit(&w->has_thread, memory_order_relaxed) != 0
+                           : atomic_load_explicit(&w->guest_busy, memory_order_relaxed) != 0;
+}
+
 int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
 {
     if (!pool || !out)
@@ -50,6 +60,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         ary_counters *c = &w->c;
+        bool is_live = worker_live(p, i);
         /* A task counts its outcome, then finished, and its spawn before both: read in the
          * opposite order so that no difference below can go negative. */
         out->failed += LD(c->failed);
@@ -66,11 +77,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         inline_running += istart > idone ? istart - idone : 0;
         out->run_inline += istart;
         out->queued += deque_size(&w->deque);
-        /* Busy time and "active" cover records a thread runs on: a worker thread, or a guest
-         * slot while occupied (team pools, team.h); spare records without a thread and free
-         * guest slots only keep the counts of their past. */
-        if (i < p->nthreads ? !atomic_load_explicit(&w->has_thread, memory_order_relaxed)
-                            : !atomic_load_explicit(&w->guest_busy, memory_order_relaxed))
+        if (!is_live) /* (worker_live) */
             continue;
         live++;
         uint64_t idle = worker_idle_ns(c, now);
@@ -175,10 +182,12 @@ int arayon_pool_node_metrics(const arayon_pool_t *pool, unsigned node, arayon_no
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         if (w->node == node) {
-            out->workers++;
             out->tasks_executed += LD(w->c.finished);
             out->local_steals += LD(w->c.local_steals);
             out->remote_steals += LD(w->c.remote_steals);
+            if (!worker_live(p, i))
+                continue;
+            out->workers++;
             uint64_t idle = worker_idle_ns(&w->c, now);
             out->busy_ns += uptime > idle ? uptime - idle : 0;
         } else {
