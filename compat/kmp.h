@@ -19,6 +19,7 @@
 #ifndef KMPX_KMP_H
 #define KMPX_KMP_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -197,6 +198,11 @@ KMPX_HIDDEN void kmpx_loop_team_init(kmpx_team *team);
 KMPX_HIDDEN void kmpx_lock_acquire(_Atomic uint32_t *word);
 KMPX_HIDDEN void kmpx_lock_release(_Atomic uint32_t *word);
 KMPX_HIDDEN bool kmpx_lock_try(_Atomic uint32_t *word);
+
+/* The pointer-sized arguments of a fork (__kmpc_fork_call, __kmpc_fork_teams), copied out
+ * of the caller's va_list into `small` or, beyond 16, a malloc'ed array (free it when it is
+ * not `small`). */
+KMPX_HIDDEN void **kmpx_collect_args(int argc, va_list *ap, void **small);
 
 /* compat/omp_env.c */
 KMPX_HIDDEN void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg);

@@ -320,21 +320,27 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
     team_free(th, team);
 }
 
+void **kmpx_collect_args(int argc, va_list *ap, void **small)
+{
+    void **argv = small;
+    if (argc > 16 && !(argv = malloc((size_t)argc * sizeof *argv))) {
+        fputs("arayon: out of memory forking a parallel region\n", stderr);
+        abort();
+    }
+    for (int i = 0; i < argc; i++)
+        argv[i] = va_arg(*ap, void *);
+    return argv;
+}
+
 KMPX_API void __kmpc_fork_call(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...);
 void __kmpc_fork_call(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...)
 {
     (void)loc;
     kmpx_thread *th = kmpx_self();
     void *small[16];
-    void **argv = small;
-    if (argc > 16 && !(argv = malloc((size_t)argc * sizeof *argv))) {
-        fputs("arayon: out of memory forking a parallel region\n", stderr);
-        abort();
-    }
     va_list ap;
     va_start(ap, microtask);
-    for (int i = 0; i < argc; i++)
-        argv[i] = va_arg(ap, void *);
+    void **argv = kmpx_collect_args(argc, &ap, small);
     va_end(ap);
     fork_team(th, (void *)microtask, argc, argv);
     if (argv != small)

@@ -34,15 +34,9 @@ void __kmpc_fork_teams(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...)
     (void)loc;
     kmpx_thread *th = kmpx_self();
     void *small[16];
-    void **argv = small;
-    if (argc > 16 && !(argv = malloc((size_t)argc * sizeof *argv))) {
-        fputs("arayon: out of memory starting a teams region\n", stderr);
-        abort();
-    }
     va_list ap;
     va_start(ap, microtask);
-    for (int i = 0; i < argc; i++)
-        argv[i] = va_arg(ap, void *);
+    void **argv = kmpx_collect_args(argc, &ap, small);
     va_end(ap);
     int nteams = th->pushed_num_teams > 0 ? th->pushed_num_teams : 1;
     int limit = th->pushed_teams_threads;
