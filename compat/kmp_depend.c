@@ -33,6 +33,10 @@ typedef struct kmp_depend_info {
 
 enum { DEP_IN = 1, DEP_OUT = 2, DEP_MTX = 4 };
 
+KMPX_API void __kmpc_omp_wait_deps(ident_t *loc, kmp_int32 gtid, kmp_int32 ndeps,
+                                   kmp_depend_info *dep_list, kmp_int32 ndeps_noalias,
+                                   kmp_depend_info *noalias_dep_list);
+
 typedef struct kmpx_dnode {
     _Atomic uint32_t lock;
     bool done;
@@ -262,10 +266,14 @@ kmp_int32 __kmpc_omp_task_with_deps(ident_t *loc, kmp_int32 gtid, void *new_task
 {
     kmpx_thread *th = kmpx_self();
     kmpx_task *t = kmpx_td(new_task);
-    /* Included tasks need no edges: their siblings were included too, so are complete. */
-    if (kmpx_task_included(th, t) || ndeps + ndeps_noalias <= 0 || t->dnode) {
+    if (ndeps + ndeps_noalias <= 0 || t->dnode) /* (t->dnode: an untied task's next part) */
         return __kmpc_omp_task(loc, gtid, new_task);
-    }
+    /* An included task may run at once when no sibling was deferred with dependences (its
+     * earlier siblings were included, so complete). Otherwise a sibling may still be pending
+     * (a detached one, whose event a later task may fulfil): then it is deferred like any
+     * task with dependences, if this thread can queue it. */
+    if (kmpx_task_included(th, t) && (!t->parent->dtable || !th->worker))
+        return __kmpc_omp_task(loc, gtid, new_task);
     kmpx_task_register(t);
     atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
     kmpx_dnode *d = calloc(1, sizeof *d);

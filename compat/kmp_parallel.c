@@ -105,12 +105,19 @@ static bool bar_released(void *ctx)
     return true;
 }
 
+/* A team of one waits for its detached tasks (their completions come from anywhere). */
+static bool quiet_alone(void *ctx) { return team_quiet(((bar_wait *)ctx)->team); }
+
 void kmpx_barrier(kmpx_thread *th)
 {
     kmpx_team *team = th->team;
     int n = team->nthreads;
-    if (n == 1) { /* its tasks were included */
+    if (n == 1) { /* its tasks were included, except detached ones */
         atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+        if (!team_quiet(team)) {
+            bar_wait b = {team, atomic_load_explicit(&team->bar_gen, memory_order_relaxed)};
+            ary_wait_until(th->worker, quiet_alone, &b);
+        }
         return;
     }
     uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
@@ -126,13 +133,13 @@ void kmpx_barrier(kmpx_thread *th)
 }
 
 /* A task of the team completed on a thread outside it (detach fulfilled elsewhere, nested
- * teams): counted on slot 0, and the members are woken to look at the counts again. */
+ * teams): counted on slot 0, and the pool's sleepers are woken to look at the counts again.
+ * Not the team's members: once the count is in, the barrier may open and the team record
+ * serve the next region, so the team is not read after it (the pool outlives all teams). */
 void kmpx_team_task_done_slow(kmpx_team *team)
 {
     atomic_fetch_add_explicit(&team->counts[0].done, 1, memory_order_seq_cst);
-    for (int i = 0; i < team->nthreads; i++)
-        if (team->members[i])
-            ary_wake_worker(team->members[i]);
+    ary_wake_all(kmpx_pool);
 }
 
 KMPX_API void __kmpc_barrier(ident_t *loc, kmp_int32 gtid);
@@ -280,6 +287,9 @@ static int next_team_size(kmpx_thread *th)
 static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
 {
     int want = next_team_size(th);
+    bool took_guest = false;
+    if (want > 1 && !th->worker && kmpx_pool && !ary_tls_worker)
+        took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
     ary_worker *reserved[64];
     ary_worker **res = reserved;
     unsigned got = 0;
@@ -318,6 +328,10 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
             ary_latch_free(team->tasks);
     }
     team_free(th, team);
+    if (took_guest) { /* every task of the region is done: the guest deque is empty */
+        ary_guest_leave(th->worker);
+        th->worker = NULL;
+    }
 }
 
 void **kmpx_collect_args(int argc, va_list *ap, void **small)

@@ -172,11 +172,13 @@ kmpx_thread *kmpx_self_slow(void)
     th->tid = 0;
     kmpx_task_init_implicit(&b->root_task, NULL, th->team);
     th->task = &b->root_task;
+    /* The first thread keeps a guest slot; others take one for each region they fork with
+     * more than one thread (kmp_parallel.c), so threads that only ask questions hold none. */
     if (kmpx_pool) {
         ary_worker *w = ary_tls_worker;
         if (w && w->pool == kmpx_pool)
             th->worker = w;
-        else if (!w)
+        else if (!w && th->gtid == 0)
             th->worker = ary_guest_enter(kmpx_pool);
     }
     root->members[0] = th->worker;

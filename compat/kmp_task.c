@@ -245,15 +245,26 @@ void kmpx_task_register(kmpx_task *t)
     kmpx_team_task_added(kmpx_tls_self, t->team);
 }
 
+/* A detached task is never included when it can be queued: it is not complete when its
+ * body returns, so it must be counted like any deferred task (the thread meets it again at
+ * its next task scheduling point). */
 bool kmpx_task_included(kmpx_thread *th, kmpx_task *t)
 {
-    return !th->worker || th->team->nthreads == 1 || (t->parent->flags & KMPX_TF_FINAL);
+    if (!th->worker)
+        return true;
+    return (th->team->nthreads == 1 || (t->parent->flags & KMPX_TF_FINAL)) &&
+           !(t->flags & KMPX_TF_DETACH);
 }
 
-/* Queues a registered task whose run was counted (or runs it here if that fails). */
+/* Queues a registered task whose run was counted (or runs it here if that fails). A thread
+ * outside the task's team (one that fulfilled a detached predecessor, say) queues it through
+ * the injection queue, which the team's members look at: a deque of its own would not be. */
 void kmpx_task_submit(kmpx_thread *th, kmpx_task *t)
 {
-    if (ary_spawn(kmpx_pool, NULL, task_trampoline, t, NULL, 0, -1) != ARAYON_OK)
+    int rc = th->team == t->team && th->worker
+                 ? ary_spawn(kmpx_pool, NULL, task_trampoline, t, NULL, 0, -1)
+                 : ary_spawn_injected(kmpx_pool, task_trampoline, t);
+    if (rc != ARAYON_OK)
         task_run(th, t);
 }
 

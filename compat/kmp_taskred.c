@@ -152,8 +152,10 @@ static void *lookup(kmpx_taskred *r, kmpx_thread *th, void *d, bool *found)
             return it->priv + (size_t)(slot_thread < r->nslots ? slot_thread : r->nslots - 1) * it->size;
         }
         if ((char *)d >= it->priv && (char *)d < it->priv + it->size * r->nslots) {
+            /* Another thread's copy (a parent passing its own to a child): this thread
+             * works on its own, as in libomp, or two threads would update one copy. */
             *found = true;
-            return d; /* already a private copy */
+            return it->priv + (size_t)slot_thread * it->size;
         }
     }
     return NULL;

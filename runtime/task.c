@@ -353,6 +353,11 @@ int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg)
     return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1);
 }
 
+int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg)
+{
+    return spawn_external(p, NULL, fn, arg, NULL, 0, -1);
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_spawn_opts_t *opts,

@@ -106,6 +106,10 @@ static inline void ary_count_inline_done(ary_worker *w)
 /* Spawns onto w's deque with a credit the caller took (ary_credit_take). */
 ARY_HIDDEN int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg);
 
+/* Spawns through the pool's injection queue, whoever the caller is (a thread that must not
+ * put the task on a deque of its own: nobody of the task's gang steals from it). */
+ARY_HIDDEN int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg);
+
 /* A job of the caller's own (a layer's task record that starts with an ary_job), pushed onto
  * w's deque with a credit the caller took: no task cell is allocated. Its exec function must
  * end with ary_job_finished(w) on the worker that ran it. Returns false (nothing pushed, the

@@ -3,7 +3,8 @@
  * "arayon", and __kmpc_fork_call, omp_get_num_threads and omp_get_thread_num resolve into the
  * same shared object as it. With the argument "expect-libomp" it succeeds only when
  * arayon_omp_runtime_name is absent and __kmpc_fork_call comes from libomp. Either way a
- * parallel region must run and report consistent thread numbers. */
+ * parallel region must run and report consistent thread numbers. With "threads=N" (for the
+ * launcher's tests), omp_get_max_threads() must be N and the region must have N threads. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -54,7 +55,18 @@ static const char *base(const char *path)
 
 int main(int argc, char **argv)
 {
-  int expect_libomp = argc > 1 && strcmp(argv[1], "expect-libomp") == 0;
+  int expect_libomp = 0, expect_threads = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "expect-libomp") == 0)
+      expect_libomp = 1;
+    else if (strncmp(argv[i], "threads=", 8) == 0)
+      expect_threads = atoi(argv[i] + 8);
+    else {
+      fprintf(stderr, "which_runtime: unknown argument '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  int max_threads = omp_get_max_threads();
 
   int n = 0, sum = 0;
 #pragma omp parallel shared(n, sum)
@@ -66,6 +78,11 @@ int main(int argc, char **argv)
   }
   CHECK(n >= 1 && sum == n * (n - 1) / 2, "a region of %d threads summed thread numbers to %d", n,
         sum);
+  if (expect_threads) {
+    CHECK(max_threads == expect_threads, "omp_get_max_threads() = %d, expected %d", max_threads,
+          expect_threads);
+    CHECK(n == expect_threads, "the region had %d threads, expected %d", n, expect_threads);
+  }
 
   void *fn = NULL;
   const char *owner = object_of("arayon_omp_runtime_name", &fn);
@@ -86,7 +103,8 @@ int main(int argc, char **argv)
           fork_owner, api_owner);
     if (failures)
       return 1;
-    printf("which_runtime: libomp (%s), team of %d: ok\n", fork_owner, n);
+    printf("which_runtime: libomp (%s), team of %d, max threads %d: ok\n", fork_owner, n,
+           max_threads);
     return 0;
   }
 
@@ -107,6 +125,7 @@ int main(int argc, char **argv)
         owner ? owner : "?");
   if (failures)
     return 1;
-  printf("which_runtime: %s (%s), team of %d: ok\n", name, owner, n);
+  printf("which_runtime: %s (%s), team of %d, max threads %d: ok\n", name, owner, n,
+         max_threads);
   return 0;
 }
