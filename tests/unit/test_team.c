@@ -248,6 +248,9 @@ static void peer_member(void *ctx, unsigned m)
     ary_set_peers(ary_tls_worker, c->members, 2);
     ary_wait_until(ary_tls_worker, count_done, c); /* runs the gang's tasks meanwhile */
     ary_set_peers(ary_tls_worker, NULL, 0);
+    /* The other member may have parked before the last task finished here: whoever sees the
+     * condition become true wakes the waiters (the ary_wait_until contract). */
+    ary_wake_worker(c->members[0]);
 }
 
 static void test_peers(void)
