@@ -135,6 +135,11 @@ typedef struct arayon_config {
                                          "synthetic:pack:2 numa:1 core:4 pu:2", or
                                          "xml:<path>": a machine that is not this one (threads
                                          are then grouped by it but never bound). */
+    unsigned max_blocking_threads;    /* most threads running blocking tasks at once
+                                         (arayon_spawn_blocking); 0 = default 64; at most
+                                         ARAYON_MAX_THREADS. They start when needed. */
+    uint64_t blocking_idle_ns;        /* a blocking thread with nothing to run for this long
+                                         exits; 0 = default 5 s */
     /* Later releases add fields here. Always start from one of the arayon_config_* functions
      * so new fields get their defaults. */
 } arayon_config_t;
@@ -154,13 +159,16 @@ ARAYON_API arayon_config_t arayon_config_io_bound(void);
  * cfg may be NULL (= arayon_config_default()). Errors: EINVAL (out NULL, num_threads >
  * ARAYON_MAX_THREADS, stack_size < 64 KiB, full_policy or bind out of range, max_pending >
  * 2^62 - 1, ARAYON_BIND_LIST without PUs or with a PU not in the topology, a malformed
- * cfg->topology), ENOMEM, ESYSTEM (a thread could not be started; nothing is leaked).
+ * cfg->topology, max_blocking_threads > ARAYON_MAX_THREADS), ENOMEM, ESYSTEM (a thread
+ * could not be started; nothing is leaked).
  * Context: any thread. */
 ARAYON_API int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out);
 
 /* Stops accepting tasks from outside the pool, runs every task already spawned (tasks that
  * are running may still spawn, so that they can finish their work), then joins the workers.
- * Idempotent: a second call returns ARAYON_OK at once.
+ * Blocking tasks count as tasks here (their threads are joined too); timers that have not
+ * fired are cancelled at once (arayon_spawn_after). Idempotent: a second call returns
+ * ARAYON_OK at once.
  * Errors: EINVAL (NULL pool), EBUSY (called from inside one of the pool's tasks: it
  * would wait for itself). Context: outside tasks of this pool. */
 ARAYON_API int arayon_pool_shutdown(arayon_pool_t *pool);
@@ -212,7 +220,8 @@ ARAYON_API int arayon_pool_print_topology(const arayon_pool_t *pool, arayon_writ
 typedef struct arayon_metrics {
     unsigned num_threads;
     uint64_t active;         /* workers running a task now (not idle) */
-    uint64_t queued;         /* tasks waiting in deques and the injection queue */
+    uint64_t queued;         /* tasks waiting in deques and the injection queue (and
+                                blocking tasks waiting for a blocking thread) */
     uint64_t pending;        /* spawned and not finished: queued, running or waiting */
     uint64_t peak_pending;   /* highest pending seen: an upper bound (it includes admission
                                 credits cached by workers), never above max_pending */
@@ -232,6 +241,17 @@ typedef struct arayon_metrics {
     uint64_t busy_ns;        /* sum over workers of time not idle (running or helping) */
     uint64_t uptime_ns;      /* since the pool was created */
     uint64_t abandoned;      /* cancelled or left running by a shutdown deadline */
+    /* Blocking tasks and timers (arayon_spawn_blocking, arayon_spawn_after/every). They are
+     * tasks like the others: also counted in spawned, pending, completed, failed, ... above;
+     * blocking tasks waiting for a thread are also in queued. */
+    uint64_t blocking_spawned;      /* blocking tasks accepted (including run inline) */
+    uint64_t blocking_running;      /* blocking tasks running on a blocking thread now */
+    uint64_t blocking_queued;       /* blocking tasks waiting for a blocking thread */
+    uint64_t blocking_threads;      /* blocking threads alive now */
+    uint64_t blocking_threads_peak; /* most blocking threads alive at once so far */
+    uint64_t timers_spawned;        /* delayed and periodic tasks accepted */
+    uint64_t timers_pending;        /* timers waiting for their next deadline */
+    uint64_t timers_fired;          /* deadlines reached (each run of a periodic task) */
 } arayon_metrics_t;
 
 /* Context: any thread, including a monitor callback. Errors: EINVAL. */
@@ -309,6 +329,72 @@ ARAYON_API int arayon_monitor_start(arayon_pool_t *pool, uint64_t period_ns, ara
 /* Stops it: returns after the last callback returned; none comes after. Sets *mon = NULL.
  * Errors: EINVAL (NULL), EBUSY (called from the monitor's own callback). */
 ARAYON_API int arayon_monitor_stop(arayon_monitor_t **mon);
+
+/* ---------------------------------------------------------------------------------------
+ * Tracing: a timeline of the pool's events, written as Chrome trace-event JSON (open it in
+ * https://ui.perfetto.dev or chrome://tracing).
+ *
+ * While a trace runs, the pool records task spawns, task runs (start, end, outcome), steals
+ * (thief, victim, same or other NUMA node), parks and wake-ups, throttling (a spawn blocked,
+ * rejected or run inline because max_pending tasks were pending), scope begin and end,
+ * cancellations and timeouts, into a fixed-size buffer per worker (no lock, no allocation
+ * while recording) and one shared buffer for threads outside the pool. Recording costs one
+ * well-predicted branch per event site while no trace runs.
+ *
+ * The file has one track per worker, named "worker N (PU p, node k)", and one per outside
+ * thread that recorded; task spans ("task", args id/outcome/fn) nest on their track (a task
+ * that waits runs other tasks inside its span); a spawn is a zero-length "spawn" slice with
+ * the same id as the task's span, and a flow arrow joins the two when the task ran on another
+ * track (stolen, or spawned from outside); counters "queued tasks" and "pending tasks" are
+ * sampled by the recording workers (every counter_interval_ns) and at start and stop. The
+ * environment variable ARAYON_TRACE=path.json traces every pool of an unmodified program
+ * (docs/ENVIRONMENT.md).
+ * ------------------------------------------------------------------------------------- */
+/* What a full buffer does. */
+typedef enum arayon_trace_overflow {
+    ARAYON_TRACE_DROP_OLDEST = 0, /* overwrite the oldest event: the trace keeps the latest */
+    ARAYON_TRACE_STOP = 1,        /* refuse new events: the buffer keeps the first ones */
+} arayon_trace_overflow_t;
+
+typedef struct arayon_trace_opts {
+    size_t buffer_events;         /* events per buffer (one per worker, one for outside
+                                     threads), 32 bytes each; rounded up to a power of two,
+                                     at least 16, at most ARAYON_TRACE_MAX_EVENTS.
+                                     0 = the default, 262144 (8 MiB per buffer) */
+    arayon_trace_overflow_t overflow; /* default ARAYON_TRACE_DROP_OLDEST; dropped events are
+                                     counted either way (arayon_trace_dropped) */
+    uint64_t counter_interval_ns; /* a worker that records samples the counters at most this
+                                     often; 0 = the default, 1 ms; at least 1 us */
+    unsigned flags;               /* reserved, 0 */
+} arayon_trace_opts_t;
+#define ARAYON_TRACE_MAX_EVENTS ((size_t)1 << 26)
+
+/* The defaults above. Context: any thread. */
+ARAYON_API arayon_trace_opts_t arayon_trace_opts_default(void);
+
+/* Starts recording (opts NULL = the defaults); the buffers are allocated here. Errors:
+ * EINVAL (NULL pool, overflow out of range, buffer_events above ARAYON_TRACE_MAX_EVENTS,
+ * flags != 0), EBUSY (a trace already runs on this pool, also one started by ARAYON_TRACE),
+ * ENOMEM (nothing started). Context: any thread. */
+ARAYON_API int arayon_trace_start(arayon_pool_t *pool, const arayon_trace_opts_t *opts);
+
+/* Stops recording and writes the trace to the file at path (created or truncated). Tasks
+ * still running are closed at the stop time (args "unfinished": true). The recording ends
+ * and its buffers are freed whatever the result. Errors: EINVAL (NULL pool or path, no trace
+ * running), ESYSTEM (the file could not be opened, written or closed: a partial file may be
+ * left), ENOMEM. Context: any thread, also a task of the pool (its own task shows as
+ * unfinished). */
+ARAYON_API int arayon_trace_stop(arayon_pool_t *pool, const char *path);
+
+/* As arayon_trace_stop, but hands the JSON to write in pieces (arayon_write_fn). Errors:
+ * EINVAL (NULL pool or write, no trace running), EFAILED (write returned non-zero: nothing
+ * more is written), ENOMEM. Context: any thread. */
+ARAYON_API int arayon_trace_stop_write(arayon_pool_t *pool, arayon_write_fn write, void *ctx);
+
+/* Events dropped so far by the running trace (overwritten or refused by full buffers), or by
+ * the last one stopped when none runs; 0 for NULL or a pool never traced. The written file
+ * has the same count in otherData.dropped. Context: any thread. */
+ARAYON_API uint64_t arayon_trace_dropped(const arayon_pool_t *pool);
 
 /* ---------------------------------------------------------------------------------------
  * Spawning
@@ -515,6 +601,74 @@ ARAYON_API int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, s
  * or statuses, or a NULL handle, with count > 0), ENOMEM: nothing is waited for then. */
 ARAYON_API int arayon_join_handles(arayon_task_t *const *handles, size_t count, int *statuses,
                                    size_t *completion_order_or_null);
+
+/* ---------------------------------------------------------------------------------------
+ * Blocking tasks and timers (runtime/blocking.c, runtime/timer.c)
+ *
+ * Both are tasks of the pool like the others: a spawn takes one admission credit (max_pending
+ * counts them; the pool's full_policy applies), they count in the metrics (spawned,
+ * completed, failed, cancelled, timed_out, pending) and in counters of their own
+ * (blocking_*, timers_*), a handle works as for arayon_spawn_handle (wait, poll, cancel,
+ * result, release), and the pool's task_timeout_ns applies. Inside fn, arayon_cancelled()
+ * reports cancellation and the deadline as in any task. arayon_pool_shutdown waits for
+ * blocking tasks; a blocking task may still spawn (tasks, blocking tasks) while the pool shuts
+ * down, as a worker's task may. Timers that have not fired when shutdown begins finish as
+ * ARAYON_ECANCELED without running, so a shutdown never waits for a far deadline.
+ * ------------------------------------------------------------------------------------- */
+
+/* Runs fn(arg) on one of the pool's blocking threads instead of a worker, for work that
+ * sleeps or waits (files, sockets, locks): the workers keep running compute tasks meanwhile.
+ * Blocking threads are started when tasks wait for one, at most max_blocking_threads of them
+ * (arayon_config_t; default 64); tasks beyond that wait in a FIFO queue (metrics
+ * blocking_queued); a thread idle for blocking_idle_ns (default 5 s) exits. fn runs outside
+ * the workers: arayon_in_worker() is false there, and its spawns and waits are those of a
+ * thread outside the pool (a wait blocks the thread). A cancelled task (its handle, its
+ * scope, or a shutdown deadline) that has not started finishes as ARAYON_ECANCELED without
+ * running. When the pool is full: ARAYON_FULL_REJECT refuses (ARAYON_EAGAIN);
+ * ARAYON_FULL_BLOCK waits for room as arayon_spawn does (a worker runs other tasks meanwhile
+ * and runs fn itself when none is queued); ARAYON_FULL_RUN_INLINE runs fn at once on the
+ * calling thread. out_or_null receives a handle (release it) when not NULL; it is set to
+ * NULL on error. Errors: EINVAL (NULL pool or fn), EAGAIN (admission), ENOMEM, ESHUTDOWN
+ * (shutdown begun and the caller is not one of the pool's tasks), ESYSTEM (no blocking
+ * thread exists and none could be started). Context: any thread. */
+ARAYON_API int arayon_spawn_blocking(arayon_pool_t *pool, arayon_fn fn, void *arg,
+                                     arayon_task_t **out_or_null);
+
+/* As arayon_spawn_blocking, into scope s (the scope waits for it; cancelling the scope
+ * cancels it as any task of the scope). Errors: EINVAL (NULL s or fn), then as
+ * arayon_spawn_blocking. Context: any thread that can reach the scope. */
+ARAYON_API int arayon_scope_spawn_blocking(arayon_scope_t *s, arayon_fn fn, void *arg,
+                                           arayon_task_t **out_or_null);
+
+/* Runs fn(arg) as a task of the pool (on a worker) once delay_ns have passed (0: as soon as
+ * the timer thread sees it). Never earlier: fn starts at or after the deadline, usually
+ * within tens of microseconds of it when a worker is free; delayed tasks that become due
+ * together start in deadline order (equal deadlines in spawn order). All timers of a pool
+ * live in one heap served by one timer thread (started at the first timer), not a thread or
+ * a system timer each. The task counts as pending, and holds its admission credit, from the
+ * spawn until it finishes. fn's non-zero return makes the outcome ARAYON_EFAILED. Cancelling
+ * the handle before the deadline finishes the task at once as ARAYON_ECANCELED (fn never
+ * runs) and frees its place; after the deadline it is cancelled as a queued task is. The
+ * pool's task_timeout_ns counts from the deadline. When the pool is full: ARAYON_FULL_REJECT
+ * and ARAYON_FULL_RUN_INLINE refuse with ARAYON_EAGAIN (a delayed task cannot run now);
+ * ARAYON_FULL_BLOCK waits for room as arayon_spawn does, except that a worker with nothing
+ * else to run gets ARAYON_EAGAIN. out_or_null as for arayon_spawn_blocking.
+ * Errors: EINVAL (NULL pool or fn), EAGAIN, ENOMEM, ESHUTDOWN (shutdown begun: no timer is
+ * accepted any more, also from tasks), ESYSTEM (the timer thread could not be started).
+ * Context: any thread. */
+ARAYON_API int arayon_spawn_after(arayon_pool_t *pool, uint64_t delay_ns, arayon_fn fn, void *arg,
+                                  arayon_task_t **out_or_null);
+
+/* Runs fn(arg) every period_ns, first after period_ns, as one task (one spawn, one
+ * admission credit, one outcome) whose runs happen on the workers, one at a time. The next
+ * deadline is the previous one plus period_ns; ticks missed while fn ran late are skipped,
+ * never run in a burst. The task stops when fn returns non-zero (outcome ARAYON_OK;
+ * arayon_task_result gives the value), when it is cancelled (ARAYON_ECANCELED; a run in
+ * progress finishes first, and no run starts after), when a run passes the pool's
+ * task_timeout_ns (ARAYON_ETIMEDOUT), or at shutdown (ARAYON_ECANCELED). Admission, spawn
+ * errors and timing as arayon_spawn_after; period_ns 0 is EINVAL. Context: any thread. */
+ARAYON_API int arayon_spawn_every(arayon_pool_t *pool, uint64_t period_ns, arayon_fn fn, void *arg,
+                                  arayon_task_t **out_or_null);
 
 #ifdef __cplusplus
 }

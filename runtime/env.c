@@ -130,3 +130,29 @@ int ary_env_bool(const char *name, bool dflt, bool *out)
             dflt ? "true" : "false");
     return -1;
 }
+
+/* ARAYON_TRACE=path: every pool created while it is set records a trace from its creation
+ * and writes it to path when it is destroyed or the process exits (trace.c). Returns the
+ * path, or NULL when unset. ARAYON_TRACE_EVENTS (events per buffer) and
+ * ARAYON_TRACE_OVERFLOW (drop, stop) refine it; malformed values are ignored with a warning
+ * and leave *buffer_events / *overflow as they were. */
+const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflow_t *overflow)
+{
+    const char *path = ary_env_str("ARAYON_TRACE");
+    if (!path)
+        return NULL;
+    long n;
+    if (ary_env_long("ARAYON_TRACE_EVENTS", 16, (long)ARAYON_TRACE_MAX_EVENTS, 262144, &n) == 1)
+        *buffer_events = (size_t)n;
+    const char *v = ary_env_str("ARAYON_TRACE_OVERFLOW");
+    if (v) {
+        if (!strcasecmp(v, "drop") || !strcasecmp(v, "drop_oldest"))
+            *overflow = ARAYON_TRACE_DROP_OLDEST;
+        else if (!strcasecmp(v, "stop"))
+            *overflow = ARAYON_TRACE_STOP;
+        else
+            fprintf(stderr, "arayon: ignoring ARAYON_TRACE_OVERFLOW=%s (drop or stop); using drop\n",
+                    v);
+    }
+    return path;
+}

@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "deque.h"
@@ -71,6 +72,10 @@ enum {
     ARY_TK_HANDLE = 1u << 0,   /* has a handle: state word and reference count in use */
     ARY_TK_DEADLINE = 1u << 1, /* deadline is set */
     ARY_TK_INLINE = 1u << 2,   /* run on the spawning thread: holds no admission credit */
+    /* Tasks that are not jobs of the workers (blocking.h): */
+    ARY_TK_BLOCKING = 1u << 8, /* runs on a blocking thread (blocking.c) */
+    ARY_TK_TIMER = 1u << 9,    /* delayed or periodic: arg is its timer entry (timer.c) */
+    ARY_TK_PERIODIC = 1u << 10,
 };
 
 struct arayon_task {
@@ -256,6 +261,8 @@ struct arayon_pool {
     _Atomic int *mem_status;  /* per worker: result of placing its deque and cell slabs on its
                                  node (ary_topo_membind): the last failure, else the last result */
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
+    _Atomic uint32_t tracing; /* the event recorder is on (trace.h: one relaxed load per site) */
+    _Atomic(struct ary_trace *) trace; /* the recorder's state, made by the first trace start */
     unsigned spin_ns;
     _Atomic uint32_t aborted; /* shutdown deadline passed: tasks not started are cancelled */
     uint64_t created_ns;
@@ -302,7 +309,37 @@ struct arayon_pool {
     _Atomic bool joined;      /* workers joined (or left behind) */
     _Atomic uint64_t abandoned;
     _Atomic uint32_t refs;
+
+    struct ary_offw *offw;    /* blocking threads, timers, their counters (blocking.h) */
 };
+
+/* Is tracing on? A relaxed load of pool->tracing. On x86-64 it is written as one compare
+ * with memory and one jump (asm goto), because compilers do not fold an atomic load into
+ * the compare and pay a third instruction per site (measured: 2 instead of 3 instructions
+ * per site; a fib task passes 2 sites). The compare reads the word once, as a relaxed load
+ * would; the traced path is marked cold. -DARAYON_NO_TRACE compiles every site out (the
+ * recorder then never records), only to measure what the sites cost. */
+static inline bool ary_tracing(const ary_pool *p)
+{
+#if defined(ARAYON_NO_TRACE)
+    (void)p;
+    return false;
+#elif defined(__x86_64__) && defined(__GNUC__)
+    __asm__ goto("cmpl $0, %c1(%0)\n\tjne %l[on]"
+                 : /* no outputs */
+                 : "r"(p), "i"(offsetof(struct arayon_pool, tracing))
+                 : "cc"
+                 : on);
+    return false;
+on:
+#if !defined(__clang__)
+    __attribute__((cold)); /* (clang takes the hint from ARY_UNLIKELY at the site) */
+#endif
+    return true;
+#else
+    return atomic_load_explicit(&((ary_pool *)p)->tracing, memory_order_relaxed) != 0;
+#endif
+}
 
 /* Thread-local state. initial-exec: no __tls_get_addr call on the hot path. */
 #define ARY_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -433,6 +470,9 @@ ARY_HIDDEN bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint6
                                ary_park_fn park);
 
 /* task.c */
+/* A task run inline by a thread outside the pool finished: counted as spawned and finished at
+ * once (the outcome first, then the task; metrics.c reads in the opposite order). */
+ARY_HIDDEN void ary_count_finished_ext(ary_pool *p, int outcome);
 /* timeout_ns: relative deadline, 0 = none. node: NUMA node index to queue the task on,
  * -1 = where the spawner runs. */
 ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
@@ -470,6 +510,25 @@ static inline bool ary_scope_cancelled(ary_scope *s, ary_pool *p)
     return ary_scope_cancelled_slow(s, e);
 }
 
+/* blocking.c, timer.c (blocking.h): blocking tasks and timers, the pool's side. */
+ARY_HIDDEN int ary_offw_init(ary_pool *p);           /* pool creation; EINVAL, ENOMEM */
+ARY_HIDDEN void ary_offw_free(ary_pool *p);          /* with the pool's memory */
+ARY_HIDDEN void ary_timers_close(ary_pool *p);       /* shutdown begins: cancel unfired timers */
+/* After the workers are joined: stops the blocking threads and joins them, waiting at most
+ * until deadline_ns (0 = no limit); returns the tasks left running on threads left behind. */
+ARY_HIDDEN unsigned ary_blocking_join(ary_pool *p, uint64_t deadline_ns);
+ARY_HIDDEN uint64_t ary_offw_finished(ary_pool *p);  /* finished off the workers */
+ARY_HIDDEN void ary_timer_cancel(ary_task *t);       /* arayon_task_cancel of a timer */
+
+/* The calling thread runs a blocking task of p: like a worker's task, it may still spawn
+ * while p shuts down (its own unfinished task keeps the pool from draining). */
+static inline bool ary_in_blocking_task(ary_pool *p)
+{
+    ary_task *t = ary_tls_task;
+    return t && (t->flags & (ARY_TK_BLOCKING | ARY_TK_INLINE)) == ARY_TK_BLOCKING &&
+           ary_task_pool(t) == p;
+}
+
 /* topo.c (the only file that includes hwloc.h) */
 ARY_HIDDEN unsigned ary_topo_num_cores(void);
 ARY_HIDDEN unsigned ary_topo_num_pus(void);
@@ -481,6 +540,7 @@ ARY_HIDDEN void ary_env_admission(size_t *max_pending, arayon_full_policy_t *pol
 ARY_HIDDEN bool ary_env_display(void);
 ARY_HIDDEN void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool *thissystem);
 ARY_HIDDEN const char *ary_env_str(const char *name);
+ARY_HIDDEN const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflow_t *overflow);
 ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long *out);
 ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
 

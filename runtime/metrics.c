@@ -8,6 +8,7 @@
  * task).
  */
 #include "internal.h"
+#include "blocking.h"
 #include "injector.h"
 #include "strbuf.h"
 
@@ -57,6 +58,14 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     uint64_t uptime = now > p->created_ns ? now - p->created_ns : 0;
     uint64_t finished = 0, inline_running = 0;
     unsigned live = 0;
+    /* Tasks finished off the workers (blocking threads, timers cancelled before they fired):
+     * outcome, then finished, before any spawn counter is read (blocking.c counts them in
+     * that order, after their spawn). */
+    const ary_offw *o = p->offw;
+    out->failed = atomic_load_explicit(&o->failed, memory_order_seq_cst);
+    out->cancelled = atomic_load_explicit(&o->cancelled, memory_order_seq_cst);
+    out->timed_out = atomic_load_explicit(&o->timed_out, memory_order_seq_cst);
+    finished = atomic_load_explicit(&o->finished, memory_order_seq_cst);
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         ary_counters *c = &w->c;
@@ -103,6 +112,17 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->rejected += rej + atomic_load_explicit(&p->ext_admit_rejected, memory_order_relaxed);
     for (unsigned k = 0; k < p->pl.nnodes; k++)
         out->queued += atomic_load_explicit(&p->inj[k].count, memory_order_relaxed);
+    ary_offw_stats x;
+    ary_offw_stats_read(p, &x);
+    out->queued += x.blocking_queued;
+    out->blocking_spawned = x.blocking_spawned;
+    out->blocking_running = x.blocking_running;
+    out->blocking_queued = x.blocking_queued;
+    out->blocking_threads = x.blocking_threads;
+    out->blocking_threads_peak = x.blocking_threads_peak;
+    out->timers_spawned = x.timers_spawned;
+    out->timers_pending = x.timers_pending;
+    out->timers_fired = x.timers_fired;
     out->peak_pending = (uint64_t)atomic_load_explicit(&p->peak_out, memory_order_relaxed);
     out->max_pending = p->cfg.max_pending;
     uint64_t bad = out->failed + out->cancelled + out->timed_out;
@@ -263,6 +283,22 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
                      "time since the pool was created", m->uptime_ns};
     C("abandoned", "arayon_tasks_abandoned_total", m->abandoned,
       "tasks cancelled or left running by a shutdown deadline");
+    C("blocking_spawned", "arayon_blocking_spawned_total", m->blocking_spawned,
+      "blocking tasks accepted (also in spawned)");
+    G("blocking_running", "arayon_blocking_running", m->blocking_running,
+      "blocking tasks running now");
+    G("blocking_queued", "arayon_blocking_queued", m->blocking_queued,
+      "blocking tasks waiting for a blocking thread");
+    G("blocking_threads", "arayon_blocking_threads", m->blocking_threads,
+      "blocking threads alive");
+    G("blocking_threads_peak", "arayon_blocking_threads_peak", m->blocking_threads_peak,
+      "most blocking threads alive at once");
+    C("timers_spawned", "arayon_timers_spawned_total", m->timers_spawned,
+      "delayed and periodic tasks accepted");
+    G("timers_pending", "arayon_timers_pending", m->timers_pending,
+      "timers waiting for their deadline");
+    C("timers_fired", "arayon_timers_fired_total", m->timers_fired,
+      "timer deadlines reached (runs of delayed and periodic tasks)");
 #undef G
 #undef C
     return n;
@@ -272,7 +308,7 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
 static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_metrics_t *nodes,
                    unsigned nnodes, arayon_metrics_format_t format)
 {
-    field f[32];
+    field f[48];
     size_t n = fields_of(m, f);
     switch (format) {
     case ARAYON_METRICS_TEXT:
@@ -284,7 +320,7 @@ static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_met
             m->rejected, m->run_inline, m->num_threads, 100.0 * arayon_metrics_utilization(m),
             100.0 * arayon_metrics_success_rate(m), 100.0 * arayon_metrics_queue_pressure(m));
         for (size_t i = 0; i < n; i++)
-            ary_sb_printf(o, "  %-15s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
+            ary_sb_printf(o, "  %-21s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
         if (nnodes)
             ary_sb_printf(o, "  %-6s %7s %14s %12s %13s %16s %14s\n", "node", "workers", "executed",
                 "local_steal", "remote_steal", "run_elsewhere", "busy_ms");

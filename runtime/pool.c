@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "injector.h"
 #include "team.h"
+#include "trace.h"
 
 #include <stdlib.h>
 #include <limits.h>
@@ -62,6 +63,8 @@ static void pool_free(ary_pool *p)
         }
     }
     ary_slabs_free(p->ext_slabs);
+    ary_trace_free(p);
+    ary_offw_free(p);
     pthread_mutex_destroy(&p->ext_lock);
     pthread_mutex_destroy(&p->shutdown_lock);
     free(p->workers);
@@ -87,6 +90,7 @@ static void begin_shutdown(ary_pool *p)
     uint32_t running = ARY_POOL_RUNNING;
     atomic_compare_exchange_strong_explicit(&p->state, &running, ARY_POOL_SHUTTING,
                                             memory_order_seq_cst, memory_order_seq_cst);
+    ary_timers_close(p); /* timers that have not fired finish as cancelled */
     ary_credit_wake_all(p); /* blocked outside spawners now get ARAYON_ESHUTDOWN */
     ary_wake_all(p);
 }
@@ -103,6 +107,7 @@ static void stop_and_join(ary_pool *p)
     for (unsigned i = 0; i < p->nthreads; i++)
         if (has_thread(&p->workers[i]))
             pthread_join(p->workers[i].thread, NULL);
+    ary_blocking_join(p, 0); /* drained: every blocking task finished */
     atomic_store_explicit(&p->joined, true, memory_order_release);
 }
 
@@ -161,6 +166,7 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     arayon_stats_t st;
     arayon_pool_stats(p, &st);
     *cancelled_before = st.cancelled;
+    ARY_TRACE(p, ARY_EV_CANCEL, ARY_CAN_POOL, 0, 0, 0);
     atomic_store_explicit(&p->aborted, 1, memory_order_seq_cst);
     atomic_fetch_add_explicit(&p->cancel_epoch, 1, memory_order_seq_cst);
     ary_wake_all(p);
@@ -306,6 +312,11 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     }
     ary_sleep_init(p);
     ary_admit_init(p);
+    rc = ary_offw_init(p); /* blocking threads and timers: none started yet */
+    if (rc != ARAYON_OK) {
+        pool_free(p);
+        return rc;
+    }
     atomic_init(&p->refs, 1); /* the owner; each thread adds its own (start_thread) */
     atomic_init(&p->aborted, 0);
     p->created_ns = aryd_now_ns();
@@ -324,6 +335,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
         aryd_futex_wait(&p->started, k, 0);
     if (ary_env_display())
         arayon_pool_print_topology(p, write_stderr, NULL);
+    ary_trace_env_start(p); /* ARAYON_TRACE */
     *out = p;
     return ARAYON_OK;
 }
@@ -342,7 +354,7 @@ int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nspare, unsigned ngu
 static bool inside_pool(const ary_pool *p)
 {
     ary_worker *w = ary_tls_worker;
-    return w && w->pool == p;
+    return (w && w->pool == p) || ary_in_blocking_task((ary_pool *)p); /* (blocking.c) */
 }
 
 int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
@@ -362,9 +374,13 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
             for (unsigned i = 0; i < pool->nthreads; i++)
                 if (has_thread(&pool->workers[i]))
                     pthread_join(pool->workers[i].thread, NULL);
+            ary_blocking_join(pool, 0);
         } else {
             uint64_t cancelled_before;
             unsigned left = abort_and_detach(pool, &cancelled_before);
+            /* Blocking threads: the same grace for their running tasks (queued ones finish
+             * as cancelled meanwhile). */
+            left += ary_blocking_join(pool, aryd_now_ns() + JOIN_GRACE_NS);
             arayon_stats_t st;
             arayon_pool_stats(pool, &st);
             /* Cancelled so far, left running, and still queued behind a worker left running
@@ -401,6 +417,7 @@ void arayon_pool_destroy(arayon_pool_t **pp)
     if (inside_pool(p))
         return;
     arayon_pool_shutdown(p);
+    ary_trace_env_finish(p); /* ARAYON_TRACE: the workers are joined */
     *pp = NULL;
     ary_ext_cache_flush(p);
     ary_pool_unref(p);

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 #include "team.h"
+#include "trace.h"
 
 static ARY_TLS char ary_tls_marker; /* its address identifies a thread that owns scopes */
 
@@ -61,7 +62,8 @@ bool ary_task_cancelled(ary_task *t)
                     : atomic_load_explicit(&p->aborted, memory_order_acquire);
 }
 
-int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
+/* Begins a scope (arayon_scope_begin without the trace event: latches use it too). */
+static inline __attribute__((always_inline)) int scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
 {
     if (!out)
         return ARAYON_EINVAL;
@@ -75,7 +77,9 @@ int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
         c = ary_cell_alloc(w);
         parent = ary_tls_task;
     } else {
-        if (atomic_load_explicit(&pool->state, memory_order_acquire) != ARY_POOL_RUNNING)
+        if (ary_in_blocking_task(pool)) /* (blocking.c) nests in it as in a worker's task */
+            parent = ary_tls_task;
+        else if (atomic_load_explicit(&pool->state, memory_order_acquire) != ARY_POOL_RUNNING)
             return ARAYON_ESHUTDOWN;
         c = ary_cell_alloc_ext(pool);
     }
@@ -97,6 +101,14 @@ int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
     atomic_store_explicit(&s->seen_epoch, e, memory_order_relaxed);
     *out = s;
     return ARAYON_OK;
+}
+
+int arayon_scope_begin(arayon_pool_t *pool, arayon_scope_t **out)
+{
+    int rc = scope_begin(pool, out);
+    if (rc == ARAYON_OK)
+        ARY_TRACE(pool, ARY_EV_SCOPE_BEGIN, 0, *out, 0, 0);
+    return rc;
 }
 
 arayon_scope_t *arayon__scope_begin_or_null(arayon_pool_t *pool)
@@ -121,6 +133,7 @@ int arayon_scope_cancel(arayon_scope_t *s)
         return ARAYON_EINVAL;
     atomic_store_explicit(&s->cancelled, 1, memory_order_seq_cst);
     atomic_fetch_add_explicit(&s->pool->cancel_epoch, 1, memory_order_seq_cst);
+    ARY_TRACE(s->pool, ARY_EV_CANCEL, ARY_CAN_SCOPE, s, 0, 0);
     return ARAYON_OK;
 }
 
@@ -224,6 +237,8 @@ int arayon_scope_end(arayon_scope_t **sp)
         return ARAYON_EINVAL;
     wait_pending(s);
     int err = atomic_load_explicit(&s->first_error, memory_order_acquire);
+    ARY_TRACE(s->pool, ARY_EV_SCOPE_END, 0, s, 0,
+              -atomic_load_explicit(&s->first_error, memory_order_relaxed));
     ary_cell_release(s->pool, (ary_cell *)s);
     *sp = NULL;
     return err;
@@ -240,7 +255,7 @@ void arayon_scope_end_cleanup(arayon_scope_t **sp)
 ary_latch *ary_latch_new(ary_pool *p)
 {
     ary_scope *s = NULL;
-    if (arayon_scope_begin(p, &s) != ARAYON_OK)
+    if (scope_begin(p, &s) != ARAYON_OK)
         return NULL;
     s->parent_task = NULL; /* not part of any cancellation chain */
     atomic_store_explicit(&s->cancelled, 0, memory_order_relaxed);

@@ -11,6 +11,7 @@
  *     then futex-wait while park == 1.
  */
 #include "internal.h"
+#include "trace.h"
 
 #include <limits.h>
 
@@ -125,15 +126,19 @@ bool ary_park_cancel(ary_pool *p, ary_worker *w)
 bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
 {
     ARY_STAT(&w->c.parks, 1);
+    ARY_TRACE(p, ARY_EV_PARK, 0, 0, 0, 0);
     ary_idle_begin(&w->c, aryd_now_ns());
     while (atomic_load_explicit(&w->park, memory_order_acquire) == ARY_PARK_WORKER) {
         if (deadline_ns && aryd_now_ns() >= deadline_ns) {
-            if (ary_park_cancel(p, w))
+            if (ary_park_cancel(p, w)) {
+                ARY_TRACE(p, ARY_EV_WAKE, 1, 0, 0, 0);
                 return false; /* (ary_park_cancel ended the idle period) */
+            }
             break; /* claimed just now */
         }
         aryd_futex_wait(&w->park, ARY_PARK_WORKER, deadline_ns);
     }
+    ARY_TRACE(p, ARY_EV_WAKE, 0, 0, 0, 0);
     ARY_STAT(&w->c.wakeups, 1);
     ary_idle_end(&w->c, aryd_now_ns());
     return true;

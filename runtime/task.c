@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "injector.h"
 #include "team.h"
+#include "trace.h"
 
 #include <limits.h>
 
@@ -54,23 +55,34 @@ static inline int run_body(ary_task *t)
     return r;
 }
 
-/* Detached and scoped tasks without handle or deadline: the fast path. */
-static void exec_plain(ary_job *j, ary_worker *w)
+#define ARY_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Detached and scoped tasks without handle or deadline: the fast path. traced: the task was
+ * spawned while tracing (trace_spawn gave it exec_plain_traced): its start and end are
+ * recorded, the end before the record is freed and the task counted. */
+static ARY_ALWAYS_INLINE void exec_plain_impl(ary_job *j, ary_worker *w, const bool traced)
 {
     ary_task *t = (ary_task *)j;
     ary_scope *s = t->scope;
     int outcome = ARAYON_OK;
+    if (traced)
+        ary_trace_rec(w->pool, ARY_EV_START, ARY_EVF_TASK, (uintptr_t)t, 0, 0);
     if (ARY_UNLIKELY(s ? ary_scope_cancelled(s, w->pool)
                        : atomic_load_explicit(&w->pool->aborted, memory_order_relaxed)))
         outcome = ARAYON_ECANCELED;
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
+    if (traced)
+        ary_trace_rec(w->pool, ARY_EV_END, ARY_EVF_TASK, (uintptr_t)t, 0, (uint32_t)-outcome);
     ary_cell_free(w, (ary_cell *)t);
     ary_credit_return(w); /* before it counts as finished: a spawn that sees pending 0 has room */
     count_finished(w, outcome);
     if (s)
         ary_scope_task_done(s, outcome);
 }
+
+static void exec_plain(ary_job *j, ary_worker *w) { exec_plain_impl(j, w, false); }
+static void exec_plain_traced(ary_job *j, ary_worker *w) { exec_plain_impl(j, w, true); }
 
 static void task_unref(ary_task *t)
 {
@@ -89,7 +101,7 @@ static inline bool past_deadline(const ary_task *t)
 /* Counters of tasks run inline by threads outside the pool (no worker): the outcome first,
  * then the task itself (it counts as spawned and finished at once; metrics.c reads in the
  * opposite order). */
-static void count_finished_ext(ary_pool *p, int outcome)
+void ary_count_finished_ext(ary_pool *p, int outcome)
 {
     if (outcome != ARAYON_OK)
         atomic_fetch_add_explicit(outcome == ARAYON_EFAILED      ? &p->ext_inline_failed
@@ -101,12 +113,17 @@ static void count_finished_ext(ary_pool *p, int outcome)
 
 /* Tasks with a handle, a deadline, or run inline; w is NULL when a thread outside the pool
  * runs the task inline. The state word decides the race between cancel and start: RUNNING
- * is set with an atomic OR, and a CANCEL seen in the old value means the task never runs. */
-static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
+ * is set with an atomic OR, and a CANCEL seen in the old value means the task never runs.
+ * traced: as exec_plain_impl. */
+static ARY_ALWAYS_INLINE void run_full_impl(ary_task *t, ary_pool *p, ary_worker *w,
+                                            const bool traced)
 {
     ary_scope *s = t->scope;
     const uint32_t flags = t->flags;
+    const unsigned evf = ARY_EVF_TASK | (flags & ARY_TK_INLINE ? ARY_EVF_RUN_INLINE : 0);
     int outcome = ARAYON_OK, r = 0;
+    if (traced)
+        ary_trace_rec(p, ARY_EV_START, evf, (uintptr_t)t, 0, 0);
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
     if ((st & ARY_T_CANCEL) || (s ? ary_scope_cancelled(s, p)
                                    : atomic_load_explicit(&p->aborted, memory_order_relaxed)))
@@ -120,6 +137,8 @@ static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
         else if (r != 0)
             outcome = ARAYON_EFAILED;
     }
+    if (traced)
+        ary_trace_rec(p, ARY_EV_END, evf, (uintptr_t)t, 0, (uint32_t)-outcome);
     if (w) {
         if (flags & ARY_TK_INLINE)
             ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
@@ -127,7 +146,7 @@ static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
             ary_credit_return(w);
         count_finished(w, outcome);
     } else {
-        count_finished_ext(p, outcome);
+        ary_count_finished_ext(p, outcome);
     }
     if (!(flags & ARY_TK_HANDLE)) {
         if (w)
@@ -148,7 +167,21 @@ static void run_full(ary_task *t, ary_pool *p, ary_worker *w)
     task_unref(t);
 }
 
+static void run_full(ary_task *t, ary_pool *p, ary_worker *w) { run_full_impl(t, p, w, false); }
+static ARY_NOINLINE void run_full_traced(ary_task *t, ary_pool *p, ary_worker *w)
+{
+    run_full_impl(t, p, w, true);
+}
 static void exec_full(ary_job *j, ary_worker *w) { run_full((ary_task *)j, w->pool, w); }
+static void exec_full_traced(ary_job *j, ary_worker *w) { run_full_traced((ary_task *)j, w->pool, w); }
+
+/* A spawn while tracing: records it and gives the task the traced exec function, so that
+ * the untraced ones need no event site. f: ARY_EVF_OUTSIDE or 0. */
+static ARY_NOINLINE void trace_spawn(ary_pool *p, ary_task *t, unsigned f)
+{
+    ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | f, (uintptr_t)t, (uintptr_t)t->fn, 0);
+    t->job.exec = t->job.exec == exec_plain ? exec_plain_traced : exec_full_traced;
+}
 
 /* Fills a task record. The plain path writes only fn, arg, scope, state and flags. */
 static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
@@ -202,7 +235,14 @@ static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, vo
     }
     if (handle)
         *handle = t;
-    run_full(t, p, w);
+    if (ARY_UNLIKELY(ary_tracing(p))) {
+        ary_trace_rec(p, ARY_EV_THROTTLE, ARY_THR_INLINE, 0, 0, 0);
+        ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | ARY_EVF_RUN_INLINE | (w ? 0 : ARY_EVF_OUTSIDE),
+                      (uintptr_t)t, (uintptr_t)fn, 0);
+        run_full_traced(t, p, w);
+    } else {
+        run_full(t, p, w);
+    }
     return ARAYON_OK;
 }
 
@@ -215,17 +255,21 @@ static void inject(ary_pool *p, unsigned node, ary_task *t)
         ary_wake_node(p, node); /* a sleeper of that node first */
 }
 
-static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
-                          uint64_t timeout_ns, int node)
+/* (Inlined into ary_spawn, as before tracing added a second caller.) */
+static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                                            ary_task **handle, uint64_t timeout_ns, int node)
 {
     if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
         int rc = ARAYON_EAGAIN;
         if (p->cfg.full_policy == ARAYON_FULL_RUN_INLINE)
             return run_inline(p, NULL, s, fn, arg, handle, timeout_ns);
-        if (p->cfg.full_policy == ARAYON_FULL_BLOCK)
+        if (p->cfg.full_policy == ARAYON_FULL_BLOCK) {
+            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_BLOCKED, 0, 0, 0);
             rc = ary_credit_wait_ext(p);
+        }
         if (rc != ARAYON_OK) {
             atomic_fetch_add_explicit(&p->ext_admit_rejected, 1, memory_order_relaxed);
+            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -rc);
             return rc;
         }
     }
@@ -239,7 +283,8 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->ext_spawned, 1, memory_order_seq_cst);
-    if (ARY_UNLIKELY(atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING)) {
+    if (ARY_UNLIKELY(atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING) &&
+        !ary_in_blocking_task(p)) { /* blocking tasks may spawn, as workers' tasks may */
         if (s) /* the caller owns the scope and is not waiting on it: cannot reach zero wrongly */
             atomic_fetch_sub_explicit(&s->pending, 1, memory_order_relaxed);
         if (handle)
@@ -252,6 +297,8 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     }
     if (handle)
         *handle = t;
+    if (ARY_UNLIKELY(ary_tracing(p)))
+        trace_spawn(p, t, ARY_EVF_OUTSIDE);
     /* Outside spawns go to the node of the spawning thread, or the one the caller chose. */
     unsigned target = node >= 0            ? (unsigned)node
                       : p->pl.nnodes == 1 ? 0
@@ -260,8 +307,9 @@ static int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     return ARAYON_OK;
 }
 
-static int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                          ary_task **handle, uint64_t timeout_ns, int node);
+static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                                 void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                                 bool traced);
 
 /* A worker's spawn found the pool full. A worker never blocks its thread: under
  * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
@@ -272,12 +320,14 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
     switch (p->cfg.full_policy) {
     case ARAYON_FULL_REJECT:
         ary_count(&w->c.rejected, 1);
+        ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
         return ARAYON_EAGAIN;
     case ARAYON_FULL_RUN_INLINE:
         return run_inline(p, w, s, fn, arg, handle, timeout_ns);
     default:
         break;
     }
+    ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_BLOCKED, 0, 0, 0);
     uint64_t deadline = aryd_deadline_after(p->cfg.max_pending_wait_ns);
     for (;;) {
         ary_job *j = ary_deque_pop_owner(&w->deque);
@@ -287,29 +337,50 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
             return run_inline(p, w, s, fn, arg, handle, timeout_ns);
         j->exec(j, w);
         if (ary_credit_take(w))
-            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node);
+            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p));
         if (deadline && aryd_now_ns() >= deadline) {
             ary_count(&w->c.rejected, 1);
+            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
             return ARAYON_EAGAIN;
         }
     }
 }
 
-int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
-              uint64_t timeout_ns, int node)
+/* traced: the recorder was on when ary_spawn looked; spawn_external looks again itself
+ * (outside spawns are not the hot path). */
+static ARY_ALWAYS_INLINE int spawn_core(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                                        ary_task **handle, uint64_t timeout_ns, int node,
+                                        const bool traced)
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
         return spawn_external(p, s, fn, arg, handle, timeout_ns, node);
     if (ARY_UNLIKELY(!ary_credit_take(w)))
         return spawn_full(p, w, s, fn, arg, handle, timeout_ns, node);
-    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node);
+    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, traced);
+}
+
+static ARY_NOINLINE int spawn_traced(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                                     ary_task **handle, uint64_t timeout_ns, int node)
+{
+    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, true);
+}
+
+/* One check at the entry; the traced spawn is a copy of its own (spawn_traced), so the
+ * untraced path carries no other event site. */
+int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
+              uint64_t timeout_ns, int node)
+{
+    if (ARY_UNLIKELY(ary_tracing(p)))
+        return spawn_traced(p, s, fn, arg, handle, timeout_ns, node);
+    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, false);
 }
 
 /* A worker's spawn that holds a credit. With a hint for another node the task goes to that
- * node's injection queue instead of this worker's deque. */
+ * node's injection queue instead of this worker's deque. traced: record the spawn and give
+ * the task the traced exec function (trace_spawn). */
 static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                                 ary_task **handle, uint64_t timeout_ns, int node)
+                                 ary_task **handle, uint64_t timeout_ns, int node, bool traced)
 {
     ary_cell *c = ary_cell_alloc(w);
     if (ARY_UNLIKELY(!c)) {
@@ -322,6 +393,8 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     /* Counted before it is published: see ary_pool_quiescent. */
     ary_count(&w->c.spawned, 1);
+    if (traced)
+        trace_spawn(p, t, 0);
     if (ARY_UNLIKELY(node >= 0 && (unsigned)node != w->node)) {
         if (handle)
             *handle = t;
@@ -350,7 +423,9 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
 
 int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg)
 {
-    return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1);
+    if (ARY_UNLIKELY(ary_tracing(p)))
+        return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, true);
+    return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, false);
 }
 
 int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg)
@@ -499,8 +574,12 @@ int arayon_task_cancel(arayon_task_t *t)
     if (!t)
         return ARAYON_EINVAL;
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_CANCEL, memory_order_acq_rel);
-    if (!(st & ARY_T_DONE)) /* scopes begun inside the task re-check their chain */
+    if (!(st & ARY_T_DONE)) { /* scopes begun inside the task re-check their chain */
         atomic_fetch_add_explicit(&ary_task_pool(t)->cancel_epoch, 1, memory_order_seq_cst);
+        if (t->flags & ARY_TK_TIMER) /* still waiting for its deadline: finishes now */
+            ary_timer_cancel(t);
+    }
+    ARY_TRACE(ary_task_pool(t), ARY_EV_CANCEL, ARY_CAN_TASK, t, 0, 0);
     return ARAYON_OK;
 }
 

@@ -28,6 +28,7 @@
 #define ARY_TEAM_H
 
 #include "internal.h"
+#include "trace.h"
 
 /* Pools for teams: cfg's threads start at once (at least one: a pool drains through a
  * worker); nspare more worker records get a thread when a gang first reserves them; nguests
@@ -97,9 +98,14 @@ static inline void ary_count_inline_start(ary_worker *w)
 {
     ary_count(&w->c.spawned, 1);
     ary_count(&w->c.run_inline, 1);
+    if (ARY_UNLIKELY(ary_tracing(w->pool))) {
+        ary_trace_rec(w->pool, ARY_EV_THROTTLE, ARY_THR_INLINE, 0, 0, 0);
+        ary_trace_rec(w->pool, ARY_EV_START, ARY_EVF_INLINE_JOB, 0, 0, 0);
+    }
 }
 static inline void ary_count_inline_done(ary_worker *w)
 {
+    ARY_TRACE(w->pool, ARY_EV_END, ARY_EVF_INLINE_JOB, 0, 0, 0);
     ary_count(&w->c.inline_done, 1);
     ary_count(&w->c.finished, 1);
 }
@@ -117,11 +123,15 @@ ARY_HIDDEN int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg);
  * runs (it is executed once per push). */
 static inline bool ary_push_job(ary_worker *w, ary_job *j)
 {
+    ary_job *q = j; /* while tracing: a wrapper that records the job's run (trace.h) */
+    if (ARY_UNLIKELY(ary_tracing(w->pool)))
+        q = ary_trace_wrap_job(w, j);
     ary_count(&w->c.spawned, 1); /* counted before it is published: ary_pool_quiescent */
-    if (ARY_UNLIKELY(ary_deque_push_owner(&w->deque, j) != 0)) {
+    if (ARY_UNLIKELY(ary_deque_push_owner(&w->deque, q) != 0)) {
         atomic_store_explicit(&w->c.spawned, atomic_load_explicit(&w->c.spawned, memory_order_relaxed) - 1,
                               memory_order_release);
         w->credits++;
+        ary_trace_unwrap_job(w, q, j);
         return false;
     }
     ary_notify_work(w->pool);

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "injector.h"
 #include "team.h"
+#include "trace.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -70,6 +71,7 @@ static ary_job *take_injected(ary_worker *w, unsigned node)
     ARY_STAT(&w->c.injected_taken, n);
     if (node != w->node)
         ARY_STAT(&w->taken_from[node], n);
+    ARY_TRACE(p, ARY_EV_TAKE, 0, 0, node, n);
     return &first->job;
 }
 
@@ -105,6 +107,7 @@ static ary_job *steal_range(ary_worker *w, const unsigned *row, unsigned from, u
                     ARY_STAT(&w->c.remote_steals, 1);
                     ARY_STAT(&w->taken_from[v->node], 1);
                 }
+                ARY_TRACE(p, ARY_EV_STEAL, v->node != w->node, x, 0, v->index);
                 found = x;
                 break;
             }
@@ -151,6 +154,7 @@ static ary_job *search_peers(ary_worker *w)
                 ARY_STAT(&w->c.steals, 1);
                 ARY_STAT(v->node == w->node ? &w->c.local_steals : &w->c.remote_steals, 1);
                 ARY_STAT(&w->c.steal_attempts, attempts);
+                ARY_TRACE(w->pool, ARY_EV_STEAL, v->node != w->node, x, 0, v->index);
                 return x;
             }
         }
@@ -221,7 +225,7 @@ bool ary_work_visible(ary_pool *p)
  * SHUTTING (spawn_external's Dekker pairing with the state store). */
 bool ary_pool_quiescent(ary_pool *p)
 {
-    uint64_t fin = 0, sp = 0;
+    uint64_t fin = ary_offw_finished(p), sp = 0; /* blocking tasks and timers (blocking.c) */
     for (unsigned i = 0; i < p->nworkers; i++)
         fin += atomic_load_explicit(&p->workers[i].c.finished, memory_order_acquire);
     fin += atomic_load_explicit(&p->ext_rejected, memory_order_seq_cst);
@@ -312,7 +316,9 @@ void ary_gang_run_posted(ary_worker *w)
     void *ctx = w->gang_ctx;
     unsigned member = w->gang_member;
     ary_latch *done = w->gang_done;
+    ARY_TRACE(w->pool, ARY_EV_START, ARY_EVF_GANG, ctx, (uintptr_t)fn, member);
     fn(ctx, member);
+    ARY_TRACE(w->pool, ARY_EV_END, ARY_EVF_GANG, ctx, (uintptr_t)fn, member);
     atomic_store_explicit(&w->gang, 0, memory_order_release);
     ary_latch_done(done);
 }
@@ -350,8 +356,10 @@ static bool worker_idle(ary_worker *w)
         return false;
     }
     ary_park_begin(p, w);
+    /* A shutting pool: a task that finishes off the workers (blocking.c) after the test
+     * above wakes everyone after its count; test again now that we are seen as parked. */
     if (ary_work_visible(p) || atomic_load_explicit(&p->state, memory_order_seq_cst) != st ||
-        gang_posted(w)) {
+        gang_posted(w) || (st == ARY_POOL_SHUTTING && ary_pool_quiescent(p))) {
         ary_park_cancel(p, w);
         return true;
     }
