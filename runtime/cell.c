@@ -190,6 +190,13 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
     }
     ary_ext_cache_bind(p);
     pthread_mutex_lock(&p->ext_lock);
+    if (!p->stash && p->batches) { /* cells the workers freed in batches (a producer outside
+                                      the pool whose tasks finish on the workers) */
+        ary_cell *b = p->batches;
+        p->batches = b->batch.next_batch;
+        p->stash = b;
+        p->nstash = b->batch.n;
+    }
     if (!p->stash) {
         size_t n;
         ary_cell *list = slab_new(p, &p->ext_slabs, &n);
