@@ -126,6 +126,16 @@ void kmpx_task_fini_implicit(kmpx_task *t)
 
 int kmpx_task_in_final(kmpx_thread *th) { return (th->task->flags & KMPX_TF_FINAL) != 0; }
 
+/* Gives back the unused part of the children reserve (kmp_task.h). The owner neither waits
+ * nor is done yet, so this cannot be the step to zero that anyone is watching for. */
+static void children_unreserve(kmpx_task *t)
+{
+    if (t->child_reserve) {
+        atomic_fetch_sub_explicit(&t->children->pending, t->child_reserve, memory_order_relaxed);
+        t->child_reserve = 0;
+    }
+}
+
 void kmpx_task_unref(kmpx_task *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
@@ -155,6 +165,8 @@ static void task_complete(kmpx_thread *th, kmpx_task *t)
         kmpx_deps_free_table(t);
     if (t->dnode)
         kmpx_deps_release(t);
+    if (t->children)
+        children_unreserve(t);
     if (!t->children || ary_latch_owner_done(t->children))
         task_unref(t);
     if (!counted)
@@ -213,6 +225,7 @@ kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
     t->tg = parent->cur_tg ? parent->cur_tg : parent->tg;
     t->cur_tg = NULL;
     t->children = NULL;
+    t->child_reserve = 0;
     atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_store_explicit(&t->runs, 0, memory_order_relaxed);
     atomic_store_explicit(&t->event, 0, memory_order_relaxed);
@@ -239,7 +252,11 @@ void kmpx_task_register(kmpx_task *t)
     kmpx_task *parent = t->parent;
     if (!parent->children)
         parent->children = latch_new();
-    ary_latch_add(parent->children, 1);
+    if (!parent->child_reserve) {
+        ary_latch_add(parent->children, KMPX_CHILD_BATCH);
+        parent->child_reserve = KMPX_CHILD_BATCH;
+    }
+    parent->child_reserve--;
     if (t->tg && t->tg->count)
         ary_latch_add(t->tg->count, 1);
     kmpx_team_task_added(kmpx_tls_self, t->team);
@@ -365,6 +382,7 @@ kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern)
     t->block_size = block_size;
     t->owner = owner;
     t->children = NULL;
+    t->child_reserve = 0;
     t->cur_tg = NULL;
     t->dnode = NULL;
     t->dtable = NULL;
@@ -390,8 +408,10 @@ kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid)
 {
     (void)loc, (void)gtid;
     kmpx_task *t = kmpx_self()->task;
-    if (t->children)
+    if (t->children) {
+        children_unreserve(t);
         ary_latch_wait(t->children);
+    }
     return 0;
 }
 

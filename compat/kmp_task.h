@@ -13,13 +13,22 @@
  * Completion releases them in that order; the team latch is the last access, because the
  * barrier it ends may free the team and the implicit tasks on the members' stacks.
  *
- * A descriptor lives until its execution is over and every child has completed (`refs`:
- * one for itself, one per child not complete): a child decrements its parent's latch.
+ * A descriptor lives until its execution is over and every child has completed: the
+ * children latch's owner-done protocol decides who drops the last reference (`refs` also
+ * counts references held by a parent's dependence table).
+ *
+ * The parent adds to its children latch KMPX_CHILD_BATCH at a time (child_reserve holds the
+ * part not used yet), so a producer of many children touches the count its children's
+ * completions decrement once per batch; the reserve is given back before the parent waits
+ * on the latch or finishes, so the count is exact whenever anyone looks at zero.
  */
+#define KMPX_CHILD_BATCH 32
 #ifndef KMPX_KMP_TASK_H
 #define KMPX_KMP_TASK_H
 
 #include "kmp.h"
+
+#include <stddef.h>
 
 typedef struct kmp_task {
     void *shareds;
@@ -67,7 +76,13 @@ struct kmpx_task {
     uint32_t size;                 /* bytes of the whole block (taskloop copies it) */
     struct kmpx_dnode *dnode;      /* dependences: this task's node (kmp_depend.c) */
     struct kmpx_dtable *dtable;    /* dependences of this task's children, by address */
+    /* Written by the task's own thread at each child: kept off the cache line of `children`,
+     * which the children's completions read on other threads (checked below). */
+    uint32_t child_reserve;        /* counts added to `children` ahead of children */
 };
+_Static_assert(offsetof(struct kmpx_task, child_reserve) / 64 !=
+                   offsetof(struct kmpx_task, children) / 64,
+               "child_reserve shares a cache line with children");
 
 #define KMPX_TASK_HDR ((sizeof(kmpx_task) + 15u) & ~(size_t)15u)
 static inline kmp_task_t *kmpx_kt(kmpx_task *t) { return (kmp_task_t *)((char *)t + KMPX_TASK_HDR); }
