@@ -68,7 +68,6 @@ typedef struct kmpx_settings {
     bool throttle;           /* KMP_ENABLE_TASK_THROTTLING (default on) */
     bool bind_off;           /* OMP_PROC_BIND=false: OMP_PLACES does not bind either */
     bool display_env;        /* OMP_DISPLAY_ENV */
-    bool metrics_at_exit;    /* ARAYON_METRICS */
     size_t stacksize;        /* OMP_STACKSIZE, 0 = runtime default */
     const char *affinity_format; /* OMP_AFFINITY_FORMAT, NULL = the default */
 } kmpx_settings;

@@ -38,20 +38,6 @@ typedef struct thread_block {
     kmpx_task root_task;
 } thread_block;
 
-static int write_stderr(const char *buf, size_t len, void *ctx)
-{
-    (void)ctx;
-    return fwrite(buf, 1, len, stderr) == len ? 0 : -1;
-}
-
-static void at_exit(void)
-{
-    if (kmpx_set.metrics_at_exit && kmpx_pool) {
-        fputs("arayon (OpenMP layer) metrics at exit:\n", stderr);
-        arayon_pool_metrics_print(kmpx_pool, write_stderr, NULL, ARAYON_METRICS_TEXT);
-    }
-}
-
 static void thread_exit(void *arg)
 {
     thread_block *b = arg;
@@ -92,7 +78,7 @@ static void layer_init(void)
     pthread_key_create(&thread_key, thread_exit);
     if (kmpx_set.display_env)
         kmpx_display_env(&kmpx_set, kmpx_set.nthreads);
-    atexit(at_exit);
+    /* ARAYON_METRICS: the runtime reports every pool at exit, this one included. */
 }
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }

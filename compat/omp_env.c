@@ -239,8 +239,6 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
     }
     if (ary_env_bool("KMP_ENABLE_TASK_THROTTLING", true, &b) == 1)
         s->throttle = b;
-    if (ary_env_bool("ARAYON_METRICS", false, &b) == 1)
-        s->metrics_at_exit = b;
     /* Admission: ARAYON_MAX_PENDING / ARAYON_FULL_POLICY are read by arayon_config_default
      * (runtime/env.c). Without them, throttling works as in libomp: a thread whose team has
      * 256 tasks per thread queued runs the next task itself. */

@@ -156,3 +156,24 @@ const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflow_t *overfl
     }
     return path;
 }
+
+/* ARAYON_METRICS=1|true|text|json|prom|prometheus: a metrics report of every pool on stderr
+ * when it is destroyed or the process exits. Returns the arayon_metrics_format_t, or -1 when
+ * unset, off (0/false/off/no) or malformed (one warning). */
+int ary_env_metrics(void)
+{
+    const char *v = ary_env_str("ARAYON_METRICS");
+    if (!v || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "off") ||
+        !strcasecmp(v, "no"))
+        return -1;
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
+        !strcasecmp(v, "yes") || !strcasecmp(v, "text"))
+        return ARAYON_METRICS_TEXT;
+    if (!strcasecmp(v, "json"))
+        return ARAYON_METRICS_JSON;
+    if (!strcasecmp(v, "prom") || !strcasecmp(v, "prometheus"))
+        return ARAYON_METRICS_PROMETHEUS;
+    fprintf(stderr, "arayon: ignoring ARAYON_METRICS=%s (expected 1, text, json or prom); no "
+                    "report\n", v);
+    return -1;
+}

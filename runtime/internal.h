@@ -543,5 +543,10 @@ ARY_HIDDEN const char *ary_env_str(const char *name);
 ARY_HIDDEN const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflow_t *overflow);
 ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long *out);
 ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
+ARY_HIDDEN int ary_env_metrics(void);
+
+/* metrics.c: ARAYON_METRICS, a report when the pool is destroyed or the process exits. */
+ARY_HIDDEN void ary_metrics_env_start(ary_pool *p);
+ARY_HIDDEN void ary_metrics_env_finish(ary_pool *p);
 
 #endif

@@ -504,3 +504,87 @@ int arayon_monitor_stop(arayon_monitor_t **mp)
     *mp = NULL;
     return ARAYON_OK;
 }
+
+/* ---- ARAYON_METRICS -------------------------------------------------------------------- *
+ * Pools created while ARAYON_METRICS is set are listed (with a reference each); a pool's
+ * report is written to stderr when it is destroyed (after its workers are joined), or at
+ * process exit for the pools still alive then. */
+
+typedef struct env_entry {
+    struct env_entry *next;
+    ary_pool *pool;
+    arayon_metrics_format_t format;
+} env_entry;
+
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+static env_entry *env_list;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static int write_stderr(const char *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    return fwrite(buf, 1, len, stderr) == len ? 0 : -1;
+}
+
+static void env_report(env_entry *e)
+{
+    if (e->format == ARAYON_METRICS_TEXT)
+        fprintf(stderr, "arayon: metrics of pool \"%s\" (ARAYON_METRICS):\n",
+                e->pool->cfg.name ? e->pool->cfg.name : "arayon");
+    arayon_pool_metrics_print(e->pool, write_stderr, NULL, e->format);
+    fflush(stderr);
+    ary_pool_unref(e->pool);
+    free(e);
+}
+
+static void env_at_exit(void)
+{
+    for (;;) {
+        pthread_mutex_lock(&env_lock);
+        env_entry *e = env_list;
+        if (e)
+            env_list = e->next;
+        pthread_mutex_unlock(&env_lock);
+        if (!e)
+            return;
+        env_report(e);
+    }
+}
+
+static void env_register_exit(void) { atexit(env_at_exit); }
+
+void ary_metrics_env_start(ary_pool *p)
+{
+    int format = ary_env_metrics();
+    if (format < 0)
+        return;
+    env_entry *e = malloc(sizeof *e);
+    if (!e) {
+        fputs("arayon: ARAYON_METRICS: out of memory, no report\n", stderr);
+        return;
+    }
+    e->pool = p;
+    e->format = (arayon_metrics_format_t)format;
+    ary_pool_ref(p); /* the list's */
+    pthread_once(&env_once, env_register_exit);
+    pthread_mutex_lock(&env_lock);
+    e->next = env_list;
+    env_list = e;
+    pthread_mutex_unlock(&env_lock);
+}
+
+void ary_metrics_env_finish(ary_pool *p)
+{
+    env_entry *e = NULL;
+    pthread_mutex_lock(&env_lock);
+    for (env_entry **q = &env_list; *q; q = &(*q)->next) {
+        if ((*q)->pool == p) {
+            e = *q;
+            *q = e->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&env_lock);
+    if (e)
+        env_report(e);
+}

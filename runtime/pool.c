@@ -336,6 +336,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     if (ary_env_display())
         arayon_pool_print_topology(p, write_stderr, NULL);
     ary_trace_env_start(p); /* ARAYON_TRACE */
+    ary_metrics_env_start(p); /* ARAYON_METRICS */
     *out = p;
     return ARAYON_OK;
 }
@@ -418,6 +419,7 @@ void arayon_pool_destroy(arayon_pool_t **pp)
         return;
     arayon_pool_shutdown(p);
     ary_trace_env_finish(p); /* ARAYON_TRACE: the workers are joined */
+    ary_metrics_env_finish(p); /* ARAYON_METRICS */
     *pp = NULL;
     ary_ext_cache_flush(p);
     ary_pool_unref(p);

@@ -120,7 +120,7 @@ threads)
 metrics)
     launch 0 --metrics --threads 2 -- "$flood" 20000
     stdout_has "flood: 20000 tasks"
-    stderr_has "metrics at exit" "spawned" "completed"
+    stderr_has "metrics of pool" "spawned" "completed"
     # the report is on stderr only
     grep -q 'spawned' "$out" && fail "the metrics report went to stdout"
     # 20000 tasks went through the pool (spawned or run inline)
@@ -129,7 +129,7 @@ metrics)
     [ "$(( ${spawned:-0} + ${inline:-0} ))" -ge 20000 ] ||
         fail "the report counts ${spawned:-?} spawned + ${inline:-?} inline tasks, expected 20000"
     launch 0 --threads 2 -- "$which_runtime"
-    grep -q 'metrics at exit' "$err" && fail "a report without --metrics"
+    grep -q 'metrics of pool' "$err" && fail "a report without --metrics"
     ;;
 display_env)
     launch 0 --display-env --threads 2 -- "$which_runtime"
