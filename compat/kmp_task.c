@@ -290,7 +290,13 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
     (void)loc, (void)gtid;
     kmpx_thread *th = kmpx_self();
     kmpx_task *t = kmpx_td(kt);
-    atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
+    /* Before its first submission only this thread has seen the task: no locked add then
+     * (an untied task's later parts may race the part that is still returning). */
+    if (ARY_LIKELY(!(t->flags & KMPX_TF_SUBMITTED)))
+        atomic_store_explicit(&t->runs, atomic_load_explicit(&t->runs, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
     if (kmpx_task_included(th, t)) {
         task_run(th, t);
         return 0;
