@@ -3,13 +3,16 @@
  *
  * Built twice by bench/run: `clang -fopenmp` (LLVM libomp, runtime=libomp) and
  * `gcc -fopenmp` (GNU libgomp, runtime=libgomp). BENCH_RUNTIME overrides the name.
- * The clang binary also runs on arayon through the OpenMP shim
- * (LD_PRELOAD=<build>/compat/libarayon-omp.so): the process then finds
- * arayon_omp_runtime_name() at start-up and names itself runtime=arayon-omp.
+ * Both binaries also run on arayon through the OpenMP shim
+ * (LD_PRELOAD=<build>/compat/libarayon-omp.so, which exports libomp's __kmpc_* ABI and
+ * libgomp's GOMP_* ABI): the process then finds arayon_omp_runtime_name() at start-up and
+ * names itself runtime=arayon-omp (clang binary) or runtime=arayon-gomp (gcc binary).
  * `--which-runtime` prints which runtime the process really uses, and exits:
  *   line 1: arayon_omp_runtime_name() when that symbol exists (dlsym), else BENCH_RUNTIME;
  *   line 2: "omp_get_thread_num <file>", the shared object that defines the program's
- *           omp_get_thread_num (dladdr), and a parallel region's team size.
+ *           omp_get_thread_num (dladdr), and a parallel region's team size;
+ *   line 3 (gcc binary only): "GOMP_taskwait <file>", the object that defines the
+ *           program's GOMP_taskwait (dladdr).
  *
  *   fib       every call with n >= 2 creates two `omp task`s and a `taskwait`; the top call
  *             is itself a task created by the `single` thread and waited on, so
@@ -43,9 +46,24 @@
 #define BENCH_RUNTIME "libgomp"
 #endif
 #endif
-/* The runtime's name in every output line: BENCH_RUNTIME, or "arayon-omp" when the process
- * runs on arayon's OpenMP shim (set in main, before any output). */
+/* The name a process of this binary takes when it runs on arayon's OpenMP shim: the clang
+ * binary through the shim is "arayon-omp", the gcc binary (GOMP_* ABI) "arayon-gomp". */
+#ifndef BENCH_SHIM_RUNTIME
+#if defined(__clang__)
+#define BENCH_SHIM_RUNTIME "arayon-omp"
+#else
+#define BENCH_SHIM_RUNTIME "arayon-gomp"
+#endif
+#endif
+/* The runtime's name in every output line: BENCH_RUNTIME, or BENCH_SHIM_RUNTIME when the
+ * process runs on arayon's OpenMP shim (set in main, before any output). */
 static const char *RT = BENCH_RUNTIME;
+
+#if !defined(__clang__) && defined(__GNUC__)
+/* libgomp's entry point for `taskwait` (gcc -fopenmp calls it; no header declares it): its
+ * address tells `--which-runtime` which library the program's GOMP_* calls go to. */
+void GOMP_taskwait(void);
+#endif
 
 static unsigned g_threads;
 
@@ -317,6 +335,14 @@ static int which_runtime(void)
         team = omp_get_num_threads();
     }
     printf("omp_get_thread_num %s team_of_2=%d\n", file, team);
+#if !defined(__clang__) && defined(__GNUC__)
+    /* gcc's constructs call GOMP_* entry points, which a preloaded library may or may not
+     * define even when it defines omp_*: say where the program's GOMP_taskwait goes. */
+    void (*gfn)(void) = GOMP_taskwait;
+    memcpy(&addr, &gfn, sizeof addr);
+    file = (dladdr(addr, &info) && info.dli_fname) ? info.dli_fname : "?";
+    printf("GOMP_taskwait %s\n", file);
+#endif
     return 0;
 }
 
@@ -329,7 +355,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *shim = shim_name();
     if (shim && !strcmp(shim, "arayon"))
-        RT = "arayon-omp";
+        RT = BENCH_SHIM_RUNTIME;
     g_threads = o.threads;
     omp_set_dynamic(0);
 
