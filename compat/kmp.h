@@ -47,6 +47,11 @@ typedef struct ident {
 
 typedef kmp_int32 kmp_critical_name[8];
 
+/* One dimension of a doacross loop (__kmpc_doacross_init). */
+typedef struct kmp_dim {
+    kmp_int64 lo, up, st;
+} kmp_dim;
+
 typedef struct kmpx_team kmpx_team;
 typedef struct kmpx_task kmpx_task;
 typedef struct kmpx_thread kmpx_thread;
@@ -111,6 +116,7 @@ struct kmpx_team {
     /* Cancellation (OMP_CANCELLATION=true only). */
     _Atomic uint32_t cancel_parallel;
     _Atomic uint32_t cancel_ws;  /* loop or sections: cleared when a barrier opens */
+    _Atomic uint32_t in_cancel_bar; /* members inside a gcc cancellable barrier */
 
     /* Doacross loops in progress (kmp_doacross.c): a ring like the worksharing one. */
     struct kmpx_dacr_slot {
@@ -162,6 +168,14 @@ KMPX_HIDDEN extern ary_pool *kmpx_pool;
  * explicit task of the team has finished. Waiting members run tasks. */
 KMPX_HIDDEN void kmpx_barrier(kmpx_thread *th);
 
+/* gcc's cancellable barrier (GOMP_barrier_cancel and the *_end_cancel ends): once the
+ * region is cancelled it returns true at once, without the others (they all go to the
+ * region's end, whose join barrier is the one they meet). kmpx_cancel_parallel_sync: the
+ * cancelling thread, before it goes to the join barrier, waits until no member is still
+ * counted as arrived in a cancellable barrier. Both in kmp_parallel.c. */
+KMPX_HIDDEN bool kmpx_barrier_cancellable(kmpx_thread *th);
+KMPX_HIDDEN void kmpx_cancel_parallel_sync(kmpx_thread *th);
+
 /* kmp_runtime.c: a team record with room for any team size; setting one up for a region. */
 KMPX_HIDDEN kmpx_team *kmpx_team_new(void);
 KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid);
@@ -187,6 +201,24 @@ static inline void kmpx_team_task_done(kmpx_thread *th, kmpx_team *team)
     else
         kmpx_team_task_done_slow(team);
 }
+
+/* gcc's regions (kmp_parallel.c): a team of num_threads (0: the nthreads-var ICV) runs
+ * fn(data), each member after prologue(th, prologue_arg) if given; returns the team's size.
+ * kmpx_team_size_bound: an upper bound of that size, consuming nothing. */
+KMPX_HIDDEN int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data,
+                               unsigned num_threads, void (*prologue)(kmpx_thread *, void *),
+                               void *prologue_arg);
+KMPX_HIDDEN int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads);
+
+/* gcc's loops on the dispatch machinery (kmp_loop.c): init with inclusive 64-bit bounds and
+ * a clang schedule code, next chunk (inclusive bounds), leave the current loop (a no-op
+ * when the last next already left it). */
+KMPX_HIDDEN void kmpx_dispatch_init64(bool uns, kmp_int32 sched, uint64_t lb, uint64_t ub,
+                                      int64_t st, int64_t chunk, bool empty);
+KMPX_HIDDEN bool kmpx_dispatch_next64(uint64_t *plb, uint64_t *pub);
+KMPX_HIDDEN void kmpx_loop_end(kmpx_thread *th);
+/* kmp_doacross.c: dimensions of th's doacross loop in progress, 0 if none. */
+KMPX_HIDDEN int kmpx_doacross_ndims(kmpx_thread *th);
 
 /* Resets the per-team worksharing counters of a thread joining a team. */
 KMPX_HIDDEN void kmpx_loop_thread_reset(kmpx_thread *th);

@@ -25,13 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct kmp_depend_info {
-    intptr_t base_addr;
-    size_t len;
-    uint8_t flags; /* bit 0 in, bit 1 out, bit 2 mutexinoutset */
-} kmp_depend_info;
-
-enum { DEP_IN = 1, DEP_OUT = 2, DEP_MTX = 4 };
+enum { DEP_IN = KMPX_DEP_IN, DEP_OUT = KMPX_DEP_OUT, DEP_MTX = KMPX_DEP_MTX };
 
 KMPX_API void __kmpc_omp_wait_deps(ident_t *loc, kmp_int32 gtid, kmp_int32 ndeps,
                                    kmp_depend_info *dep_list, kmp_int32 ndeps_noalias,

@@ -15,10 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct kmp_dim {
-    kmp_int64 lo, up, st;
-} kmp_dim;
-
 #define MAXDIMS 8
 
 typedef struct kmpx_doacross {
@@ -166,3 +162,6 @@ void __kmpc_doacross_fini(ident_t *loc, kmp_int32 gtid)
     atomic_store_explicit(&slot->loop, NULL, memory_order_relaxed);
     atomic_store_explicit(&slot->gen, k + 4, memory_order_release);
 }
+
+/* The dimensions of th's doacross loop in progress, 0 if none (gcc's wait is variadic). */
+int kmpx_doacross_ndims(kmpx_thread *th) { return th->dacr ? th->dacr->ndims : 0; }

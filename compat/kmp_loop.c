@@ -567,6 +567,28 @@ static void dispatch_fini(void)
         ord_end_iter(L);
 }
 
+/* gcc's loops (gomp_loop.c): 64-bit bounds, inclusive as here. */
+void kmpx_dispatch_init64(bool uns, kmp_int32 sched, uint64_t lb, uint64_t ub, int64_t st,
+                          int64_t chunk, bool empty)
+{
+    if (empty) /* any zero-trip bounds: the loop's own may sit at the type's limits */
+        dispatch_init(TY_I64, sched, 1, 0, 1, chunk);
+    else
+        dispatch_init(uns ? TY_U64 : TY_I64, sched, lb, ub, st, chunk);
+}
+
+bool kmpx_dispatch_next64(uint64_t *plb, uint64_t *pub)
+{
+    int64_t st;
+    return dispatch_next(NULL, plb, pub, &st) != 0;
+}
+
+void kmpx_loop_end(kmpx_thread *th)
+{
+    if (th->loop.ws || th->loop.active)
+        loop_leave(th);
+}
+
 #define KMPX_DISPATCH(SFX, T, ST, TY)                                                        \
     void __kmpc_dispatch_init_##SFX(ident_t *loc, kmp_int32 gtid, kmp_int32 sched, T lb,   \
                                     T ub, ST st, ST chunk)                                 \

@@ -68,6 +68,8 @@ struct kmpx_ws_thread {
     uint64_t ord_iter;
     uint64_t ord_last;
     bool ord_passed;
+    /* gcc sections (gomp_loop.c): the rest of the current chunk, [sect_next, sect_end) */
+    uint64_t sect_next, sect_end;
 };
 
 #endif

@@ -105,6 +105,73 @@ static bool bar_released(void *ctx)
     return true;
 }
 
+/* gcc's cancellable barrier. A member counts itself in in_cancel_bar before it looks at the
+ * cancel flag (both seq_cst), and the cancelling thread sets the flag before it waits for
+ * in_cancel_bar to drop to zero: so either the member sees the flag and does not arrive, or
+ * the canceller waits until the member has taken its arrival back (or the episode ended
+ * normally). The join barrier therefore never counts an arrival of an abandoned episode. */
+static bool cbar_released(void *ctx)
+{
+    bar_wait *b = ctx;
+    if (atomic_load_explicit(&b->team->cancel_parallel, memory_order_seq_cst))
+        return true;
+    return bar_released(ctx);
+}
+
+bool kmpx_barrier_cancellable(kmpx_thread *th)
+{
+    kmpx_team *team = th->team;
+    if (!kmpx_set.cancellation || team->nthreads == 1 || team->tasks) {
+        kmpx_barrier(th);
+        return kmpx_set.cancellation &&
+               atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
+    }
+    atomic_fetch_add_explicit(&team->in_cancel_bar, 1, memory_order_seq_cst);
+    bool cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_seq_cst);
+    if (!cancelled) {
+        uint32_t n = (uint32_t)team->nthreads;
+        uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
+        atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel);
+        bar_wait b = {team, gen};
+        ary_wait_until(th->worker, cbar_released, &b);
+        cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
+        /* cancelled while waiting: take the arrival back, unless the episode is ending */
+        while (cancelled && atomic_load_explicit(&team->bar_gen, memory_order_acquire) == gen) {
+            uint32_t x = atomic_load_explicit(&team->bar_arrived, memory_order_acquire);
+            if (x == n) { /* all were in before the cancel: the episode ends normally */
+                ary_wait_until(th->worker, bar_released, &b);
+                break;
+            }
+            if (x == 0) { /* an opener is resetting it: the episode ends */
+                aryd_cpu_relax();
+                continue;
+            }
+            if (atomic_compare_exchange_weak_explicit(&team->bar_arrived, &x, x - 1,
+                                                      memory_order_acq_rel,
+                                                      memory_order_relaxed))
+                break;
+        }
+    }
+    atomic_fetch_sub_explicit(&team->in_cancel_bar, 1, memory_order_seq_cst);
+    return cancelled;
+}
+
+void kmpx_cancel_parallel_sync(kmpx_thread *th)
+{
+    kmpx_team *team = th->team;
+    atomic_thread_fence(memory_order_seq_cst);
+    for (int i = 0; i < team->nthreads; i++)
+        if (i != th->tid && team->members[i])
+            ary_wake_worker(team->members[i]);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&team->in_cancel_bar, memory_order_seq_cst) != 0) {
+        if (++spins < 256)
+            aryd_cpu_relax();
+        else
+            aryd_yield();
+    }
+}
+
 /* A team of one waits for its detached tasks (their completions come from anywhere). */
 static bool quiet_alone(void *ctx) { return team_quiet(((bar_wait *)ctx)->team); }
 
@@ -248,11 +315,17 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->run_sched_chunk = s->run_sched_chunk;
 }
 
+/* A region's body: clang's microtask with its arguments, or (gcc) fn(data), which every
+ * member may precede with a prologue (a combined `parallel for` sets up its loop there). */
 typedef struct fork_ctx {
     kmpx_team *team;
     void *microtask;
     int argc;
     void **argv;
+    void (*fn)(void *);
+    void *data;
+    void (*prologue)(kmpx_thread *th, void *arg);
+    void *prologue_arg;
     kmpx_thread icv; /* the forking thread's ICVs (nthreads_var, run_sched_*) */
 } fork_ctx;
 
@@ -261,8 +334,14 @@ static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
     member_saved s;
     kmpx_task implicit;
     member_enter(th, c->team, tid, &implicit, &c->icv, &s);
-    kmp_int32 gtid = th->gtid, btid = tid;
-    kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
+    if (c->fn) {
+        if (c->prologue)
+            c->prologue(th, c->prologue_arg);
+        c->fn(c->data);
+    } else {
+        kmp_int32 gtid = th->gtid, btid = tid;
+        kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
+    }
     kmpx_barrier(th); /* the join barrier */
     member_leave(th, &implicit, &s);
 }
@@ -284,7 +363,9 @@ static int next_team_size(kmpx_thread *th)
     return n;
 }
 
-static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
+/* Runs a region of (up to) the next team size on th and its reserved workers; returns the
+ * team's real size. c: the body (team and icv are filled in here). */
+static int fork_team(kmpx_thread *th, fork_ctx *c)
 {
     int want = next_team_size(th);
     bool took_guest = false;
@@ -305,10 +386,10 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
     team->members[0] = th->worker;
     for (unsigned i = 0; i < got; i++)
         team->members[i + 1] = res[i];
-    fork_ctx c = {.team = team, .microtask = microtask, .argc = argc, .argv = argv};
-    c.icv.nthreads_var = th->nthreads_var;
-    c.icv.run_sched_kind = th->run_sched_kind;
-    c.icv.run_sched_chunk = th->run_sched_chunk;
+    c->team = team;
+    c->icv.nthreads_var = th->nthreads_var;
+    c->icv.run_sched_kind = th->run_sched_kind;
+    c->icv.run_sched_chunk = th->run_sched_chunk;
     ary_latch *joined = NULL;
     if (n > 1) {
         if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
@@ -316,11 +397,11 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
         joined = latch_new();
         ary_latch_add(joined, got);
         for (unsigned i = 0; i < got; i++)
-            ary_gang_post(res[i], member_main, &c, i + 1, joined);
+            ary_gang_post(res[i], member_main, c, i + 1, joined);
     }
     if (res != reserved)
         free(res);
-    member_run(th, &c, 0);
+    member_run(th, c, 0);
     if (joined) {
         ary_latch_wait(joined); /* members are out of the team: it can go */
         ary_latch_free(joined);
@@ -332,6 +413,33 @@ static void fork_team(kmpx_thread *th, void *microtask, int argc, void **argv)
         ary_guest_leave(th->worker);
         th->worker = NULL;
     }
+    return n;
+}
+
+static void fork_microtask(kmpx_thread *th, void *microtask, int argc, void **argv)
+{
+    fork_ctx c = {.microtask = microtask, .argc = argc, .argv = argv};
+    fork_team(th, &c);
+}
+
+int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data, unsigned num_threads,
+                   void (*prologue)(kmpx_thread *, void *), void *prologue_arg)
+{
+    if (num_threads > 0)
+        th->pushed_nthreads = num_threads > INT32_MAX ? INT32_MAX : (int)num_threads;
+    fork_ctx c = {.fn = fn, .data = data, .prologue = prologue, .prologue_arg = prologue_arg};
+    return fork_team(th, &c);
+}
+
+int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads)
+{
+    int n = num_threads > 0 ? (num_threads > INT32_MAX ? INT32_MAX : (int)num_threads)
+                            : th->pushed_nthreads > 0 ? th->pushed_nthreads : th->nthreads_var;
+    if (th->team->active_level >= kmpx_set.max_active_levels)
+        n = 1;
+    if (n > kmpx_set.thread_limit)
+        n = kmpx_set.thread_limit;
+    return n < 1 ? 1 : n;
 }
 
 void **kmpx_collect_args(int argc, va_list *ap, void **small)
@@ -356,7 +464,7 @@ void __kmpc_fork_call(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...)
     va_start(ap, microtask);
     void **argv = kmpx_collect_args(argc, &ap, small);
     va_end(ap);
-    fork_team(th, (void *)microtask, argc, argv);
+    fork_microtask(th, (void *)microtask, argc, argv);
     if (argv != small)
         free(argv);
 }
@@ -371,7 +479,7 @@ void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, kmp
     kmpx_thread *th = kmpx_self();
     if (!cond)
         th->pushed_nthreads = 1;
-    fork_team(th, (void *)microtask, argc, (void **)args);
+    fork_microtask(th, (void *)microtask, argc, (void **)args);
 }
 
 KMPX_API void __kmpc_push_num_threads(ident_t *loc, kmp_int32 gtid, kmp_int32 n);

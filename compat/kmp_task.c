@@ -442,6 +442,7 @@ void __kmpc_taskgroup(ident_t *loc, kmp_int32 gtid)
     g->outer = t->cur_tg;
     g->enclosing = t->cur_tg ? t->cur_tg : t->tg;
     g->red = NULL;
+    g->gred = g->enclosing ? g->enclosing->gred : NULL;
     atomic_store_explicit(&g->cancelled, 0, memory_order_relaxed);
     t->cur_tg = g;
 }
@@ -462,3 +463,6 @@ void __kmpc_end_taskgroup(ident_t *loc, kmp_int32 gtid)
         kmpx_taskred_finish(g);
     free(g);
 }
+
+#define KMPX_SYMVER_KMP_TASK
+#include "gomp_symver.h"

@@ -44,12 +44,30 @@ typedef struct kmp_task {
     } data2;
 } kmp_task_t;
 
+/* clang's dependence record (an array of them per task). */
+typedef struct kmp_depend_info {
+    intptr_t base_addr;
+    size_t len;
+    uint8_t flags; /* KMPX_DEP_* */
+} kmp_depend_info;
+enum { KMPX_DEP_IN = 1, KMPX_DEP_OUT = 2, KMPX_DEP_MTX = 4 };
+
+KMPX_API kmp_int32 __kmpc_omp_task_with_deps(ident_t *loc, kmp_int32 gtid, void *new_task,
+                                             kmp_int32 ndeps, kmp_depend_info *dep_list,
+                                             kmp_int32 ndeps_noalias,
+                                             kmp_depend_info *noalias_dep_list);
+KMPX_API void __kmpc_omp_wait_deps(ident_t *loc, kmp_int32 gtid, kmp_int32 ndeps,
+                                   kmp_depend_info *dep_list, kmp_int32 ndeps_noalias,
+                                   kmp_depend_info *noalias_dep_list);
+
 typedef struct kmpx_taskgroup {
     ary_latch *count;              /* tasks of the group (and their descendants) not complete */
     struct kmpx_taskgroup *outer;  /* the group this one's task had open before */
     struct kmpx_taskgroup *enclosing; /* the group the opening task belongs to (cancellation) */
     _Atomic uint32_t cancelled;
     struct kmpx_taskred *red;      /* task reductions registered on the group (kmp_taskred.c) */
+    uintptr_t *gred;               /* gcc's reduction descriptors visible in the group
+                                      (gomp_task.c): its own, then the enclosing groups' */
 } kmpx_taskgroup;
 
 enum {
@@ -91,6 +109,12 @@ static inline kmpx_task *kmpx_td(kmp_task_t *kt) { return (kmpx_task *)((char *)
 KMPX_API kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
 KMPX_API void __kmpc_taskgroup(ident_t *loc, kmp_int32 gtid);
 KMPX_API void __kmpc_end_taskgroup(ident_t *loc, kmp_int32 gtid);
+KMPX_API kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                           size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                           kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
+KMPX_API void *__kmpc_task_allow_completion_event(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt);
+KMPX_API kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid);
+KMPX_API kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part);
 
 /* kmp_task.c, for kmp_depend.c and kmp_taskloop.c */
 KMPX_HIDDEN kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern);

@@ -561,3 +561,6 @@ size_t ompc_capture_affinity(char *buffer, size_t size, const char *format)
 {
     return omp_capture_affinity(buffer, size, format);
 }
+
+#define KMPX_SYMVER_OMP_API
+#include "gomp_symver.h"

@@ -128,3 +128,6 @@ int omp_test_nest_lock(void *lock)
     l->count = 1;
     return 1;
 }
+
+#define KMPX_SYMVER_OMP_LOCK
+#include "gomp_symver.h"
