@@ -119,7 +119,11 @@ void GOMP_teams_reg(void (*fn)(void *), void *data, unsigned num_teams, unsigned
 {
     (void)flags;
     kmpx_thread *th = kmpx_self();
-    int n = num_teams > 0 ? (num_teams > INT32_MAX ? INT32_MAX : (int)num_teams) : 1;
+    int n = num_teams > 0 ? (num_teams > INT32_MAX ? INT32_MAX : (int)num_teams)
+            : kmpx_set.num_teams > 0 ? kmpx_set.num_teams
+                                     : 1;
+    if (thread_limit == 0 && kmpx_set.teams_thread_limit > 0)
+        thread_limit = (unsigned)kmpx_set.teams_thread_limit;
     int saved_num = th->num_teams, saved_team = th->team_num, saved_nthreads = th->nthreads_var;
     for (int t = 0; t < n; t++) {
         th->num_teams = n;

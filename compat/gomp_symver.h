@@ -18,7 +18,6 @@
 /* The default version, named here too: with an extra version of the same name in the
  * object, the linker no longer gives the plain name the version script's node. */
 #define KMPX_SYMVER_DEFAULT(fn) __asm__(".symver " #fn ", " #fn "@@@VERSION")
-
 #ifdef KMPX_SYMVER_OMP_API
 KMPX_SYMVER_DEFAULT(omp_aligned_alloc);
 KMPX_SYMVER(omp_aligned_alloc, v5_0_2, "OMP_5.0.2");
@@ -34,6 +33,8 @@ KMPX_SYMVER_DEFAULT(omp_destroy_allocator);
 KMPX_SYMVER(omp_destroy_allocator, v5_0_1, "OMP_5.0.1");
 KMPX_SYMVER_DEFAULT(omp_display_affinity);
 KMPX_SYMVER(omp_display_affinity, v5_0, "OMP_5.0");
+KMPX_SYMVER_DEFAULT(omp_display_env);
+KMPX_SYMVER(omp_display_env, v5_1, "OMP_5.1");
 KMPX_SYMVER_DEFAULT(omp_free);
 KMPX_SYMVER(omp_free, v5_0_1, "OMP_5.0.1");
 KMPX_SYMVER_DEFAULT(omp_get_active_level);
@@ -60,6 +61,8 @@ KMPX_SYMVER_DEFAULT(omp_get_max_active_levels);
 KMPX_SYMVER(omp_get_max_active_levels, v3_0, "OMP_3.0");
 KMPX_SYMVER_DEFAULT(omp_get_max_task_priority);
 KMPX_SYMVER(omp_get_max_task_priority, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_get_max_teams);
+KMPX_SYMVER(omp_get_max_teams, v5_1, "OMP_5.1");
 KMPX_SYMVER_DEFAULT(omp_get_max_threads);
 KMPX_SYMVER(omp_get_max_threads, v1_0, "OMP_1.0");
 KMPX_SYMVER_DEFAULT(omp_get_nested);
@@ -94,6 +97,8 @@ KMPX_SYMVER_DEFAULT(omp_get_team_num);
 KMPX_SYMVER(omp_get_team_num, v4_0, "OMP_4.0");
 KMPX_SYMVER_DEFAULT(omp_get_team_size);
 KMPX_SYMVER(omp_get_team_size, v3_0, "OMP_3.0");
+KMPX_SYMVER_DEFAULT(omp_get_teams_thread_limit);
+KMPX_SYMVER(omp_get_teams_thread_limit, v5_1, "OMP_5.1");
 KMPX_SYMVER_DEFAULT(omp_get_thread_limit);
 KMPX_SYMVER(omp_get_thread_limit, v3_0, "OMP_3.0");
 KMPX_SYMVER_DEFAULT(omp_get_thread_num);
@@ -128,10 +133,28 @@ KMPX_SYMVER_DEFAULT(omp_set_max_active_levels);
 KMPX_SYMVER(omp_set_max_active_levels, v3_0, "OMP_3.0");
 KMPX_SYMVER_DEFAULT(omp_set_nested);
 KMPX_SYMVER(omp_set_nested, v1_0, "OMP_1.0");
+KMPX_SYMVER_DEFAULT(omp_set_num_teams);
+KMPX_SYMVER(omp_set_num_teams, v5_1, "OMP_5.1");
 KMPX_SYMVER_DEFAULT(omp_set_num_threads);
 KMPX_SYMVER(omp_set_num_threads, v1_0, "OMP_1.0");
 KMPX_SYMVER_DEFAULT(omp_set_schedule);
 KMPX_SYMVER(omp_set_schedule, v3_0, "OMP_3.0");
+KMPX_SYMVER_DEFAULT(omp_set_teams_thread_limit);
+KMPX_SYMVER(omp_set_teams_thread_limit, v5_1, "OMP_5.1");
+KMPX_SYMVER_DEFAULT(omp_target_alloc);
+KMPX_SYMVER(omp_target_alloc, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_associate_ptr);
+KMPX_SYMVER(omp_target_associate_ptr, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_disassociate_ptr);
+KMPX_SYMVER(omp_target_disassociate_ptr, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_free);
+KMPX_SYMVER(omp_target_free, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_is_present);
+KMPX_SYMVER(omp_target_is_present, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_memcpy);
+KMPX_SYMVER(omp_target_memcpy, v4_5, "OMP_4.5");
+KMPX_SYMVER_DEFAULT(omp_target_memcpy_rect);
+KMPX_SYMVER(omp_target_memcpy_rect, v4_5, "OMP_4.5");
 #endif
 #ifdef KMPX_SYMVER_OMP_LOCK
 KMPX_SYMVER_DEFAULT(omp_destroy_lock);

@@ -75,6 +75,8 @@ typedef struct kmpx_settings {
     bool display_env;        /* OMP_DISPLAY_ENV */
     size_t stacksize;        /* OMP_STACKSIZE, 0 = runtime default */
     const char *affinity_format; /* OMP_AFFINITY_FORMAT, NULL = the default */
+    int num_teams;           /* OMP_NUM_TEAMS / omp_set_num_teams, 0 = unset */
+    int teams_thread_limit;  /* OMP_TEAMS_THREAD_LIMIT / omp_set_teams_thread_limit */
 } kmpx_settings;
 
 KMPX_HIDDEN extern kmpx_settings kmpx_set;

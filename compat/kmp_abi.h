@@ -126,6 +126,25 @@ KMPX_API int omp_is_initial_device(void);
 KMPX_API int omp_get_device_num(void);
 KMPX_API int omp_get_num_teams(void);
 KMPX_API int omp_get_team_num(void);
+KMPX_API void omp_set_num_teams(int n);
+KMPX_API int omp_get_max_teams(void);
+KMPX_API void omp_set_teams_thread_limit(int n);
+KMPX_API int omp_get_teams_thread_limit(void);
+KMPX_API void omp_display_env(int verbose);
+KMPX_API void *omp_target_alloc(size_t size, int device);
+KMPX_API void omp_target_free(void *ptr, int device);
+KMPX_API int omp_target_is_present(const void *ptr, int device);
+KMPX_API int omp_target_memcpy(void *dst, const void *src, size_t length, size_t dst_offset,
+                               size_t src_offset, int dst_device, int src_device);
+KMPX_API int omp_target_memcpy_rect(void *dst, const void *src, size_t element_size,
+                                    int num_dims, const size_t *volume,
+                                    const size_t *dst_offsets, const size_t *src_offsets,
+                                    const size_t *dst_dimensions,
+                                    const size_t *src_dimensions, int dst_device,
+                                    int src_device);
+KMPX_API int omp_target_associate_ptr(const void *host_ptr, const void *device_ptr,
+                                      size_t size, size_t device_offset, int device);
+KMPX_API int omp_target_disassociate_ptr(const void *ptr, int device);
 KMPX_API int omp_pause_resource(int kind, int device);
 KMPX_API int omp_pause_resource_all(int kind);
 KMPX_API int omp_control_tool(int command, int modifier, void *arg);

@@ -38,8 +38,11 @@ void __kmpc_fork_teams(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, ...)
     va_start(ap, microtask);
     void **argv = kmpx_collect_args(argc, &ap, small);
     va_end(ap);
-    int nteams = th->pushed_num_teams > 0 ? th->pushed_num_teams : 1;
-    int limit = th->pushed_teams_threads;
+    int nteams = th->pushed_num_teams > 0   ? th->pushed_num_teams
+                 : kmpx_set.num_teams > 0 ? kmpx_set.num_teams
+                                          : 1;
+    int limit = th->pushed_teams_threads > 0 ? th->pushed_teams_threads
+                                             : kmpx_set.teams_thread_limit;
     th->pushed_num_teams = th->pushed_teams_threads = 0;
     int saved_num = th->num_teams, saved_team = th->team_num, saved_nthreads = th->nthreads_var;
     for (int t = 0; t < nteams; t++) {

@@ -6,6 +6,7 @@
 #include "kmp.h"
 #include "kmp_abi.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -212,6 +213,120 @@ int omp_get_num_teams(void)
 }
 
 int omp_get_team_num(void) { return kmpx_self()->team_num; }
+
+/* nteams-var and teams-thread-limit-var (OpenMP 5.1; OMP_NUM_TEAMS, OMP_TEAMS_THREAD_LIMIT):
+ * the defaults of a host teams construct without num_teams / thread_limit. 0 = unset. */
+void omp_set_num_teams(int n)
+{
+    kmpx_self();
+    if (n > 0)
+        kmpx_set.num_teams = n;
+}
+
+int omp_get_max_teams(void)
+{
+    kmpx_self();
+    return kmpx_set.num_teams > 0 ? kmpx_set.num_teams : 1;
+}
+
+void omp_set_teams_thread_limit(int n)
+{
+    kmpx_self();
+    if (n > 0)
+        kmpx_set.teams_thread_limit = n;
+}
+
+int omp_get_teams_thread_limit(void)
+{
+    kmpx_self();
+    return kmpx_set.teams_thread_limit;
+}
+
+void omp_display_env(int verbose)
+{
+    (void)verbose;
+    kmpx_self();
+    kmpx_display_env(&kmpx_set, kmpx_set.nthreads);
+}
+
+/* Device memory routines: the host is the only device (device number 0 = the initial
+ * device), so host memory is device memory and copies are memcpy. */
+static bool host_device(int dev) { return dev == omp_get_initial_device(); }
+
+void *omp_target_alloc(size_t size, int device)
+{
+    return host_device(device) && size ? malloc(size) : NULL;
+}
+
+void omp_target_free(void *ptr, int device)
+{
+    if (host_device(device))
+        free(ptr);
+}
+
+int omp_target_is_present(const void *ptr, int device)
+{
+    (void)ptr;
+    return host_device(device);
+}
+
+int omp_target_memcpy(void *dst, const void *src, size_t length, size_t dst_offset,
+                      size_t src_offset, int dst_device, int src_device)
+{
+    if (!dst || !src || !host_device(dst_device) || !host_device(src_device))
+        return EINVAL;
+    memcpy((char *)dst + dst_offset, (const char *)src + src_offset, length);
+    return 0;
+}
+
+static void copy_rect(char *dst, const char *src, size_t esize, int ndims, const size_t *volume,
+                      const size_t *doff, const size_t *soff, const size_t *ddim,
+                      const size_t *sdim)
+{
+    /* bytes per step of the outermost dimension in each array */
+    size_t dstride = esize, sstride = esize;
+    for (int i = 1; i < ndims; i++) {
+        dstride *= ddim[i];
+        sstride *= sdim[i];
+    }
+    if (ndims == 1) {
+        memcpy(dst + doff[0] * esize, src + soff[0] * esize, volume[0] * esize);
+        return;
+    }
+    for (size_t k = 0; k < volume[0]; k++)
+        copy_rect(dst + (doff[0] + k) * dstride, src + (soff[0] + k) * sstride, esize,
+                  ndims - 1, volume + 1, doff + 1, soff + 1, ddim + 1, sdim + 1);
+}
+
+int omp_target_memcpy_rect(void *dst, const void *src, size_t element_size, int num_dims,
+                           const size_t *volume, const size_t *dst_offsets,
+                           const size_t *src_offsets, const size_t *dst_dimensions,
+                           const size_t *src_dimensions, int dst_device, int src_device)
+{
+    if (!dst && !src)
+        return INT_MAX; /* the number of dimensions supported */
+    if (!dst || !src || num_dims < 1 || !volume || !dst_offsets || !src_offsets ||
+        !dst_dimensions || !src_dimensions || !host_device(dst_device) ||
+        !host_device(src_device))
+        return EINVAL;
+    copy_rect(dst, src, element_size, num_dims, volume, dst_offsets, src_offsets,
+              dst_dimensions, src_dimensions);
+    return 0;
+}
+
+/* Association needs a device other than the host. */
+int omp_target_associate_ptr(const void *host_ptr, const void *device_ptr, size_t size,
+                             size_t device_offset, int device)
+{
+    (void)host_ptr, (void)device_ptr, (void)size, (void)device_offset, (void)device;
+    return EINVAL;
+}
+
+int omp_target_disassociate_ptr(const void *ptr, int device)
+{
+    (void)ptr, (void)device;
+    return EINVAL;
+}
 
 int omp_pause_resource(int kind, int device)
 {

@@ -9,16 +9,117 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 kmpx_settings kmpx_set;
 
 static void warn(const char *name, const char *v, const char *expected, const char *dflt)
 {
     fprintf(stderr, "arayon: ignoring %s=%s (expected %s); using %s\n", name, v, expected, dflt);
+}
+
+/* GOMP_SPINCOUNT (libgomp): how many times an idle thread polls before it sleeps: a
+ * number with an optional k, M, G or T suffix, or infinite/infinity. Mapped onto the
+ * runtime's spin time at 100 polls per microsecond (about what a libgomp poll costs here);
+ * infinite is one second. It overrides OMP_WAIT_POLICY's spin time, as in libgomp. */
+static void parse_gomp_spincount(arayon_config_t *cfg)
+{
+    const char *v = ary_env_str("GOMP_SPINCOUNT");
+    if (!v)
+        return;
+    if (!strcasecmp(v, "infinite") || !strcasecmp(v, "infinity")) {
+        cfg->spin_us = 1000000;
+        return;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned long long mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1000ull; end++; break;
+    case 'm': case 'M': mul = 1000000ull; end++; break;
+    case 'g': case 'G': mul = 1000000000ull; end++; break;
+    case 't': case 'T': mul = 1000000000000ull; end++; break;
+    default: break;
+    }
+    while (*end == ' ')
+        end++;
+    if (end == v || *end || errno || v[0] == '-') {
+        warn("GOMP_SPINCOUNT", v, "a count (with k, M, G or T) or infinite", "the runtime's spin time");
+        return;
+    }
+    unsigned long long us = n > ULLONG_MAX / mul ? ULLONG_MAX : n * mul / 100;
+    cfg->spin_us = us < 1 ? 1 : us > 1000000 ? 1000000 : (unsigned)us;
+}
+
+/* GOMP_CPU_AFFINITY (libgomp): the CPUs to bind threads to, in order: "0 3 1-2 4-15:2"
+ * (items separated by blanks or commas; a-b ranges with an optional :stride). Worker i runs
+ * on the i-th CPU of the list (wrapping). CPUs the machine does not have are dropped with
+ * a warning. Ignored when OMP_PLACES is set or OMP_PROC_BIND=false, as in libgomp. */
+#define GOMP_AFFINITY_MAX 4096
+static unsigned gomp_cpus[GOMP_AFFINITY_MAX];
+
+static void parse_gomp_cpu_affinity(arayon_config_t *cfg)
+{
+    const char *v = ary_env_str("GOMP_CPU_AFFINITY");
+    if (!v)
+        return;
+    /* the machine's CPUs, not this thread's mask: when the program is also linked against
+     * libgomp (arayon preloaded), libgomp's start-up has bound this thread already */
+    long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+    unsigned n = 0, dropped = 0;
+    const char *p = v;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        unsigned long a, b, stride = 1;
+        if (*p < '0' || *p > '9')
+            goto bad;
+        a = strtoul(p, &end, 10);
+        b = a;
+        if (*end == '-') {
+            p = end + 1;
+            if (*p < '0' || *p > '9')
+                goto bad;
+            b = strtoul(p, &end, 10);
+            if (*end == ':') {
+                p = end + 1;
+                if (*p < '0' || *p > '9')
+                    goto bad;
+                stride = strtoul(p, &end, 10);
+            }
+        }
+        if (b < a || stride == 0 || (*end && *end != ' ' && *end != '\t' && *end != ','))
+            goto bad;
+        for (unsigned long c = a; c <= b && n < GOMP_AFFINITY_MAX; c += stride) {
+            if (c >= CPU_SETSIZE || (ncpus > 0 && c >= (unsigned long)ncpus))
+                dropped++;
+            else
+                gomp_cpus[n++] = (unsigned)c;
+        }
+        p = end;
+    }
+    if (dropped)
+        fprintf(stderr, "arayon: GOMP_CPU_AFFINITY=%s: %u CPU(s) this machine does not have "
+                        "left out\n", v, dropped);
+    if (!n) {
+        warn("GOMP_CPU_AFFINITY", v, "a list of CPUs of this machine", "no binding");
+        return;
+    }
+    cfg->bind = ARAYON_BIND_LIST;
+    cfg->bind_pus = gomp_cpus;
+    cfg->num_bind_pus = n;
+    return;
+bad:
+    warn("GOMP_CPU_AFFINITY", v, "CPU numbers and ranges such as \"0 3 1-2 4-15:2\"", "no binding");
 }
 
 /* OMP_NUM_THREADS is a list (one value per nesting level); the first value sizes teams. */
@@ -237,6 +338,15 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
             warn("OMP_PLACES", v, "threads, cores, sockets or numa_domains", "no places");
         }
     }
+    /* OMP_NUM_TEAMS, OMP_TEAMS_THREAD_LIMIT (OpenMP 5.1): host teams defaults */
+    long lv;
+    if (ary_env_long("OMP_NUM_TEAMS", 1, INT32_MAX, 0, &lv) == 1)
+        s->num_teams = (int)lv;
+    if (ary_env_long("OMP_TEAMS_THREAD_LIMIT", 1, INT32_MAX, 0, &lv) == 1)
+        s->teams_thread_limit = (int)lv;
+    parse_gomp_spincount(cfg);
+    if (!ary_env_str("OMP_PLACES") && !s->bind_off)
+        parse_gomp_cpu_affinity(cfg);
     if (ary_env_bool("KMP_ENABLE_TASK_THROTTLING", true, &b) == 1)
         s->throttle = b;
     /* Admission: ARAYON_MAX_PENDING / ARAYON_FULL_POLICY are read by arayon_config_default

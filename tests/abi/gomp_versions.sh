@@ -1,0 +1,40 @@
+#!/bin/sh
+# gomp_versions.sh SHIM [LIBGOMP] - every GOMP_* and omp_* symbol that the machine's libgomp
+# exports (with its version node) is exported by the arayon shim under the same node, except
+# the entry points listed below as not provided (each with the reason). Fortran names (a
+# trailing _), plugin, OpenACC and offloading entry points are outside the shim's scope.
+# Exits 0 when nothing is missing; otherwise lists what is and exits 1.
+set -u
+shim=$1
+gomp=${2:-}
+if [ -z "$gomp" ]; then
+    gomp=$(gcc -print-file-name=libgomp.so.1 2>/dev/null)
+    case $gomp in /*) ;; *) gomp=$(ldconfig -p 2>/dev/null | awk '/libgomp\.so\.1 /{print $NF; exit}') ;; esac
+fi
+[ -f "$gomp" ] || { echo "gomp_versions.sh: no libgomp.so.1 found; nothing to compare" >&2; exit 0; }
+command -v objdump >/dev/null || { echo "gomp_versions.sh: objdump (binutils) is missing" >&2; exit 1; }
+
+# Not provided, on purpose:
+#   GOMP_parallel_start/_end, GOMP_parallel_loop_*_start, GOMP_parallel_sections_start: the
+#     split region API of gcc <= 4.8 (gcc 4.9 and later emit GOMP_parallel*);
+#   GOMP_teams, GOMP_teams4: teams inside target regions (offloading);
+#   GOMP_scope_start, GOMP_workshare_task_reduction_unregister: task reductions on scope
+#     and worksharing constructs (reduction(task, ...)), not supported yet.
+skip='^(GOMP_parallel_start|GOMP_parallel_end|GOMP_parallel_loop_[a-z_]*_start|GOMP_parallel_sections_start|GOMP_teams|GOMP_teams4|GOMP_scope_start|GOMP_workshare_task_reduction_unregister|GOMP_target.*|GOMP_offload.*|GOMP_PLUGIN.*)$'
+
+list() {
+    objdump -T "$1" | awk '$4 == ".text" || $3 == ".text" { print $(NF-1), $NF }' |
+        sed 's/[()]//g' | awk '$2 ~ /^(GOMP|omp)_/ && $2 !~ /_$/ { print $2 "@" $1 }' | sort -u
+}
+want=$(mktemp) have=$(mktemp)
+trap 'rm -f "$want" "$have"' EXIT
+list "$gomp" | awk -F@ -v skip="$skip" '$1 !~ skip' >"$want"
+list "$shim" >"$have"
+missing=$(comm -23 "$want" "$have")
+n=$(wc -l <"$want")
+if [ -n "$missing" ]; then
+    echo "gomp_versions.sh: $(echo "$missing" | wc -l) of $n libgomp symbols missing from $shim:" >&2
+    echo "$missing" >&2
+    exit 1
+fi
+echo "gomp_versions.sh: all $n libgomp symbol versions (of $gomp) are in $shim"
