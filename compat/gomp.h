@@ -45,5 +45,10 @@ KMPX_API kmp_int32 __kmpc_single(ident_t *loc, kmp_int32 gtid);
 
 /* The task-reduction descriptors registered on th's current task's group (gomp_task.c). */
 KMPX_HIDDEN uintptr_t *gompx_reductions(kmpx_thread *th);
+/* A worksharing construct with task reductions and/or a team-shared buffer (*mem: its size
+ * in, the buffer out): set up at its start by every member, released at its end
+ * (gomp_task.c). Both do nothing for a construct with neither. */
+KMPX_HIDDEN void gompx_ws_begin(kmpx_thread *th, uintptr_t *reductions, void **mem);
+KMPX_HIDDEN void gompx_ws_release(kmpx_thread *th);
 
 #endif

@@ -150,18 +150,14 @@ static void unsupported(const char *what)
     abort();
 }
 
-/* gcc 9+: any schedule, with task reductions (`reduction(task, ...)`, not supported here)
- * and a team-shared buffer (`lastprivate(conditional:)`, scan; not supported here). With
- * istart NULL only the construct is set up (the compiler schedules statically itself). */
+/* gcc 9+: any schedule, with task reductions (`reduction(task, ...)`) and a team-shared
+ * buffer (`lastprivate(conditional:)`, scan), both set up by gompx_ws_begin. With istart
+ * NULL only the construct is set up (the compiler schedules statically itself). */
 static bool loop_start_generic(bool ordered, long start, long end, long incr, long sched,
                                long chunk, long *istart, long *iend, uintptr_t *reductions,
                                void **mem)
 {
-    kmpx_self();
-    if (reductions)
-        unsupported("a worksharing loop with reduction(task, ...) built by gcc");
-    if (mem)
-        unsupported("a worksharing loop with lastprivate(conditional:) or scan built by gcc");
+    gompx_ws_begin(kmpx_self(), reductions, mem);
     init_l(sched_of_gfs(sched, chunk) + (ordered ? S_ORDERED : 0), start, end, incr, chunk);
     return istart ? next_l(istart, iend) : true;
 }
@@ -239,11 +235,7 @@ static bool loop_ull_start_generic(bool ordered, bool up, gomp_ull start, gomp_u
                                    gomp_ull incr, long sched, gomp_ull chunk, gomp_ull *istart,
                                    gomp_ull *iend, uintptr_t *reductions, void **mem)
 {
-    kmpx_self();
-    if (reductions)
-        unsupported("a worksharing loop with reduction(task, ...) built by gcc");
-    if (mem)
-        unsupported("a worksharing loop with lastprivate(conditional:) or scan built by gcc");
+    gompx_ws_begin(kmpx_self(), reductions, mem);
     init_ull(sched_of_gfs(sched, (long)chunk_ull(chunk)) + (ordered ? S_ORDERED : 0), up, start,
              end, incr, chunk);
     return istart ? next_ull(istart, iend) : true;
@@ -280,6 +272,7 @@ static kmpx_thread *loop_finish(void)
     kmpx_thread *th = kmpx_self();
     kmpx_loop_end(th);
     __kmpc_doacross_fini(NULL, 0);
+    gompx_ws_release(th);
     return th;
 }
 
@@ -389,14 +382,11 @@ unsigned GOMP_sections_start(unsigned count)
     return next_section();
 }
 
-/* gcc 9+: with task reductions or a shared buffer (neither supported here). */
+/* gcc 9+: with task reductions or a shared buffer. */
 KMPX_API unsigned GOMP_sections2_start(unsigned count, uintptr_t *reductions, void **mem);
 unsigned GOMP_sections2_start(unsigned count, uintptr_t *reductions, void **mem)
 {
-    if (reductions)
-        unsupported("sections with reduction(task, ...) built by gcc");
-    if (mem)
-        unsupported("sections with lastprivate(conditional:) built by gcc");
+    gompx_ws_begin(kmpx_self(), reductions, mem);
     return GOMP_sections_start(count);
 }
 
@@ -480,10 +470,7 @@ KMPX_API bool GOMP_loop_doacross_start(unsigned ncounts, long *counts, long sche
 bool GOMP_loop_doacross_start(unsigned ncounts, long *counts, long sched, long chunk,
                               long *istart, long *iend, uintptr_t *reductions, void **mem)
 {
-    if (reductions)
-        unsupported("a doacross loop with reduction(task, ...) built by gcc");
-    if (mem)
-        unsupported("a doacross loop with lastprivate(conditional:) built by gcc");
+    gompx_ws_begin(kmpx_self(), reductions, mem);
     return doacross_start_l(ncounts, counts, sched_of_gfs(sched, chunk), chunk, istart, iend);
 }
 
@@ -531,10 +518,7 @@ bool GOMP_loop_ull_doacross_start(unsigned ncounts, gomp_ull *counts, long sched
                                   gomp_ull chunk, gomp_ull *istart, gomp_ull *iend,
                                   uintptr_t *reductions, void **mem)
 {
-    if (reductions)
-        unsupported("a doacross loop with reduction(task, ...) built by gcc");
-    if (mem)
-        unsupported("a doacross loop with lastprivate(conditional:) built by gcc");
+    gompx_ws_begin(kmpx_self(), reductions, mem);
     return doacross_start_ull(ncounts, counts, sched_of_gfs(sched, (long)chunk_ull(chunk)),
                               chunk, istart, iend);
 }

@@ -341,6 +341,146 @@ void GOMP_task_reduction_remap(size_t cnt, size_t cntorig, void **ptrs)
     }
 }
 
+/* ---- worksharing constructs with task reductions or a shared buffer ----
+ *
+ * `for`/`sections`/`scope` with reduction(task, ...), and loops with lastprivate(conditional:)
+ * or scan (gcc's `mem`: a zeroed team-wide buffer of the size *mem asks for), need a record
+ * the first member to arrive makes and the others pick up. Members number these constructs
+ * in the order they meet them (like singles); the first to claim number k makes the record
+ * and publishes it once every member has picked up number k-1's (so a member running ahead
+ * cannot overwrite a record another still has to read). The record lives until every member
+ * has released it at the construct's end.
+ *
+ * Task reductions: each member opens a taskgroup for the construct; the first registers its
+ * descriptor (reduction_register: one zeroed chunk per member); the others give their own
+ * copy of the descriptor the same array. The construct's barrier waits for the tasks; the
+ * compiler's code on member 0 combines the chunks; GOMP_workshare_task_reduction_unregister
+ * then ends each member's taskgroup, member 0 frees the array, and all meet at a barrier. */
+typedef struct gompx_share {
+    uintptr_t *red;          /* the first member's registered descriptor, or NULL */
+    void *mem;               /* the shared buffer, or NULL */
+    _Atomic uint32_t refs;   /* members that have not released it */
+} gompx_share;
+
+static bool share_ready(kmpx_team *team, uint64_t k)
+{
+    return atomic_load_explicit(&team->share_ready, memory_order_acquire) > k;
+}
+
+static void wait_for(bool (*ok)(kmpx_team *, uint64_t), kmpx_team *team, uint64_t k)
+{
+    for (unsigned spins = 0; !ok(team, k); spins++) {
+        if (spins < 256)
+            aryd_cpu_relax();
+        else
+            aryd_yield();
+    }
+}
+
+static bool all_seen(kmpx_team *team, uint64_t k)
+{
+    (void)k;
+    return atomic_load_explicit(&team->share_seen, memory_order_acquire) ==
+           (uint32_t)team->nthreads - 1;
+}
+
+/* Gives a member's copy of the descriptors (same shape as the first's) the first's arrays. */
+static void reduction_adopt(uintptr_t *mine, const uintptr_t *first, uintptr_t *older)
+{
+    for (uintptr_t *d = mine; d; first = (const uintptr_t *)first[4]) {
+        uintptr_t *next = (uintptr_t *)d[4];
+        d[2] = first[2];
+        d[5] = first[5];
+        d[6] = first[6];
+        for (uintptr_t i = 0; i < d[0]; i++)
+            d[9 + 3 * i] = first[9 + 3 * i];
+        if (!next) {
+            d[4] = (uintptr_t)older;
+            break;
+        }
+        d = next;
+    }
+}
+
+void gompx_ws_begin(kmpx_thread *th, uintptr_t *reductions, void **mem)
+{
+    if (!reductions && !mem)
+        return;
+    kmpx_team *team = th->team;
+    kmpx_taskgroup *g = NULL;
+    if (reductions) {
+        __kmpc_taskgroup(NULL, 0);
+        g = th->task->cur_tg;
+    }
+    uint64_t k = th->share_count++, expect = k;
+    gompx_share *s;
+    if (team->nthreads == 1 ||
+        atomic_compare_exchange_strong_explicit(&team->share_claimed, &expect, k + 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        if (!(s = malloc(sizeof *s)))
+            fatal("out of memory for a worksharing construct");
+        s->red = reductions;
+        s->mem = NULL;
+        atomic_init(&s->refs, (uint32_t)team->nthreads);
+        if (reductions)
+            reduction_register(reductions, g->gred, team->nthreads, team);
+        if (mem) {
+            size_t size = (size_t)(uintptr_t)*mem;
+            if (!(s->mem = calloc(1, size ? size : 1)))
+                fatal("out of memory for a worksharing construct's buffer");
+        }
+        if (team->nthreads > 1) {
+            wait_for(all_seen, team, k);
+            atomic_store_explicit(&team->share_seen, 0, memory_order_relaxed);
+            atomic_store_explicit(&team->share, s, memory_order_relaxed);
+            atomic_store_explicit(&team->share_ready, k + 1, memory_order_release);
+        }
+    } else {
+        wait_for(share_ready, team, k);
+        s = atomic_load_explicit(&team->share, memory_order_relaxed);
+        if (reductions) {
+            if (!s->red)
+                fatal("worksharing construct: task reductions on some threads only");
+            reduction_adopt(reductions, s->red, g->gred);
+        }
+        atomic_fetch_add_explicit(&team->share_seen, 1, memory_order_acq_rel);
+    }
+    if (reductions)
+        g->gred = reductions;
+    if (mem)
+        *mem = s->mem;
+    th->ws_share = s;
+}
+
+void gompx_ws_release(kmpx_thread *th)
+{
+    gompx_share *s = th->ws_share;
+    if (!s)
+        return;
+    th->ws_share = NULL;
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+        free(s->mem);
+        free(s);
+    }
+}
+
+KMPX_API void GOMP_scope_start(uintptr_t *reductions);
+void GOMP_scope_start(uintptr_t *reductions) { gompx_ws_begin(kmpx_self(), reductions, NULL); }
+
+KMPX_API void GOMP_workshare_task_reduction_unregister(bool cancelled);
+void GOMP_workshare_task_reduction_unregister(bool cancelled)
+{
+    kmpx_thread *th = kmpx_self();
+    kmpx_taskgroup *g = th->task->cur_tg;
+    uintptr_t *data = g ? g->gred : NULL;
+    gompx_ws_release(th);
+    __kmpc_end_taskgroup(NULL, 0);
+    if (th->tid == 0 && data)
+        GOMP_taskgroup_reduction_unregister(data);
+    if (!cancelled)
+        kmpx_barrier(th);
+}
+
 /* parallel reduction(task, ...): every implicit task of the region belongs to a group that
  * carries the registration (with no count of its own: the region's end waits for tasks). */
 static void red_prologue(kmpx_thread *th, void *arg) { th->task->tg = arg; }

@@ -120,6 +120,13 @@ struct kmpx_team {
     _Atomic uint32_t cancel_ws;  /* loop or sections: cleared when a barrier opens */
     _Atomic uint32_t in_cancel_bar; /* members inside a gcc cancellable barrier */
 
+    /* gcc worksharing constructs with task reductions or a shared buffer (gomp_task.c):
+     * constructs claimed and published, members that read the latest one, and it. */
+    _Alignas(64) _Atomic uint64_t share_claimed;
+    _Atomic uint64_t share_ready;
+    _Atomic uint32_t share_seen;
+    struct gompx_share *_Atomic share;
+
     /* Doacross loops in progress (kmp_doacross.c): a ring like the worksharing one. */
     struct kmpx_dacr_slot {
         _Alignas(64) _Atomic uint64_t gen;       /* the construct number the slot is for */
@@ -151,6 +158,8 @@ struct kmpx_thread {
     uint64_t dacr_count;        /* doacross loops met in the current team (kmp_doacross.c) */
     struct kmpx_doacross *dacr; /* ... and the one in progress */
     int num_teams, team_num;    /* host teams (kmp_teams.c): 0 / 0 outside a teams region */
+    uint64_t share_count;       /* gcc shared constructs met in the current team (gomp_task.c) */
+    struct gompx_share *ws_share; /* ... and the one in progress */
     int pushed_num_teams, pushed_teams_threads;
 };
 

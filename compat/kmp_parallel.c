@@ -251,7 +251,8 @@ typedef struct member_saved {
     kmpx_team *team;
     int tid;
     kmpx_task *task;
-    uint64_t singles, ws_count, dacr_count;
+    uint64_t singles, ws_count, dacr_count, share_count;
+    struct gompx_share *ws_share;
     struct kmpx_doacross *dacr;
     struct kmpx_ws_thread loop;
     int nthreads_var;
@@ -272,6 +273,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->ws_count = th->ws_count;
     s->dacr_count = th->dacr_count;
     s->dacr = th->dacr;
+    s->share_count = th->share_count;
+    s->ws_share = th->ws_share;
     s->loop = th->loop;
     s->nthreads_var = th->nthreads_var;
     s->run_sched_kind = th->run_sched_kind;
@@ -289,6 +292,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     th->singles = 0;
     th->dacr_count = 0;
     th->dacr = NULL;
+    th->share_count = 0;
+    th->ws_share = NULL;
     th->nthreads_var = icv->nthreads_var;
     th->run_sched_kind = icv->run_sched_kind;
     th->run_sched_chunk = icv->run_sched_chunk;
@@ -309,6 +314,8 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->ws_count = s->ws_count;
     th->dacr_count = s->dacr_count;
     th->dacr = s->dacr;
+    th->share_count = s->share_count;
+    th->ws_share = s->ws_share;
     th->loop = s->loop;
     th->nthreads_var = s->nthreads_var;
     th->run_sched_kind = s->run_sched_kind;

@@ -118,6 +118,10 @@ void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent
     atomic_store_explicit(&team->cancel_parallel, 0, memory_order_relaxed);
     atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
     atomic_store_explicit(&team->in_cancel_bar, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->share_claimed, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->share_ready, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->share_seen, (uint32_t)nthreads - 1, memory_order_relaxed);
+    atomic_store_explicit(&team->share, NULL, memory_order_relaxed);
     team->tasks = NULL;
     team->serial_frame = NULL;
     for (unsigned i = 0; i < 4; i++) {
