@@ -10,8 +10,15 @@
  *     depend(in) on a detached task's depend(out) sees the service's flag set;
  * (c) the task itself, before its body ends: the wait and a dependent task still see the rest
  *     of the body done.
- * Every event is fulfilled exactly once. The flags are read with atomics, never timing. */
-#define _POSIX_C_SOURCE 200809L
+ * Every event is fulfilled exactly once. The flags are read with atomics, never timing.
+ *
+ * On libgomp 12 (the reference of gcc builds) the barrier part of (b) is left out: a barrier
+ * (explicit or the region's end) never ends when a detached task's body has returned and a
+ * thread outside the team fulfils its event afterwards (omp_fulfill_event wakes the team but no
+ * thread sees the task count reach 0: a lost wake-up in libgomp, with 1, 2 and 4 threads; the
+ * taskwait and taskgroup parts, and a fulfil from a team thread, work). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -257,8 +264,11 @@ static void pthread_depend(void)
   }
 }
 
-static int solo;
+static int solo, on_libgomp;
 static void region(void (*body)(void));
+
+/* the barrier part of (b) runs (see the top of the file) */
+static int with_barrier_part(void) { return !solo && !on_libgomp; }
 
 static void from_pthread(void)
 {
@@ -266,7 +276,8 @@ static void from_pthread(void)
   region(pthread_taskwait);
   reset(sb, NB);
   region(pthread_taskgroup);
-  if (!solo) { /* (libomp's barrier outside any region does not wait for tasks) */
+  /* (libomp's barrier outside any region does not wait for tasks; libgomp's lost wake-up) */
+  if (with_barrier_part()) {
     reset(sb, NB);
     reset(sb2, NB);
     region(pthread_barrier);
@@ -355,7 +366,9 @@ static int want(int argc, char **argv, const char *part)
  * the initial task): libomp 14 fails an assertion (kmp_runtime.cpp:2375 or :1124) at the end
  * of a serialized parallel region in which a task was detached, so with one thread the
  * reference could not run the regions at all. (Then the barrier part is left out: libomp's
- * barrier outside any region does not wait for tasks.) */
+ * barrier outside any region does not wait for tasks.) Built by gcc, the program always runs
+ * real regions (of one thread too): libgomp runs a task outside any region undeferred and
+ * blocks its creator until the event is fulfilled, which in (a) only a later task does. */
 static void region(void (*body)(void))
 {
   if (solo) {
@@ -378,7 +391,17 @@ int main(int argc, char **argv)
 #pragma omp single
   team = omp_get_num_threads();
 
+#ifdef __clang__
   solo = team == 1;
+#endif
+  {
+    /* libgomp itself in charge (not arayon's layer, not libomp's GOMP_* entries) */
+    void *p = dlsym(RTLD_DEFAULT, "omp_fulfill_event");
+    Dl_info info;
+    if (!dlsym(RTLD_DEFAULT, "arayon_omp_runtime_name") && p && dladdr(p, &info) &&
+        info.dli_fname && strstr(info.dli_fname, "libgomp"))
+      on_libgomp = 1;
+  }
   if (want(argc, argv, "task"))
     region(from_task);
   if (want(argc, argv, "pthread"))
@@ -395,7 +418,7 @@ int main(int argc, char **argv)
   pthread_cond_signal(&io.cv);
   pthread_mutex_unlock(&io.mu);
   pthread_join(io_thread, NULL);
-  long expect_io = (want(argc, argv, "pthread") ? (solo ? 2L : 4L) * NB : 0) +
+  long expect_io = (want(argc, argv, "pthread") ? (with_barrier_part() ? 4L : 2L) * NB : 0) +
                    want(argc, argv, "pthread-depend");
   CHECK(io_fulfilled == expect_io, "the I/O thread fulfilled %ld events, expected %ld",
         io_fulfilled, expect_io);
@@ -405,7 +428,9 @@ int main(int argc, char **argv)
     return 1;
   }
   printf("detach: events fulfilled by a task: %d, by a pthread: %ld, before the body ended: %d; "
-         "team of %d: ok\n", want(argc, argv, "task") ? NA : 0, io_fulfilled,
-         want(argc, argv, "self") ? 2 * NC : 0, team);
+         "team of %d%s: ok\n", want(argc, argv, "task") ? NA : 0, io_fulfilled,
+         want(argc, argv, "self") ? 2 * NC : 0, team,
+         on_libgomp && !solo && want(argc, argv, "pthread")
+             ? " (libgomp: the pthread-fulfilled barrier part left out)" : "");
   return 0;
 }

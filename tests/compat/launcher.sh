@@ -1,7 +1,8 @@
 #!/bin/sh
 # launcher.sh CASE RUN BINDIR WORKDIR - one test of the arayon-run launcher (compat/arayon-run.in).
 #   RUN      the build tree's arayon-run
-#   BINDIR   where the compat programs are (which_runtime-libomp, flood-libomp)
+#   BINDIR   where the compat programs are (which_runtime-libomp, flood-libomp, and for the
+#            gcc_* cases which_runtime-gcc-libgomp, built by gcc -fopenmp against libgomp)
 #   WORKDIR  a scratch directory for the case's output
 # Exits 0 when the case passes; otherwise prints what went wrong and exits 1.
 set -u
@@ -15,6 +16,7 @@ unset OMP_NUM_THREADS ARAYON_MAX_PENDING ARAYON_FULL_POLICY ARAYON_METRICS OMP_D
     LD_PRELOAD COMPAT_EXPECT_BOUND 2>/dev/null
 which_runtime=$bindir/which_runtime-libomp
 flood=$bindir/flood-libomp
+which_runtime_gcc=$bindir/which_runtime-gcc-libgomp
 failed=0
 
 fail() {
@@ -149,6 +151,19 @@ max_pending)
     stdout_has "(bound checked)" "team of 2"
     launch 0 -m 100 -p block -t 4 -- "$flood" 100000
     stdout_has "(bound checked)" "team of 4"
+    ;;
+gcc_preload)
+    # A program built by gcc -fopenmp (libgomp's GOMP_* ABI) runs on arayon through the
+    # launcher's default mode, with the team size it asked for.
+    launch 0 --threads 3 -- "$which_runtime_gcc" threads=3
+    stdout_has "which_runtime: arayon" "team of 3"
+    launch 0 --mode preload -t 2 "$which_runtime_gcc" threads=2
+    stdout_has "which_runtime: arayon" "team of 2"
+    ;;
+gcc_alias)
+    # The same through the alias directory: its libgomp.so.1 is arayon's layer.
+    launch 0 --mode alias --threads 3 -- "$which_runtime_gcc" threads=3
+    stdout_has "which_runtime: arayon" "libomp-alias" "team of 3"
     ;;
 *)
     echo "launcher.sh: unknown case '$case_name'" >&2

@@ -12,7 +12,13 @@
  *
  * libomp 14 loses lastprivate values under schedule(dynamic) without a modifier (which it runs
  * as nonmonotonic "static steal"): with 2+ threads the last-iteration flag is often never set.
- * That one check is skipped when the process runs on libomp (no arayon_omp_runtime_name). */
+ * That one check is skipped when the process runs on libomp (no arayon_omp_runtime_name).
+ *
+ * gcc 12 passes the step of a decreasing `unsigned` (32-bit) loop to GOMP_loop_*_start
+ * zero-extended (4294967295 for -1, 4294967289 for -7: -fdump-tree-ompexp shows it), so with a
+ * dynamic or guided schedule such a loop runs no iteration, or the wrong ones, on any runtime,
+ * libgomp included. Built by gcc, those loops (unsigned, > and >=, dynamic or guided schedules)
+ * are left out; the static schedules (inlined by gcc) and the other types still run them. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -48,7 +54,13 @@ enum kind { K_ANY, K_STATIC, K_STATIC_CHUNK, K_MONOTONIC };
 
 static int hits[MAXIT], owner[MAXIT];
 static int out_of_range, nonmonotonic;
-static long loops_run;
+static long loops_run, loops_skipped;
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define GCC_U32_DOWN_STEP_BUG 1
+#else
+#define GCC_U32_DOWN_STEP_BUG 0
+#endif
 
 static void record(long idx, int t, long *prev)
 {
@@ -197,6 +209,11 @@ static const struct runner_info runners[] = {
   static void TAG##_one(int r, enum kind kind, int chunk, T start, T end, T step, int shape,       \
                         int nowait)                                                                \
   {                                                                                                \
+    if (GCC_U32_DOWN_STEP_BUG && sizeof(T) == 4 && (T)-1 > (T)0 && shape >= GT &&                 \
+        (strstr(runners[r].name, "dynamic") || strstr(runners[r].name, "guided"))) {               \
+      loops_skipped++; /* gcc 12's zero-extended step (top of the file) */                         \
+      return;                                                                                      \
+    }                                                                                              \
     T slast = 0, sfinal = 0, plast = 0, pfinal = 0;                                                \
     long trips = TAG##_serial(start, end, step, shape, &slast, &sfinal);                           \
     memset(hits, 0, sizeof hits);                                                                  \
@@ -327,10 +344,16 @@ int main(void)
       gbad += grid[i][j] != 1;
   CHECK(gbad == 0, "collapse(2): %d of 400 cells not visited exactly once", gbad);
 
-  /* A != loop (OpenMP 5.0 canonical form). */
+  /* A != loop (OpenMP 5.0 canonical form). gcc 12 accepts != only with a unit increment
+   * ("increment is not constant 1 or -1 for '!=' condition"), so gcc runs the same iterations as
+   * a < loop; clang keeps the != case. */
   int ne_hits[64] = {0};
 #pragma omp parallel for schedule(static, 2)
+#ifdef __clang__
   for (unsigned i = 3; i != 3 + 3 * 50; i += 3) {
+#else
+  for (unsigned i = 3; i < 3 + 3 * 50; i += 3) {
+#endif
 #pragma omp atomic
     ne_hits[(i - 3) / 3]++;
   }
@@ -345,5 +368,8 @@ int main(void)
   }
   printf("loops: %ld worksharing loops (4 types x %d schedules, 7 runtime settings, 4 "
          "shapes, 9 bounds, blocking and nowait), collapse(2), != loop: ok\n", loops_run, NRUNNERS);
+  if (loops_skipped)
+    printf("loops: %ld decreasing unsigned dynamic/guided loops left out (gcc 12 passes their "
+           "step zero-extended)\n", loops_skipped);
   return 0;
 }

@@ -8,7 +8,15 @@
  * - an inout chain whose tasks alternate priorities still runs in creation order;
  * - taskloop priority(p) covers every iteration once;
  * - priorities under a taskgroup with low-priority tasks spawning high-priority children;
- * - every thread of the team creating prioritized tasks at once, waited for by a barrier. */
+ * - every thread of the team creating prioritized tasks at once, waited for by a barrier.
+ *
+ * On libgomp 12 (the reference of gcc builds) with OMP_MAX_TASK_PRIORITY > 0 the job tree is
+ * left out: libgomp crashes (SIGSEGV in GOMP_taskwait, with 1, 2 and 4 threads) on that tree of
+ * nested taskwaits whose children mix priority 0 and priorities above 0; with every priority
+ * equal, or with OMP_MAX_TASK_PRIORITY unset, it runs. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,12 +129,23 @@ int main(void)
 
   independent();
 
+  /* libgomp itself in charge (not arayon's layer, not libomp): see the top of the file */
+  int on_libgomp = 0;
+  {
+    void *p = dlsym(RTLD_DEFAULT, "omp_get_max_task_priority");
+    Dl_info info;
+    on_libgomp = !dlsym(RTLD_DEFAULT, "arayon_omp_runtime_name") && p && dladdr(p, &info) &&
+                 info.dli_fname && strstr(info.dli_fname, "libgomp") != NULL;
+  }
+  int with_job_tree = !(on_libgomp && expect_max > 0);
   long total = -1;
+  if (with_job_tree) {
 #pragma omp parallel
 #pragma omp single
-  total = job(3000);
-  CHECK(total == job_serial(3000), "critical-path job tree: %ld, expected %ld", total,
-        job_serial(3000));
+    total = job(3000);
+    CHECK(total == job_serial(3000), "critical-path job tree: %ld, expected %ld", total,
+          job_serial(3000));
+  }
 
   /* inout chain with alternating priorities: creation order */
   int token = 0;
@@ -199,8 +218,8 @@ int main(void)
     fprintf(stderr, "priority: %d check(s) failed\n", failures);
     return 1;
   }
-  printf("priority: max task priority %d, %d independent, job tree %ld, chain of %d, taskloops, "
-         "taskgroup of %d, per-thread; team of %d: ok\n", expect_max, NIND, total, NCHAIN,
-         NPAR * 5, team);
+  printf("priority: max task priority %d, %d independent, job tree %ld%s, chain of %d, "
+         "taskloops, taskgroup of %d, per-thread; team of %d: ok\n", expect_max, NIND, total,
+         with_job_tree ? "" : " (left out: libgomp crashes on it)", NCHAIN, NPAR * 5, team);
   return 0;
 }
