@@ -563,3 +563,6 @@ void GOMP_doacross_ull_wait(gomp_ull first, ...)
     va_end(ap);
     __kmpc_doacross_wait(NULL, 0, v);
 }
+
+#define KMPX_SYMVER_GOMP_LOOP
+#include "gomp_symver.h"

@@ -110,31 +110,29 @@ bool GOMP_cancel(int which, bool do_cancel)
 
 /* ---- host teams ---- */
 
-/* As in kmp_teams.c: the league's teams run one after another on this thread (teams may not
- * synchronize with each other), each forking its own regions of up to thread_limit. */
+/* As in kmp_teams.c (kmpx_run_league): the league's teams run one after another on this
+ * thread (teams may not synchronize with each other). */
+struct gomp_call {
+    void (*fn)(void *);
+    void *data;
+};
+
+static void run_gomp(kmpx_thread *th, void *arg)
+{
+    (void)th;
+    struct gomp_call *c = arg;
+    c->fn(c->data);
+}
+
 KMPX_API void GOMP_teams_reg(void (*fn)(void *), void *data, unsigned num_teams,
                              unsigned thread_limit, unsigned flags);
 void GOMP_teams_reg(void (*fn)(void *), void *data, unsigned num_teams, unsigned thread_limit,
                     unsigned flags)
 {
     (void)flags;
-    kmpx_thread *th = kmpx_self();
-    int n = num_teams > 0 ? (num_teams > INT32_MAX ? INT32_MAX : (int)num_teams)
-            : kmpx_set.num_teams > 0 ? kmpx_set.num_teams
-                                     : 1;
-    if (thread_limit == 0 && kmpx_set.teams_thread_limit > 0)
-        thread_limit = (unsigned)kmpx_set.teams_thread_limit;
-    int saved_num = th->num_teams, saved_team = th->team_num, saved_nthreads = th->nthreads_var;
-    for (int t = 0; t < n; t++) {
-        th->num_teams = n;
-        th->team_num = t;
-        if (thread_limit > 0)
-            th->nthreads_var = thread_limit > INT32_MAX ? INT32_MAX : (int)thread_limit;
-        fn(data);
-    }
-    th->num_teams = saved_num;
-    th->team_num = saved_team;
-    th->nthreads_var = saved_nthreads;
+    struct gomp_call c = {fn, data};
+    kmpx_run_league(kmpx_self(), num_teams > INT32_MAX ? INT32_MAX : (int)num_teams,
+                    thread_limit > INT32_MAX ? INT32_MAX : (int)thread_limit, run_gomp, &c);
 }
 
 /* ---- the error directive (OpenMP 5.1) ---- */
@@ -169,3 +167,6 @@ void *GOMP_alloc(size_t alignment, size_t size, uintptr_t allocator)
 
 KMPX_API void GOMP_free(void *ptr, uintptr_t allocator);
 void GOMP_free(void *ptr, uintptr_t allocator) { omp_free(ptr, allocator); }
+
+#define KMPX_SYMVER_GOMP_PARALLEL
+#include "gomp_symver.h"

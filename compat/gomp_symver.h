@@ -8,6 +8,12 @@
  *
  * An alias must be defined in the translation unit of its target, so each file that defines
  * omp_* functions includes this header at its end with its KMPX_SYMVER_* macro defined.
+ * The GOMP_* entry points, the other way round: their default is their libgomp node (what
+ * gcc binaries ask for, and what a link against this library records), and libomp's
+ * VERSION is an extra version, because libomp serves gcc's ABI too and exports GOMP_* there:
+ * a binary linked by clang against libomp that holds gcc-built objects asks for
+ * GOMP_parallel@VERSION.
+ *
  * The table was taken from the symbol versions of Debian's libgomp.so.1 (gcc 12); test
  * compat.gomp_versions checks it against the libgomp installed on the machine.
  */
@@ -18,6 +24,7 @@
 /* The default version, named here too: with an extra version of the same name in the
  * object, the linker no longer gives the plain name the version script's node. */
 #define KMPX_SYMVER_DEFAULT(fn) __asm__(".symver " #fn ", " #fn "@@@VERSION")
+#define KMPX_SYMVER_DEFAULT_AT(fn, ver) __asm__(".symver " #fn ", " #fn "@@@" ver)
 #ifdef KMPX_SYMVER_OMP_API
 KMPX_SYMVER_DEFAULT(omp_aligned_alloc);
 KMPX_SYMVER(omp_aligned_alloc, v5_0_2, "OMP_5.0.2");
@@ -191,4 +198,248 @@ KMPX_SYMVER(omp_unset_nest_lock, v3_0, "OMP_3.0");
 #ifdef KMPX_SYMVER_KMP_TASK
 KMPX_SYMVER_DEFAULT(omp_fulfill_event);
 KMPX_SYMVER(omp_fulfill_event, v5_0_1, "OMP_5.0.1");
+#endif
+#ifdef KMPX_SYMVER_GOMP_PARALLEL
+KMPX_SYMVER_DEFAULT_AT(GOMP_alloc, "GOMP_5.0.1");
+KMPX_SYMVER(GOMP_alloc, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_atomic_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_atomic_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_atomic_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_atomic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_barrier, "GOMP_1.0");
+KMPX_SYMVER(GOMP_barrier, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_barrier_cancel, "GOMP_4.0");
+KMPX_SYMVER(GOMP_barrier_cancel, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_cancel, "GOMP_4.0");
+KMPX_SYMVER(GOMP_cancel, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_cancellation_point, "GOMP_4.0");
+KMPX_SYMVER(GOMP_cancellation_point, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_critical_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_critical_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_critical_name_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_critical_name_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_critical_name_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_critical_name_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_critical_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_critical_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_error, "GOMP_5.1");
+KMPX_SYMVER(GOMP_error, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_free, "GOMP_5.0.1");
+KMPX_SYMVER(GOMP_free, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_single_copy_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_single_copy_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_single_copy_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_single_copy_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_single_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_single_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_teams_reg, "GOMP_5.0");
+KMPX_SYMVER(GOMP_teams_reg, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_warning, "GOMP_5.1");
+KMPX_SYMVER(GOMP_warning, libomp, "VERSION");
+#endif
+#ifdef KMPX_SYMVER_GOMP_LOOP
+KMPX_SYMVER_DEFAULT_AT(GOMP_doacross_post, "GOMP_4.5");
+KMPX_SYMVER(GOMP_doacross_post, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_doacross_ull_post, "GOMP_4.5");
+KMPX_SYMVER(GOMP_doacross_ull_post, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_doacross_ull_wait, "GOMP_4.5");
+KMPX_SYMVER(GOMP_doacross_ull_wait, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_doacross_wait, "GOMP_4.5");
+KMPX_SYMVER(GOMP_doacross_wait, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_doacross_dynamic_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_doacross_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_doacross_guided_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_doacross_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_doacross_runtime_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_doacross_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_doacross_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_doacross_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_doacross_static_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_doacross_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_dynamic_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_dynamic_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_end_cancel, "GOMP_4.0");
+KMPX_SYMVER(GOMP_loop_end_cancel, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_end_nowait, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_end_nowait, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_guided_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_guided_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_maybe_nonmonotonic_runtime_next, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_maybe_nonmonotonic_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_maybe_nonmonotonic_runtime_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_maybe_nonmonotonic_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_dynamic_next, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_dynamic_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_guided_next, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_guided_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_runtime_next, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_nonmonotonic_runtime_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_nonmonotonic_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_dynamic_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_dynamic_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_guided_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_guided_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_runtime_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_runtime_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ordered_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_static_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_static_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ordered_static_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_ordered_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_runtime_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_runtime_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_static_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_static_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_static_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_loop_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_doacross_dynamic_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_doacross_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_doacross_guided_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_doacross_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_doacross_runtime_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_doacross_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_doacross_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_doacross_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_doacross_static_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_doacross_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_dynamic_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_dynamic_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_guided_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_guided_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_maybe_nonmonotonic_runtime_next, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_maybe_nonmonotonic_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_maybe_nonmonotonic_runtime_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_maybe_nonmonotonic_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_dynamic_next, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_dynamic_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_guided_next, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_guided_start, "GOMP_4.5");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_runtime_next, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_nonmonotonic_runtime_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_nonmonotonic_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_dynamic_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_dynamic_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_dynamic_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_dynamic_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_guided_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_guided_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_guided_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_guided_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_runtime_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_runtime_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_static_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_static_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_ordered_static_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_ordered_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_runtime_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_runtime_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_runtime_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_runtime_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_loop_ull_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_static_next, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_static_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_loop_ull_static_start, "GOMP_2.0");
+KMPX_SYMVER(GOMP_loop_ull_static_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_ordered_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_ordered_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_ordered_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_ordered_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_dynamic, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel_loop_dynamic, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_guided, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel_loop_guided, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_maybe_nonmonotonic_runtime, "GOMP_5.0");
+KMPX_SYMVER(GOMP_parallel_loop_maybe_nonmonotonic_runtime, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_nonmonotonic_dynamic, "GOMP_4.5");
+KMPX_SYMVER(GOMP_parallel_loop_nonmonotonic_dynamic, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_nonmonotonic_guided, "GOMP_4.5");
+KMPX_SYMVER(GOMP_parallel_loop_nonmonotonic_guided, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_nonmonotonic_runtime, "GOMP_5.0");
+KMPX_SYMVER(GOMP_parallel_loop_nonmonotonic_runtime, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_runtime, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel_loop_runtime, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_loop_static, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel_loop_static, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_sections, "GOMP_4.0");
+KMPX_SYMVER(GOMP_parallel_sections, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections2_start, "GOMP_5.0");
+KMPX_SYMVER(GOMP_sections2_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections_end, "GOMP_1.0");
+KMPX_SYMVER(GOMP_sections_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections_end_cancel, "GOMP_4.0");
+KMPX_SYMVER(GOMP_sections_end_cancel, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections_end_nowait, "GOMP_1.0");
+KMPX_SYMVER(GOMP_sections_end_nowait, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections_next, "GOMP_1.0");
+KMPX_SYMVER(GOMP_sections_next, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_sections_start, "GOMP_1.0");
+KMPX_SYMVER(GOMP_sections_start, libomp, "VERSION");
+#endif
+#ifdef KMPX_SYMVER_GOMP_TASK
+KMPX_SYMVER_DEFAULT_AT(GOMP_parallel_reductions, "GOMP_5.0");
+KMPX_SYMVER(GOMP_parallel_reductions, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_scope_start, "GOMP_5.1");
+KMPX_SYMVER(GOMP_scope_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_task, "GOMP_2.0");
+KMPX_SYMVER(GOMP_task, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_task_reduction_remap, "GOMP_5.0");
+KMPX_SYMVER(GOMP_task_reduction_remap, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskgroup_end, "GOMP_4.0");
+KMPX_SYMVER(GOMP_taskgroup_end, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskgroup_reduction_register, "GOMP_5.0");
+KMPX_SYMVER(GOMP_taskgroup_reduction_register, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskgroup_reduction_unregister, "GOMP_5.0");
+KMPX_SYMVER(GOMP_taskgroup_reduction_unregister, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskgroup_start, "GOMP_4.0");
+KMPX_SYMVER(GOMP_taskgroup_start, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskloop, "GOMP_4.5");
+KMPX_SYMVER(GOMP_taskloop, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskloop_ull, "GOMP_4.5");
+KMPX_SYMVER(GOMP_taskloop_ull, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskwait, "GOMP_2.0");
+KMPX_SYMVER(GOMP_taskwait, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskwait_depend, "GOMP_5.0");
+KMPX_SYMVER(GOMP_taskwait_depend, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_taskyield, "GOMP_3.0");
+KMPX_SYMVER(GOMP_taskyield, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_workshare_task_reduction_unregister, "GOMP_5.0");
+KMPX_SYMVER(GOMP_workshare_task_reduction_unregister, libomp, "VERSION");
 #endif

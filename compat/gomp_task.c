@@ -181,6 +181,37 @@ static void run_undeferred(kmpx_thread *th, kmp_task_t *kt)
     }
 }
 
+/* A task without dependences or detach that runs at once (if(0), included, or the pool is
+ * full): on a descriptor in this frame, fn on the caller's data (or on a copy when gcc gives
+ * a copy function), as libgomp runs its undeferred tasks; no block, no queueing. */
+static void run_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
+                         void (*cpyfn)(void *, void *), long arg_size, long arg_align, bool final)
+{
+    kmpx_task *parent = th->task, self;
+    kmpx_task_init_implicit(&self, parent, th->team);
+    self.tg = parent->cur_tg ? parent->cur_tg : parent->tg;
+    if (final || (parent->flags & KMPX_TF_FINAL))
+        self.flags |= KMPX_TF_FINAL;
+    th->task = &self;
+    if (!cpyfn) {
+        fn(data);
+    } else {
+        size_t align = arg_align > 0 ? (size_t)arg_align : 1;
+        size_t size = arg_size > 0 ? (size_t)arg_size : 0;
+        _Alignas(64) char small[512];
+        char *buf = size + align <= sizeof small ? small : malloc(size + align);
+        if (!buf)
+            fatal("out of memory for an undeferred task's data");
+        char *arg = (char *)(((uintptr_t)buf + align - 1) & ~(uintptr_t)(align - 1));
+        cpyfn(arg, data);
+        fn(arg);
+        if (buf != small)
+            free(buf);
+    }
+    th->task = parent;
+    kmpx_task_end_included(&self);
+}
+
 KMPX_API void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *),
                         long arg_size, long arg_align, bool if_clause, unsigned flags,
                         void **depend, int priority, void *detach);
@@ -192,6 +223,32 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
     kmpx_thread *th = kmpx_self();
     if (cancelled_here())
         return;
+    bool final = (flags & GOMPX_TASK_FINAL) != 0;
+    if (ARY_LIKELY(!(flags & (GOMPX_TASK_DEPEND | GOMPX_TASK_DETACH)))) {
+        ary_worker *w = th->worker;
+        if (!if_clause || !w || th->team->nthreads == 1 || (th->task->flags & KMPX_TF_FINAL)) {
+            run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final);
+            return;
+        }
+        char *arg;
+        if (ARY_LIKELY(ary_credit_take(w))) {
+            kmpx_task *t = kmpx_td(gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final,
+                                                 NULL, &arg));
+            atomic_store_explicit(&t->runs, 1, memory_order_relaxed); /* its one execution */
+            kmpx_task_push(th, t);
+            return;
+        }
+        if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) { /* throttled: runs here */
+            ary_count_inline_start(w);
+            run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final);
+            ary_count_inline_done(w);
+            return;
+        }
+        /* the blocking policy: __kmpc_omp_task waits for room */
+        __kmpc_omp_task(NULL, 0,
+                        gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final, NULL, &arg));
+        return;
+    }
     char *arg;
     kmp_task_t *kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align,
                                    (flags & GOMPX_TASK_FINAL) != 0,
@@ -608,3 +665,6 @@ void GOMP_taskloop_ull(void (*fn)(void *), void *data, void (*cpyfn)(void *, voi
     (void)priority;
     taskloop(true, fn, data, cpyfn, arg_size, arg_align, flags, num_tasks, start, end, step);
 }
+
+#define KMPX_SYMVER_GOMP_TASK
+#include "gomp_symver.h"

@@ -158,6 +158,7 @@ struct kmpx_thread {
     uint64_t dacr_count;        /* doacross loops met in the current team (kmp_doacross.c) */
     struct kmpx_doacross *dacr; /* ... and the one in progress */
     int num_teams, team_num;    /* host teams (kmp_teams.c): 0 / 0 outside a teams region */
+    int teams_limit;            /* ... and its thread limit, 0 = none */
     uint64_t share_count;       /* gcc shared constructs met in the current team (gomp_task.c) */
     struct gompx_share *ws_share; /* ... and the one in progress */
     int pushed_num_teams, pushed_teams_threads;
@@ -220,6 +221,9 @@ KMPX_HIDDEN int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data,
                                unsigned num_threads, void (*prologue)(kmpx_thread *, void *),
                                void *prologue_arg);
 KMPX_HIDDEN int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads);
+/* kmp_teams.c: a host teams construct (both ABIs). */
+KMPX_HIDDEN void kmpx_run_league(kmpx_thread *th, int nteams, int limit,
+                                 void (*body)(kmpx_thread *th, void *arg), void *arg);
 
 /* gcc's loops on the dispatch machinery (kmp_loop.c): init with inclusive 64-bit bounds and
  * a clang schedule code, next chunk (inclusive bounds), leave the current loop (a no-op

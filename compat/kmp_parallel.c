@@ -252,6 +252,7 @@ typedef struct member_saved {
     int tid;
     kmpx_task *task;
     uint64_t singles, ws_count, dacr_count, share_count;
+    int num_teams, team_num, teams_limit;
     struct gompx_share *ws_share;
     struct kmpx_doacross *dacr;
     struct kmpx_ws_thread loop;
@@ -275,6 +276,9 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->dacr = th->dacr;
     s->share_count = th->share_count;
     s->ws_share = th->ws_share;
+    s->num_teams = th->num_teams;
+    s->team_num = th->team_num;
+    s->teams_limit = th->teams_limit;
     s->loop = th->loop;
     s->nthreads_var = th->nthreads_var;
     s->run_sched_kind = th->run_sched_kind;
@@ -294,6 +298,9 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     th->dacr = NULL;
     th->share_count = 0;
     th->ws_share = NULL;
+    th->num_teams = icv->num_teams; /* a region inside a host team belongs to that team */
+    th->team_num = icv->team_num;
+    th->teams_limit = icv->teams_limit;
     th->nthreads_var = icv->nthreads_var;
     th->run_sched_kind = icv->run_sched_kind;
     th->run_sched_chunk = icv->run_sched_chunk;
@@ -316,6 +323,9 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->dacr = s->dacr;
     th->share_count = s->share_count;
     th->ws_share = s->ws_share;
+    th->num_teams = s->num_teams;
+    th->team_num = s->team_num;
+    th->teams_limit = s->teams_limit;
     th->loop = s->loop;
     th->nthreads_var = s->nthreads_var;
     th->run_sched_kind = s->run_sched_kind;
@@ -365,6 +375,8 @@ static int next_team_size(kmpx_thread *th)
         n = 1;
     if (n > kmpx_set.thread_limit)
         n = kmpx_set.thread_limit;
+    if (th->teams_limit > 0 && n > th->teams_limit)
+        n = th->teams_limit;
     if (n < 1)
         n = 1;
     return n;
@@ -397,6 +409,9 @@ static int fork_team(kmpx_thread *th, fork_ctx *c)
     c->icv.nthreads_var = th->nthreads_var;
     c->icv.run_sched_kind = th->run_sched_kind;
     c->icv.run_sched_chunk = th->run_sched_chunk;
+    c->icv.num_teams = th->num_teams;
+    c->icv.team_num = th->team_num;
+    c->icv.teams_limit = th->teams_limit;
     ary_latch *joined = NULL;
     if (n > 1) {
         if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
@@ -446,6 +461,8 @@ int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads)
         n = 1;
     if (n > kmpx_set.thread_limit)
         n = kmpx_set.thread_limit;
+    if (th->teams_limit > 0 && n > th->teams_limit)
+        n = th->teams_limit;
     return n < 1 ? 1 : n;
 }
 

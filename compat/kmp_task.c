@@ -285,6 +285,26 @@ void kmpx_task_submit(kmpx_thread *th, kmpx_task *t)
         task_run(th, t);
 }
 
+void kmpx_task_push(kmpx_thread *th, kmpx_task *t)
+{
+    kmpx_task_register(t);
+    t->job.exec = task_exec;
+    if (!ary_push_job(th->worker, &t->job))
+        task_run(th, t);
+}
+
+/* The end of a task run in place on a descriptor of the caller's (gomp_task.c): its
+ * children finish first (the descriptor goes away with the caller's frame; a child's last
+ * access to its parent is the release of this latch, which the wait outlasts). */
+void kmpx_task_end_included(kmpx_task *t)
+{
+    if (t->children) {
+        children_unreserve(t);
+        ary_latch_wait(t->children);
+    }
+    kmpx_task_fini_implicit(t);
+}
+
 kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
 {
     (void)loc, (void)gtid;
@@ -309,10 +329,7 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
      * here and now, unregistered, like an included one (libomp's throttling). */
     ary_worker *w = th->worker;
     if (ARY_LIKELY(ary_credit_take(w))) {
-        kmpx_task_register(t);
-        t->job.exec = task_exec;
-        if (!ary_push_job(w, &t->job))
-            task_run(th, t);
+        kmpx_task_push(th, t);
         return 0;
     }
     if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) {

@@ -122,6 +122,10 @@ KMPX_HIDDEN void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_register(kmpx_task *t);
 KMPX_HIDDEN bool kmpx_task_included(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_submit(kmpx_thread *th, kmpx_task *t);
+/* A task whose admission credit th took and whose run is counted (runs): registered and
+ * queued on th's deque. */
+KMPX_HIDDEN void kmpx_task_push(kmpx_thread *th, kmpx_task *t);
+KMPX_HIDDEN void kmpx_task_end_included(kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_unref(kmpx_task *t);
 static inline void kmpx_task_ref(kmpx_task *t)
 {

@@ -160,8 +160,10 @@ void omp_get_schedule(int *kind, int *chunk)
 
 int omp_get_thread_limit(void)
 {
-    int n = settings()->thread_limit;
-    return n > 0 ? n : INT_MAX;
+    int n = settings()->thread_limit, t = kmpx_self()->teams_limit;
+    if (n <= 0)
+        n = INT_MAX;
+    return t > 0 && t < n ? t : n;
 }
 
 int omp_get_cancellation(void) { return settings()->cancellation; }

@@ -108,8 +108,8 @@ static uint64_t work(uint64_t i)
 static void main_marker(void) {} /* an address inside this executable */
 
 /* Which runtime runs this process: the object that defines omp_get_num_threads for us, and
- * whether that is arayon's layer (which alone defines arayon_omp_runtime_name). Under
- * arayon-run a gcc-built program still runs on libgomp: arayon is loaded but not in charge. */
+ * whether that is arayon's layer (which alone defines arayon_omp_runtime_name). The same
+ * works for a gcc-built copy (libgomp, or arayon serving gcc's ABI). */
 static const char *runtime_name(char *buf, size_t len)
 {
     /* Our own reference (it carries the symbol version it was linked with, which dlsym

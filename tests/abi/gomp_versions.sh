@@ -36,3 +36,17 @@ if [ -n "$missing" ]; then
     exit 1
 fi
 echo "gomp_versions.sh: all $n libgomp symbol versions (of $gomp) are in $shim"
+
+# libomp serves gcc's ABI too and exports GOMP_* under its VERSION node, so a clang-linked
+# binary holding gcc-built objects asks for GOMP_*@VERSION: the shim has those as well.
+libomp=$(ldconfig -p 2>/dev/null | awk '/libomp\.so\.5 /{print $NF; exit}')
+if [ -n "$libomp" ] && [ -f "$libomp" ]; then
+    list "$libomp" | awk -F@ -v skip="$skip" '$1 ~ /^GOMP_/ && $2 == "VERSION" && $1 !~ skip' >"$want"
+    missing=$(comm -23 "$want" "$have")
+    if [ -n "$missing" ]; then
+        echo "gomp_versions.sh: GOMP_* symbols that $libomp exports under VERSION and $shim lacks:" >&2
+        echo "$missing" >&2
+        exit 1
+    fi
+    echo "gomp_versions.sh: all $(wc -l <"$want") GOMP_*@VERSION of $libomp are in $shim"
+fi
