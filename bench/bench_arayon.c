@@ -16,6 +16,16 @@
  *   flat_in   main spawns one producer task; the producer begins a scope, spawns K empty
  *             tasks and ends it (the OpenMP `single` producer). tasks = K (the producer is
  *             not counted).
+ *   uts       unbalanced tree search (binomial, bench_common.h): every node begins a scope,
+ *             spawns one task per child (m = 8, or b0 at the root; each child's argument
+ *             struct on the parent's stack, the root's on the heap) and ends it; the root is
+ *             spawned from main and waited on. tasks = nodes (1,968,097 for b0 = 2000).
+ *   reduce    arayon_parallel_for over [0, N) (grain 0 = automatic: N / (8 * workers)), each
+ *             subrange summed locally and added to an atomic total. tasks = N indexes (ns per
+ *             index). `serial` also times the plain loop.
+ *   stream    arayon_stream_process from a producer task: N items (item i = its index) pulled
+ *             by next(), each processed as one task (bench_stream_work), at most W in flight,
+ *             results delivered on the producer (unordered) and summed. tasks = N items.
  *   flood_out, flood_in   as flat_out and flat_in, but each task does ~50-100 ns of work
  *             (bench_flood_work), so tasks pile up while the producer spawns and the pool's
  *             admission control (--max-pending, --policy) decides what happens. Meant to run
@@ -376,6 +386,287 @@ static void bench_nqueens(const bench_opts *o)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * uts
+ * ------------------------------------------------------------------------------------- */
+typedef struct uts_arg {
+    uint64_t state;
+    int depth;
+    int b0;
+    uint64_t r; /* nodes in this subtree, written by the task */
+} uts_arg;
+
+static int uts_task(void *p)
+{
+    uts_arg *a = (uts_arg *)p;
+    int nc = bench_uts_nchildren(a->state, a->depth, a->b0);
+    if (nc == 0) {
+        a->r = 1;
+        return 0;
+    }
+    uts_arg local[BENCH_UTS_M];
+    uts_arg *child = nc <= BENCH_UTS_M ? local : (uts_arg *)malloc((size_t)nc * sizeof *child);
+    if (!child) {
+        note_api_error(ARAYON_ENOMEM);
+        return 1;
+    }
+    arayon_scope_t *s;
+    int rc = arayon_scope_begin(g_pool, &s);
+    if (rc != ARAYON_OK) {
+        note_api_error(rc);
+        if (child != local)
+            free(child);
+        return 1;
+    }
+    for (int i = 0; i < nc; i++) {
+        child[i].state = bench_uts_child(a->state, i);
+        child[i].depth = a->depth + 1;
+        child[i].b0 = a->b0;
+        child[i].r = 0;
+        rc = arayon_scope_spawn(s, uts_task, &child[i], NULL);
+        if (rc != ARAYON_OK)
+            note_api_error(rc);
+    }
+    rc = arayon_scope_end(&s);
+    if (rc != ARAYON_OK)
+        note_api_error(rc);
+    uint64_t sum = 1;
+    for (int i = 0; i < nc; i++)
+        sum += child[i].r;
+    if (child != local)
+        free(child);
+    a->r = sum;
+    return rc != ARAYON_OK;
+}
+
+static uint64_t uts_run(int b0)
+{
+    uts_arg top = {bench_uts_root(), 0, b0, 0};
+    arayon_task_t *t = NULL;
+    int rc = arayon_spawn_handle(g_pool, uts_task, &top, &t);
+    if (rc != ARAYON_OK)
+        fail_rc("uts", "arayon_spawn_handle", rc);
+    rc = arayon_task_wait(t);
+    arayon_task_release(t);
+    if (rc != ARAYON_OK)
+        fail_rc("uts", "arayon_task_wait", rc);
+    return top.r;
+}
+
+static void bench_uts(const bench_opts *o)
+{
+    int b0 = o->uts_b0;
+    bench_sample samples[BENCH_MAX_REPS];
+    int depth = 0;
+    uint64_t want = bench_uts_serial(b0, &depth);
+    if (o->warmup) {
+        int w = b0 < 100 ? b0 : 100;
+        uint64_t wn = bench_uts_serial(w, NULL), got = uts_run(w);
+        check_api_errors("uts");
+        if (got != wn)
+            fail("uts", "warm-up uts(%ld) gave a wrong count (%ld)", w, (long)got);
+    }
+    arayon_stats_t before = stats_quiet();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        uint64_t got = uts_run(b0);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+        check_api_errors("uts");
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=uts n=%d counted %llu nodes, expected %llu\n", b0,
+                   (unsigned long long)got, (unsigned long long)want);
+            fflush(stdout);
+            exit(1);
+        }
+    }
+    arayon_stats_t after = stats_settle("uts", b0, before, want * (uint64_t)o->reps);
+    char extra[64];
+    snprintf(extra, sizeof extra, "depth=%d", depth);
+    bench_report_ex(RT, "uts", b0, o->threads, (double)want, samples, o->reps, extra);
+    stats_print("uts", b0, before, after, (double)want * o->reps, main_cpu, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * reduce
+ * ------------------------------------------------------------------------------------- */
+static atomic_uint_least64_t g_reduce_sum;
+
+static int reduce_range(void *ctx, size_t lo, size_t hi)
+{
+    (void)ctx;
+    atomic_fetch_add_explicit(&g_reduce_sum, bench_reduce_range(lo, hi), memory_order_relaxed);
+    return 0;
+}
+
+static void bench_reduce(const bench_opts *o)
+{
+    long n = o->reduce_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_reduce_expected(n);
+    if (o->warmup) {
+        atomic_store(&g_reduce_sum, 0);
+        long w = n < 1000000 ? n : 1000000;
+        int rc = arayon_parallel_for(g_pool, 0, (size_t)w, 0, reduce_range, NULL);
+        if (rc != ARAYON_OK)
+            fail_rc("reduce", "arayon_parallel_for", rc);
+        if (atomic_load(&g_reduce_sum) != bench_reduce_range(0, (uint64_t)w))
+            fail("reduce", "warm-up reduce(%ld) gave a wrong sum%ld", w, 0);
+    }
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        atomic_store(&g_reduce_sum, 0);
+        double c0 = thread_cpu_ns();
+        bench_clock c = bench_clock_start();
+        int rc = arayon_parallel_for(g_pool, 0, (size_t)n, 0, reduce_range, NULL);
+        samples[r] = bench_clock_stop(c);
+        main_cpu += thread_cpu_ns() - c0;
+        if (rc != ARAYON_OK)
+            fail_rc("reduce", "arayon_parallel_for", rc);
+        uint64_t got = atomic_load(&g_reduce_sum);
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=reduce n=%ld sum %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            fflush(stdout);
+            exit(1);
+        }
+    }
+    bench_report(RT, "reduce", n, o->threads, (double)n, samples, o->reps);
+    (void)main_cpu;
+}
+
+static void bench_reduce_serial(const bench_opts *o)
+{
+    long n = o->reduce_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_reduce_expected(n);
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        volatile uint64_t got = bench_reduce_range(0, (uint64_t)n);
+        samples[r] = bench_clock_stop(c);
+        if (got != want)
+            fail("reduce", "serial reduce(%ld) wrong: %ld", n, (long)got);
+    }
+    bench_report("serial", "reduce", n, 1, (double)n, samples, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * stream
+ * ------------------------------------------------------------------------------------- */
+typedef struct stream_item {
+    uint64_t i;
+    uint64_t result;
+} stream_item;
+
+typedef struct stream_ctx {
+    long n, next, in_flight, peak;
+    uint64_t count, sum;
+    int failed;
+} stream_ctx;
+
+static bool stream_next(void *ctx, void *item)
+{
+    stream_ctx *c = (stream_ctx *)ctx;
+    if (c->next >= c->n)
+        return false;
+    ((stream_item *)item)->i = (uint64_t)c->next++;
+    if (++c->in_flight > c->peak)
+        c->peak = c->in_flight;
+    return true;
+}
+
+static int stream_work(void *item, void *ctx)
+{
+    (void)ctx;
+    stream_item *it = (stream_item *)item;
+    it->result = bench_stream_work(it->i);
+    return 0;
+}
+
+static void stream_done(void *item, int status, void *ctx)
+{
+    stream_ctx *c = (stream_ctx *)ctx;
+    c->in_flight--;
+    if (status != ARAYON_OK) {
+        c->failed++;
+        return;
+    }
+    c->count++;
+    c->sum += ((stream_item *)item)->result;
+}
+
+/* BENCH_STREAM_ORDERED=1 in the environment: ordered delivery (for comparison). */
+static bool g_stream_ordered;
+
+typedef struct stream_arg {
+    stream_ctx *c;
+    long window;
+    int rc;
+} stream_arg;
+
+static int stream_producer(void *p)
+{
+    stream_arg *a = (stream_arg *)p;
+    a->rc = arayon_stream_process(g_pool, stream_next, sizeof(stream_item), (size_t)a->window,
+                                  stream_work, stream_done, g_stream_ordered, a->c);
+    return a->rc != ARAYON_OK;
+}
+
+/* One stream run of n items from a producer task. */
+static void stream_run(long n, long window, stream_ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    stream_arg a = {c, window, ARAYON_OK};
+    arayon_task_t *t = NULL;
+    int rc = arayon_spawn_handle(g_pool, stream_producer, &a, &t);
+    if (rc != ARAYON_OK)
+        fail_rc("stream", "arayon_spawn_handle(producer)", rc);
+    rc = arayon_task_wait(t);
+    arayon_task_release(t);
+    if (a.rc != ARAYON_OK)
+        fail_rc("stream", "arayon_stream_process", a.rc);
+    if (rc != ARAYON_OK)
+        fail_rc("stream", "arayon_task_wait(producer)", rc);
+}
+
+static void bench_stream(const bench_opts *o)
+{
+    long n = o->stream_n, w = o->window;
+    bench_sample samples[BENCH_MAX_REPS];
+    stream_ctx c;
+    long peak = 0;
+    double body_ns = 0;
+    const char *ord = getenv("BENCH_STREAM_ORDERED");
+    g_stream_ordered = ord && *ord == '1';
+    if (o->warmup) {
+        long kw = n < 10000 ? n : 10000;
+        stream_run(kw, w, &c);
+        bench_stream_verify(RT, kw, w, c.count, c.sum, c.peak);
+    }
+    arayon_stats_t before = stats_quiet();
+    double main_cpu = 0;
+    for (int r = 0; r < o->reps; r++) {
+        double c0 = thread_cpu_ns();
+        bench_clock ck = bench_clock_start();
+        stream_run(n, w, &c);
+        samples[r] = bench_clock_stop(ck);
+        main_cpu += thread_cpu_ns() - c0;
+        body_ns = bench_stream_verify(RT, n, w, c.count, c.sum, c.peak);
+        if (c.peak > peak)
+            peak = c.peak;
+    }
+    arayon_stats_t after =
+        stats_settle("stream", n, before, (uint64_t)(n + 1) * (uint64_t)o->reps);
+    char extra[96];
+    snprintf(extra, sizeof extra, "window=%ld peak_in_flight=%ld body_ns=%.1f%s", w, peak, body_ns,
+             g_stream_ordered ? " ordered=1" : "");
+    bench_report_ex(RT, "stream", n, o->threads, (double)n, samples, o->reps, extra);
+    stats_print("stream", n, before, after, (double)n * o->reps, main_cpu, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
  * flat spawn
  * ------------------------------------------------------------------------------------- */
 static int empty_task(void *p)
@@ -612,10 +903,19 @@ int main(int argc, char **argv)
 
     if (o.benches & BENCH_FIB)
         bench_fib(&o);
-    if (o.benches & BENCH_SERIAL)
+    /* serial: the plain recursive fib, unless only the reduction asked for its serial loop */
+    if ((o.benches & BENCH_SERIAL) && ((o.benches & BENCH_FIB) || !(o.benches & BENCH_REDUCE)))
         bench_fib_serial(&o);
     if (o.benches & BENCH_NQUEENS)
         bench_nqueens(&o);
+    if (o.benches & BENCH_UTS)
+        bench_uts(&o);
+    if (o.benches & BENCH_REDUCE)
+        bench_reduce(&o);
+    if ((o.benches & BENCH_REDUCE) && (o.benches & BENCH_SERIAL))
+        bench_reduce_serial(&o);
+    if (o.benches & BENCH_STREAM)
+        bench_stream(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
             bench_flat(&o, false, o.flat[i]);

@@ -39,7 +39,12 @@
 #define BENCH_FLAT_IN 4u
 #define BENCH_SERIAL 8u /* bench_arayon only: the plain recursive fib, for scale */
 #define BENCH_NQUEENS 128u
-#define BENCH_ALL (BENCH_FIB | BENCH_FLAT_OUT | BENCH_FLAT_IN | BENCH_SERIAL | BENCH_NQUEENS)
+#define BENCH_UTS 256u    /* unbalanced tree search (binomial), one task per node */
+#define BENCH_REDUCE 512u /* parallel-for reduction over --reduce N indexes */
+#define BENCH_STREAM 1024u /* --stream N items through a window of --window W in flight */
+#define BENCH_ALL                                                                            \
+    (BENCH_FIB | BENCH_FLAT_OUT | BENCH_FLAT_IN | BENCH_SERIAL | BENCH_NQUEENS | BENCH_UTS |  \
+     BENCH_REDUCE | BENCH_STREAM)
 /* The flood (one producer, K tasks of ~50-100 ns that pile up while it spawns) is not part
  * of "all": it is meant to run alone in its own process, so that the process's peak RSS is
  * the flood's. */
@@ -61,6 +66,13 @@
 /* nqueens: N up to 14 (the serial reference pass of N = 14 visits 27 M nodes). */
 #define BENCH_MAX_NQUEENS 14
 #define BENCH_NQUEENS_DEFAULT 10
+/* UTS: root children (b0) by default, and the largest accepted. */
+#define BENCH_UTS_DEFAULT 2000
+#define BENCH_MAX_UTS 1000000
+/* reduce: indexes by default; stream: items and window by default. */
+#define BENCH_REDUCE_DEFAULT 100000000L
+#define BENCH_STREAM_DEFAULT 1000000L
+#define BENCH_WINDOW_DEFAULT 256L
 
 typedef struct bench_opts {
     unsigned threads;               /* pool / team size */
@@ -74,6 +86,10 @@ typedef struct bench_opts {
     long flood;                     /* flood size K */
     long max_pending;               /* arayon only: -1 = the pool's default, 0 = no bound */
     int policy;                     /* arayon only: -1 = default, else arayon_full_policy_t */
+    int uts_b0;                     /* UTS: children of the root (the tree's size scales with it) */
+    long reduce_n;                  /* reduce: number of indexes */
+    long stream_n;                  /* stream: number of items */
+    long window;                    /* stream: most items in flight at once */
 } bench_opts;
 
 /* --samples: print every repetition as a SAMPLE line, not only the median. */
@@ -240,7 +256,9 @@ static void bench_usage(const char *prog, FILE *f)
 {
     fprintf(f,
             "usage: %s [--threads T] [--fib N] [--nqueens N] [--reps R] [--flat K1,K2,...]\n"
-            "          [--bench fib,serial,flat_out,flat_in,nqueens,flood_out,flood_in,flood_serial]\n"
+            "          [--bench fib,serial,flat_out,flat_in,nqueens,uts,reduce,stream,\n"
+            "                   flood_out,flood_in,flood_serial]\n"
+            "          [--uts B0] [--reduce N] [--stream N] [--window W]\n"
             "          [--flood K] [--max-pending N|default] [--policy block|reject|inline]\n"
             "          [--no-warmup] [--samples]\n"
             "  --threads T   pool/team size (default 2)\n"
@@ -249,9 +267,15 @@ static void bench_usage(const char *prog, FILE *f)
             "                of the board, no cut-off (default 10, at most 14)\n"
             "  --reps R      measured repetitions; the median is reported (default 5)\n"
             "  --flat LIST   flat spawn sizes, comma separated (default 10000,5000000)\n"
-            "  --bench LIST  which benchmarks (default all: fib,serial,flat_out,flat_in,nqueens;\n"
-            "                serial = plain recursive fib, bench_arayon only; flood_out,\n"
-            "                flood_in and flood_serial run only when named)\n"
+            "  --bench LIST  which benchmarks (default all: fib,serial,flat_out,flat_in,nqueens,\n"
+            "                uts,reduce,stream; serial = plain recursive fib and the serial\n"
+            "                reduction loop, bench_arayon only; flood_out, flood_in and\n"
+            "                flood_serial run only when named)\n"
+            "  --uts B0      UTS binomial tree: B0 children at the root, then m = 8 children\n"
+            "                with probability 0.124875 (default 2000: 1,968,097 nodes)\n"
+            "  --reduce N    parallel-for reduction over N indexes (default 100000000)\n"
+            "  --stream N    stream: N items of ~200 ns through a bounded window (default 1000000)\n"
+            "  --window W    stream: at most W items in flight (default 256)\n"
             "  --flood K     flood size: tasks of ~50-100 ns from one producer (default 5000000)\n"
             "  --max-pending N|default   arayon: the pool's max_pending (0 = no bound)\n"
             "  --policy P    arayon: full_policy, block (default), reject or inline\n"
@@ -286,6 +310,10 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
     o->flood = BENCH_FLOOD_DEFAULT_K;
     o->max_pending = -1;
     o->policy = -1;
+    o->uts_b0 = BENCH_UTS_DEFAULT;
+    o->reduce_n = BENCH_REDUCE_DEFAULT;
+    o->stream_n = BENCH_STREAM_DEFAULT;
+    o->window = BENCH_WINDOW_DEFAULT;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -364,6 +392,12 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
                     o->benches |= BENCH_SERIAL;
                 else if (!strcmp(tok, "nqueens"))
                     o->benches |= BENCH_NQUEENS;
+                else if (!strcmp(tok, "uts"))
+                    o->benches |= BENCH_UTS;
+                else if (!strcmp(tok, "reduce"))
+                    o->benches |= BENCH_REDUCE;
+                else if (!strcmp(tok, "stream"))
+                    o->benches |= BENCH_STREAM;
                 else if (!strcmp(tok, "flood_out"))
                     o->benches |= BENCH_FLOOD_OUT;
                 else if (!strcmp(tok, "flood_in"))
@@ -377,6 +411,22 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
                 else
                     goto bad;
             }
+        } else if (!strcmp(name, "--uts")) {
+            if (bench_parse_long(val, 1, BENCH_MAX_UTS, &v) != 0)
+                goto bad;
+            o->uts_b0 = (int)v;
+        } else if (!strcmp(name, "--reduce")) {
+            if (bench_parse_long(val, 1, 100000000000L, &v) != 0)
+                goto bad;
+            o->reduce_n = v;
+        } else if (!strcmp(name, "--stream")) {
+            if (bench_parse_long(val, 1, 1000000000L, &v) != 0)
+                goto bad;
+            o->stream_n = v;
+        } else if (!strcmp(name, "--window")) {
+            if (bench_parse_long(val, 1, 100000000L, &v) != 0)
+                goto bad;
+            o->window = v;
         } else if (!strcmp(name, "--flood")) {
             if (bench_parse_long(val, 1, 1000000000L, &v) != 0)
                 goto bad;
@@ -435,7 +485,7 @@ static void bench_report_ex(const char *runtime, const char *bench, long n, unsi
     long rss = bench_maxrss_kb();
 
     char what[96];
-    if (!strcmp(bench, "fib") || !strcmp(bench, "nqueens"))
+    if (!strcmp(bench, "fib") || !strcmp(bench, "nqueens") || !strcmp(bench, "uts"))
         snprintf(what, sizeof what, "%s(%ld)", bench, n);
     else
         snprintf(what, sizeof what, "%s K=%ld%s%s", bench, n, *extra ? " " : "", extra);
@@ -573,6 +623,192 @@ static void bench_flood_serial(const bench_opts *o)
     }
     (void)sink;
     bench_report("serial", "flood_body", o->flood, 1, (double)o->flood, samples, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * UTS: unbalanced tree search, binomial tree (as UTS's T3: b0 = 2000, m = 8, q = 0.124875),
+ * the same tree in every runtime.
+ *
+ * A node is a 64-bit state; child i of a node has state bench_uts_child(state, i) (splitmix64
+ * in place of UTS's SHA-1). The root has b0 children; every other node has m children when
+ * its state, read as a number in [0, 1), is below q, else none. m * q = 0.999: the process is
+ * barely subcritical, so subtrees are wildly different in size and only known by running
+ * them. Each node is one task (the root a task spawned from main, as fib's top call); a
+ * task returns the number of nodes of its subtree. The count is checked against a serial
+ * traversal (outside the timing), and is the same for every runtime (tasks= in RESULT).
+ * ------------------------------------------------------------------------------------- */
+#define BENCH_UTS_M 8
+#define BENCH_UTS_Q 0.124875
+#define BENCH_UTS_SEED 42u
+
+static inline uint64_t bench_splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static inline uint64_t bench_uts_root(void)
+{
+    return bench_splitmix64(BENCH_UTS_SEED);
+}
+
+static inline uint64_t bench_uts_child(uint64_t state, int i)
+{
+    return bench_splitmix64(state ^ ((uint64_t)(i + 1) * 0xD6E8FEB86659FD93ull));
+}
+
+/* Children of a node: b0 for the root (depth 0), else m or 0. */
+static inline int bench_uts_nchildren(uint64_t state, int depth, int b0)
+{
+    if (depth == 0)
+        return b0;
+    /* the top 53 bits as a double in [0, 1) */
+    return (double)(state >> 11) * (1.0 / 9007199254740992.0) < BENCH_UTS_Q ? BENCH_UTS_M : 0;
+}
+
+/* Nodes of the tree, serially, without recursion (an explicit stack: the tree is deep);
+ * *max_depth = the deepest node's depth. */
+static uint64_t bench_uts_serial(int b0, int *max_depth)
+{
+    size_t cap = 1024, sp = 0;
+    uint64_t *st = (uint64_t *)malloc(cap * sizeof *st);
+    int *dp = (int *)malloc(cap * sizeof *dp);
+    uint64_t nodes = 0;
+    int maxd = 0;
+    if (!st || !dp) {
+        printf("ERROR bench=uts out of memory in the serial reference\n");
+        exit(1);
+    }
+    st[sp] = bench_uts_root();
+    dp[sp++] = 0;
+    while (sp > 0) {
+        uint64_t s = st[--sp];
+        int d = dp[sp];
+        nodes++;
+        if (d > maxd)
+            maxd = d;
+        int nc = bench_uts_nchildren(s, d, b0);
+        if (sp + (size_t)nc > cap) {
+            while (sp + (size_t)nc > cap)
+                cap *= 2;
+            st = (uint64_t *)realloc(st, cap * sizeof *st);
+            dp = (int *)realloc(dp, cap * sizeof *dp);
+            if (!st || !dp) {
+                printf("ERROR bench=uts out of memory in the serial reference\n");
+                exit(1);
+            }
+        }
+        for (int i = 0; i < nc; i++) {
+            st[sp] = bench_uts_child(s, i);
+            dp[sp++] = d + 1;
+        }
+    }
+    free(st);
+    free(dp);
+    if (max_depth)
+        *max_depth = maxd;
+    return nodes;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * reduce: sum of bench_reduce_f(i) over i in [0, N), the same loop body in every runtime.
+ * f is a few dependent integer operations (~1-2 ns); the empty asm keeps every compiler
+ * from vectorizing it, so gcc and clang builds run comparable scalar code and the figure is
+ * the runtime's loop scheduling plus the body. Exact integer sum: checked against a serial
+ * loop (outside the timing).
+ * ------------------------------------------------------------------------------------- */
+static inline uint64_t bench_reduce_f(uint64_t i)
+{
+    uint64_t x = i * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+#if defined(__GNUC__)
+    __asm__ volatile("" : "+r"(x));
+#endif
+    return x >> 44; /* 20 bits: N up to 10^11 without overflow */
+}
+
+/* Sum over [lo, hi). */
+static inline uint64_t bench_reduce_range(uint64_t lo, uint64_t hi)
+{
+    uint64_t s = 0;
+    for (uint64_t i = lo; i < hi; i++)
+        s += bench_reduce_f(i);
+    return s;
+}
+
+/* The expected sum for n (computed once per n). */
+static uint64_t bench_reduce_expected(long n)
+{
+    static long cached_n = -1;
+    static uint64_t cached;
+    if (cached_n != n) {
+        cached = bench_reduce_range(0, (uint64_t)n);
+        cached_n = n;
+    }
+    return cached;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * stream: a producer feeds N items (item i is its index) through a window of at most W items
+ * in flight; each item's processing is bench_stream_work(i) (BENCH_STREAM_ITERS dependent
+ * steps, ~150-250 ns); the results are summed (in completion order) and checked, with the
+ * item count, against the serial sum. The runtimes keep the bound each in its own way (see
+ * each file); every one reports the largest number in flight it saw (peak_in_flight), which
+ * must not exceed W.
+ * ------------------------------------------------------------------------------------- */
+#define BENCH_STREAM_ITERS 192
+
+static inline uint64_t bench_stream_work(uint64_t i)
+{
+    uint64_t x = i * 0xD1B54A32D192ED03ull + 7;
+    for (int k = 0; k < BENCH_STREAM_ITERS; k++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        x ^= x >> 29;
+#if defined(__GNUC__)
+        __asm__ volatile("" : "+r"(x));
+#endif
+    }
+    return x;
+}
+
+/* The expected sum of n items (computed once per n); *ns_per_item = the serial cost. */
+static uint64_t bench_stream_expected(long n, double *ns_per_item)
+{
+    static long cached_n = -1;
+    static uint64_t cached;
+    static double cached_ns;
+    if (cached_n != n) {
+        double t0 = bench_now_ns();
+        uint64_t s = 0;
+        for (long i = 0; i < n; i++)
+            s += bench_stream_work((uint64_t)i);
+        cached_ns = (bench_now_ns() - t0) / (double)n;
+        cached = s;
+        cached_n = n;
+    }
+    if (ns_per_item)
+        *ns_per_item = cached_ns;
+    return cached;
+}
+
+/* Checks a stream run: exits 1 with an ERROR line on a wrong count or sum, or a window
+ * overrun. Returns the body's serial cost per item (ns). */
+static double bench_stream_verify(const char *runtime, long n, long window, uint64_t count,
+                                  uint64_t sum, long peak)
+{
+    double body_ns = 0;
+    uint64_t want = bench_stream_expected(n, &body_ns);
+    if (count != (uint64_t)n || sum != want || peak > window) {
+        printf("ERROR runtime=%s bench=stream n=%ld %llu items delivered (expected %ld), "
+               "checksum %s, peak in flight %ld (window %ld)\n",
+               runtime, n, (unsigned long long)count, n, sum == want ? "right" : "wrong", peak,
+               window);
+        fflush(stdout);
+        exit(1);
+    }
+    return body_ns;
 }
 
 #endif /* ARAYON_BENCH_COMMON_H */

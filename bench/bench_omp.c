@@ -21,6 +21,17 @@
  *             each with its own copy of the board (firstprivate), then `taskwait`; the
  *             children's counts go to an array on the parent's stack. The root is a task
  *             of the `single` thread. tasks = nodes of the search tree, as in bench_arayon.
+ *   uts       unbalanced tree search (binomial, bench_common.h): every node creates one
+ *             `omp task` per child (its state firstprivate, its count into an array on the
+ *             parent's stack; the root's array on the heap), then `taskwait`; the root is a
+ *             task of the `single` thread. tasks = nodes, as in bench_arayon.
+ *   reduce    `parallel for reduction(+:s) schedule(static)` over [0, N) (the team already
+ *             started). tasks = N indexes.
+ *   stream    the `single` thread creates one `omp task` per item, keeping at most W in
+ *             flight: an atomic counter of unfinished items, and while it is at W the
+ *             producer runs `taskyield` (libomp and the shim may run a queued task there;
+ *             libgomp's taskyield does nothing, so its producer just polls the counter).
+ *             Each task adds its result to its thread's slot (bench_flood_slot). tasks = N.
  *   flat_in   `parallel` + `single`: the single thread creates K empty tasks, then
  *             `taskwait`. The other team threads run tasks from the implicit barrier.
  *   flat_out  not expressible: in OpenMP the producer is always a member of the team
@@ -38,6 +49,7 @@
 
 #include <dlfcn.h>
 #include <omp.h>
+#include <stdatomic.h>
 
 #ifndef BENCH_RUNTIME
 #if defined(__clang__)
@@ -209,6 +221,187 @@ static void bench_nqueens(const bench_opts *o)
     bench_report(RT, "nqueens", n, o->threads, (double)nodes, samples, o->reps);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * uts
+ * ------------------------------------------------------------------------------------- */
+static uint64_t uts_task(uint64_t state, int depth, int b0)
+{
+    int nc = bench_uts_nchildren(state, depth, b0);
+    if (nc == 0)
+        return 1;
+    uint64_t local[BENCH_UTS_M];
+    uint64_t *res = nc <= BENCH_UTS_M ? local : (uint64_t *)malloc((size_t)nc * sizeof *res);
+    if (!res) {
+        printf("ERROR runtime=%s bench=uts out of memory\n", RT);
+        exit(1);
+    }
+    for (int i = 0; i < nc; i++) {
+        uint64_t cs = bench_uts_child(state, i);
+        res[i] = 0;
+#pragma omp task shared(res) firstprivate(cs, i, depth, b0)
+        res[i] = uts_task(cs, depth + 1, b0);
+    }
+#pragma omp taskwait
+    uint64_t sum = 1;
+    for (int i = 0; i < nc; i++)
+        sum += res[i];
+    if (res != local)
+        free(res);
+    return sum;
+}
+
+/* One uts(b0): team of g_threads, the single thread spawns the root and waits. */
+static uint64_t uts_run(int b0, bench_sample *out)
+{
+    uint64_t r = 0;
+    bench_sample s = {0, 0, 0};
+#pragma omp parallel num_threads(g_threads) shared(r, s)
+    {
+#pragma omp single
+        {
+            bench_clock c = bench_clock_start();
+#pragma omp task shared(r) firstprivate(b0)
+            r = uts_task(bench_uts_root(), 0, b0);
+#pragma omp taskwait
+            s = bench_clock_stop(c);
+        }
+    }
+    if (out)
+        *out = s;
+    return r;
+}
+
+static void bench_uts(const bench_opts *o)
+{
+    int b0 = o->uts_b0;
+    bench_sample samples[BENCH_MAX_REPS];
+    int depth = 0;
+    uint64_t want = bench_uts_serial(b0, &depth);
+    if (o->warmup) {
+        int w = b0 < 100 ? b0 : 100;
+        if (uts_run(w, NULL) != bench_uts_serial(w, NULL)) {
+            printf("ERROR runtime=%s bench=uts warm-up uts(%d) wrong\n", RT, w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        uint64_t got = uts_run(b0, &samples[r]);
+        if (got != want) {
+            printf("ERROR runtime=%s bench=uts n=%d counted %llu nodes, expected %llu\n", RT, b0,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    char extra[64];
+    snprintf(extra, sizeof extra, "depth=%d", depth);
+    bench_report_ex(RT, "uts", b0, o->threads, (double)want, samples, o->reps, extra);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * reduce
+ * ------------------------------------------------------------------------------------- */
+static uint64_t reduce_run(long n, bench_sample *out)
+{
+    uint64_t s = 0;
+    bench_clock c = bench_clock_start();
+#pragma omp parallel for num_threads(g_threads) reduction(+ : s) schedule(static)
+    for (long i = 0; i < n; i++)
+        s += bench_reduce_f((uint64_t)i);
+    if (out)
+        *out = bench_clock_stop(c);
+    return s;
+}
+
+static void bench_reduce(const bench_opts *o)
+{
+    long n = o->reduce_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_reduce_expected(n);
+    if (o->warmup) {
+        long w = n < 1000000 ? n : 1000000;
+        if (reduce_run(w, NULL) != bench_reduce_range(0, (uint64_t)w)) {
+            printf("ERROR runtime=%s bench=reduce warm-up reduce(%ld) wrong\n", RT, w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        uint64_t got = reduce_run(n, &samples[r]);
+        if (got != want) {
+            printf("ERROR runtime=%s bench=reduce n=%ld sum %llu, expected %llu\n", RT, n,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    bench_report(RT, "reduce", n, o->threads, (double)n, samples, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * stream
+ * ------------------------------------------------------------------------------------- */
+static atomic_long g_in_flight;
+
+/* One stream of n items, at most w in flight; *peak = the most in flight seen. */
+static bench_sample stream_run(long n, long w, long *peak)
+{
+    bench_sample s = {0, 0, 0};
+    long pk = 0;
+    atomic_store(&g_in_flight, 0);
+#pragma omp parallel num_threads(g_threads) shared(s, pk)
+    {
+#pragma omp single
+        {
+            bench_clock c = bench_clock_start();
+            for (long i = 0; i < n; i++) {
+                while (atomic_load_explicit(&g_in_flight, memory_order_acquire) >= w) {
+#pragma omp taskyield
+                }
+                long f = atomic_fetch_add_explicit(&g_in_flight, 1, memory_order_relaxed) + 1;
+                if (f > pk)
+                    pk = f;
+#pragma omp task firstprivate(i)
+                {
+                    bench_flood_slot *sl = &bench_flood_slots[omp_get_thread_num() %
+                                                              BENCH_FLOOD_SLOTS];
+                    sl->sum += bench_stream_work((uint64_t)i);
+                    sl->count++;
+                    atomic_fetch_sub_explicit(&g_in_flight, 1, memory_order_release);
+                }
+            }
+#pragma omp taskwait
+            s = bench_clock_stop(c);
+        }
+    }
+    *peak = pk;
+    return s;
+}
+
+static void bench_stream(const bench_opts *o)
+{
+    long n = o->stream_n, w = o->window, peak = 0, pk;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t count, sum;
+    int used;
+    double body_ns = 0;
+    if (o->warmup) {
+        long kw = n < 10000 ? n : 10000;
+        bench_flood_reset();
+        stream_run(kw, w, &pk);
+        bench_flood_collect(&count, &sum, &used);
+        bench_stream_verify(RT, kw, w, count, sum, pk);
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_flood_reset();
+        samples[r] = stream_run(n, w, &pk);
+        bench_flood_collect(&count, &sum, &used);
+        body_ns = bench_stream_verify(RT, n, w, count, sum, pk);
+        if (pk > peak)
+            peak = pk;
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, "window=%ld peak_in_flight=%ld body_ns=%.1f", w, peak, body_ns);
+    bench_report_ex(RT, "stream", n, o->threads, (double)n, samples, o->reps, extra);
+}
+
 /* One flat run of k tasks from the single thread; counting tasks when count != NULL. */
 static bench_sample flat_run(long k, long *count)
 {
@@ -372,6 +565,12 @@ int main(int argc, char **argv)
         bench_fib(&o);
     if (o.benches & BENCH_NQUEENS)
         bench_nqueens(&o);
+    if (o.benches & BENCH_UTS)
+        bench_uts(&o);
+    if (o.benches & BENCH_REDUCE)
+        bench_reduce(&o);
+    if (o.benches & BENCH_STREAM)
+        bench_stream(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
             printf("NOTE runtime=%s bench=flat_out n=%ld not expressible: an OpenMP "

@@ -10,6 +10,16 @@
  *             task_group (each lambda holds its own copy of the board) and waits; the
  *             children's counts go to an array on the parent's stack. The root is run in a
  *             task_group from main. tasks = nodes of the search tree, as in bench_arayon.
+ *   uts       unbalanced tree search (binomial, bench_common.h): every node runs one task per
+ *             child in a local task_group (its count into an array on the parent's stack; the
+ *             root's on the heap) and waits; the root is run in a task_group from main.
+ *             tasks = nodes, as in bench_arayon.
+ *   reduce    tbb::parallel_reduce over blocked_range<uint64_t>(0, N) (default grain and
+ *             auto_partitioner), each range summed with bench_reduce_range. tasks = N indexes.
+ *   stream    tbb::parallel_pipeline with max_number_of_live_tokens = W: a serial_in_order
+ *             input filter yields the item indexes, a parallel filter runs bench_stream_work,
+ *             a serial_out_of_order filter sums the results. Run from main (which joins the
+ *             arena). tasks = N items.
  *   flat_out  main runs K empty tasks in a task_group and waits. Note: in oneTBB the main
  *             thread joins the arena while it waits, so with --threads T the arena has T
  *             threads including main (arayon: T workers, main only blocks).
@@ -23,7 +33,10 @@
  */
 #include "bench_common.h"
 
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/parallel_reduce.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/version.h>
@@ -145,6 +158,174 @@ static void bench_nqueens(const bench_opts *o)
     bench_report(RT, "nqueens", n, o->threads, (double)nodes, samples, o->reps);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * uts
+ * ------------------------------------------------------------------------------------- */
+static uint64_t uts_task(uint64_t state, int depth, int b0)
+{
+    int nc = bench_uts_nchildren(state, depth, b0);
+    if (nc == 0)
+        return 1;
+    uint64_t local[BENCH_UTS_M];
+    uint64_t *res = nc <= BENCH_UTS_M ? local : (uint64_t *)malloc((size_t)nc * sizeof *res);
+    if (!res) {
+        printf("ERROR runtime=" RT " bench=uts out of memory\n");
+        exit(1);
+    }
+    {
+        tbb::task_group g;
+        for (int i = 0; i < nc; i++) {
+            uint64_t cs = bench_uts_child(state, i);
+            res[i] = 0;
+            g.run([res, cs, i, depth, b0] { res[i] = uts_task(cs, depth + 1, b0); });
+        }
+        g.wait();
+    }
+    uint64_t sum = 1;
+    for (int i = 0; i < nc; i++)
+        sum += res[i];
+    if (res != local)
+        free(res);
+    return sum;
+}
+
+static uint64_t uts_run(int b0)
+{
+    uint64_t r = 0;
+    tbb::task_group top;
+    top.run([&r, b0] { r = uts_task(bench_uts_root(), 0, b0); });
+    top.wait();
+    return r;
+}
+
+static void bench_uts(const bench_opts *o)
+{
+    int b0 = o->uts_b0;
+    bench_sample samples[BENCH_MAX_REPS];
+    int depth = 0;
+    uint64_t want = bench_uts_serial(b0, &depth);
+    if (o->warmup) {
+        int w = b0 < 100 ? b0 : 100;
+        if (uts_run(w) != bench_uts_serial(w, NULL)) {
+            printf("ERROR runtime=" RT " bench=uts warm-up uts(%d) wrong\n", w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        uint64_t got = uts_run(b0);
+        samples[r] = bench_clock_stop(c);
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=uts n=%d counted %llu nodes, expected %llu\n", b0,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    char extra[64];
+    snprintf(extra, sizeof extra, "depth=%d", depth);
+    bench_report_ex(RT, "uts", b0, o->threads, (double)want, samples, o->reps, extra);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * reduce
+ * ------------------------------------------------------------------------------------- */
+static uint64_t reduce_run(long n)
+{
+    return tbb::parallel_reduce(
+        tbb::blocked_range<uint64_t>(0, (uint64_t)n), (uint64_t)0,
+        [](const tbb::blocked_range<uint64_t> &r, uint64_t acc) {
+            return acc + bench_reduce_range(r.begin(), r.end());
+        },
+        [](uint64_t a, uint64_t b) { return a + b; });
+}
+
+static void bench_reduce(const bench_opts *o)
+{
+    long n = o->reduce_n;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t want = bench_reduce_expected(n);
+    if (o->warmup) {
+        long w = n < 1000000 ? n : 1000000;
+        if (reduce_run(w) != bench_reduce_range(0, (uint64_t)w)) {
+            printf("ERROR runtime=" RT " bench=reduce warm-up reduce(%ld) wrong\n", w);
+            exit(1);
+        }
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        uint64_t got = reduce_run(n);
+        samples[r] = bench_clock_stop(c);
+        if (got != want) {
+            printf("ERROR runtime=" RT " bench=reduce n=%ld sum %llu, expected %llu\n", n,
+                   (unsigned long long)got, (unsigned long long)want);
+            exit(1);
+        }
+    }
+    bench_report(RT, "reduce", n, o->threads, (double)n, samples, o->reps);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * stream
+ * ------------------------------------------------------------------------------------- */
+static std::atomic<long> g_in_flight;
+
+/* One stream of n items, at most w tokens live; *count, *sum: what the output filter got. */
+static void stream_run(long n, long w, uint64_t *count, uint64_t *sum, long *peak)
+{
+    long next = 0, pk = 0;
+    uint64_t c = 0, s = 0;
+    g_in_flight = 0;
+    tbb::parallel_pipeline(
+        (size_t)w,
+        tbb::make_filter<void, uint64_t>(tbb::filter_mode::serial_in_order,
+                                         [&](tbb::flow_control &fc) -> uint64_t {
+                                             if (next >= n) {
+                                                 fc.stop();
+                                                 return 0;
+                                             }
+                                             long f = ++g_in_flight;
+                                             if (f > pk)
+                                                 pk = f;
+                                             return (uint64_t)next++;
+                                         }) &
+            tbb::make_filter<uint64_t, uint64_t>(
+                tbb::filter_mode::parallel,
+                [](uint64_t i) -> uint64_t { return bench_stream_work(i); }) &
+            tbb::make_filter<uint64_t, void>(tbb::filter_mode::serial_out_of_order,
+                                             [&](uint64_t r) {
+                                                 s += r;
+                                                 c++;
+                                                 --g_in_flight;
+                                             }));
+    *count = c;
+    *sum = s;
+    *peak = pk;
+}
+
+static void bench_stream(const bench_opts *o)
+{
+    long n = o->stream_n, w = o->window, peak = 0, pk;
+    bench_sample samples[BENCH_MAX_REPS];
+    uint64_t count, sum;
+    double body_ns = 0;
+    if (o->warmup) {
+        long kw = n < 10000 ? n : 10000;
+        stream_run(kw, w, &count, &sum, &pk);
+        bench_stream_verify(RT, kw, w, count, sum, pk);
+    }
+    for (int r = 0; r < o->reps; r++) {
+        bench_clock c = bench_clock_start();
+        stream_run(n, w, &count, &sum, &pk);
+        samples[r] = bench_clock_stop(c);
+        body_ns = bench_stream_verify(RT, n, w, count, sum, pk);
+        if (pk > peak)
+            peak = pk;
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, "window=%ld peak_in_flight=%ld body_ns=%.1f", w, peak, body_ns);
+    bench_report_ex(RT, "stream", n, o->threads, (double)n, samples, o->reps, extra);
+}
+
 static std::atomic<long> g_count;
 
 /* k tasks from the calling thread into a local task_group, then wait. */
@@ -262,6 +443,12 @@ int main(int argc, char **argv)
         bench_fib(&o);
     if (o.benches & BENCH_NQUEENS)
         bench_nqueens(&o);
+    if (o.benches & BENCH_UTS)
+        bench_uts(&o);
+    if (o.benches & BENCH_REDUCE)
+        bench_reduce(&o);
+    if (o.benches & BENCH_STREAM)
+        bench_stream(&o);
     for (int i = 0; i < o.nflat; i++) {
         if (o.benches & BENCH_FLAT_OUT)
             bench_flat(&o, false, o.flat[i]);
