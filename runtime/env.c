@@ -177,3 +177,10 @@ int ary_env_metrics(void)
                     "report\n", v);
     return -1;
 }
+
+/* ARAYON_LATENCY=1: every pool records task latencies from its creation (metrics.c). */
+bool ary_env_latency(void)
+{
+    bool on = false;
+    return ary_env_bool("ARAYON_LATENCY", false, &on) == 1 && on;
+}

@@ -167,6 +167,18 @@ static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
                           memory_order_release);
 }
 
+/* Latency histograms of one worker (metrics.c), written by its own thread only (ary_count). */
+typedef struct ary_hist {
+    _Atomic uint64_t count, sum_ns;
+    _Atomic uint64_t bucket[ARAYON_LATENCY_BUCKETS];
+} ary_hist;
+
+/* Bits of pool->tracing: what a traced spawn and a traced run record (trace.h). */
+enum { ARY_GATE_TRACE = 1u, ARY_GATE_LATENCY = 2u };
+
+/* Records one duration in h (its owner thread only). */
+ARY_HIDDEN void ary_lat_record(ary_hist *h, uint64_t ns);
+
 /* Counters that only feed the metrics (not the accounting of tasks, which is always on).
  * A build with -DARAYON_METRICS=OFF compiles them out, to measure what they cost. */
 #ifndef ARAYON_NO_METRICS
@@ -228,6 +240,7 @@ struct ary_worker {
     unsigned gang_member;
     struct arayon_scope *gang_done;
     ary_counters c;
+    ary_hist lat_wait, lat_run; /* latency recording (ARY_GATE_LATENCY) */
 };
 
 /* Park word values. The thread that changes a non-zero park word to 0 is the one that
@@ -261,7 +274,9 @@ struct arayon_pool {
     _Atomic int *mem_status;  /* per worker: result of placing its deque and cell slabs on its
                                  node (ary_topo_membind): the last failure, else the last result */
     bool fence_on_push;     /* no membarrier: pushes pay a full fence instead */
-    _Atomic uint32_t tracing; /* the event recorder is on (trace.h: one relaxed load per site) */
+    /* ARY_GATE_*: the event recorder and/or latency recording is on (trace.h: one relaxed
+     * load per site covers both) */
+    _Atomic uint32_t tracing;
     _Atomic(struct ary_trace *) trace; /* the recorder's state, made by the first trace start */
     unsigned spin_ns;
     _Atomic uint32_t aborted; /* shutdown deadline passed: tasks not started are cancelled */
@@ -339,6 +354,13 @@ on:
 #else
     return atomic_load_explicit(&((ary_pool *)p)->tracing, memory_order_relaxed) != 0;
 #endif
+}
+
+/* Is latency recording on? (Read on the traced paths only.) */
+static inline bool ary_latency_on(const ary_pool *p)
+{
+    return (atomic_load_explicit(&((ary_pool *)p)->tracing, memory_order_relaxed) &
+            ARY_GATE_LATENCY) != 0;
 }
 
 /* Thread-local state. initial-exec: no __tls_get_addr call on the hot path. */
@@ -544,6 +566,7 @@ ARY_HIDDEN const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflo
 ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long *out);
 ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
 ARY_HIDDEN int ary_env_metrics(void);
+ARY_HIDDEN bool ary_env_latency(void);
 
 /* metrics.c: ARAYON_METRICS, a report when the pool is destroyed or the process exits. */
 ARY_HIDDEN void ary_metrics_env_start(ary_pool *p);

@@ -48,6 +48,60 @@ static bool worker_live(const ary_pool *p, unsigned i)
                            : atomic_load_explicit(&w->guest_busy, memory_order_relaxed) != 0;
 }
 
+/* ---- latency histograms --------------------------------------------------------------- */
+
+static inline unsigned lat_bucket(uint64_t ns)
+{
+    unsigned k = ns < 2 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
+    return k < ARAYON_LATENCY_BUCKETS ? k : ARAYON_LATENCY_BUCKETS - 1;
+}
+
+void ary_lat_record(ary_hist *h, uint64_t ns)
+{
+    ary_count(&h->bucket[lat_bucket(ns)], 1);
+    ary_count(&h->sum_ns, ns);
+    ary_count(&h->count, 1); /* last: a reader that sees the count sees its bucket */
+}
+
+static void lat_add(arayon_histogram_t *out, ary_hist *h)
+{
+    out->count += atomic_load_explicit(&h->count, memory_order_acquire);
+    out->sum_ns += atomic_load_explicit(&h->sum_ns, memory_order_relaxed);
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS; k++)
+        out->bucket[k] += atomic_load_explicit(&h->bucket[k], memory_order_relaxed);
+}
+
+int arayon_pool_latency_enable(arayon_pool_t *pool, bool on)
+{
+    if (!pool)
+        return ARAYON_EINVAL;
+    if (on)
+        atomic_fetch_or_explicit(&pool->tracing, ARY_GATE_LATENCY, memory_order_seq_cst);
+    else
+        atomic_fetch_and_explicit(&pool->tracing, ~(uint32_t)ARY_GATE_LATENCY,
+                                  memory_order_seq_cst);
+    return ARAYON_OK;
+}
+
+uint64_t arayon_latency_quantile(const arayon_histogram_t *h, double q)
+{
+    if (!h || !(q >= 0.0 && q <= 1.0))
+        return 0;
+    uint64_t total = 0;
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS; k++)
+        total += h->bucket[k];
+    if (!total)
+        return 0;
+    double want = q * (double)total;
+    uint64_t seen = 0;
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS; k++) {
+        seen += h->bucket[k];
+        if (h->bucket[k] && (double)seen >= want)
+            return (uint64_t)2 << k; /* the bucket's upper bound */
+    }
+    return (uint64_t)2 << (ARAYON_LATENCY_BUCKETS - 1);
+}
+
 int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
 {
     if (!pool || !out)
@@ -86,6 +140,8 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         inline_running += istart > idone ? istart - idone : 0;
         out->run_inline += istart;
         out->queued += deque_size(&w->deque);
+        lat_add(&out->latency.wait, &w->lat_wait);
+        lat_add(&out->latency.run, &w->lat_run);
         if (!is_live) /* (worker_live) */
             continue;
         live++;
@@ -304,12 +360,81 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
     return n;
 }
 
-/* Renders m, then (when nodes) one block per NUMA node. */
+/* A duration for people: 850ns, 12.3us, 4.56ms, 1.20s. */
+static void sb_dur(ary_sbuf *o, double ns)
+{
+    if (ns < 1e3)
+        ary_sb_printf(o, "%.0fns", ns);
+    else if (ns < 1e6)
+        ary_sb_printf(o, "%.1fus", ns * 1e-3);
+    else if (ns < 1e9)
+        ary_sb_printf(o, "%.2fms", ns * 1e-6);
+    else
+        ary_sb_printf(o, "%.2fs", ns * 1e-9);
+}
+
+static void latency_text(ary_sbuf *o, const char *what, const arayon_histogram_t *h)
+{
+    ary_sb_printf(o, "  %-12s %12" PRIu64 "  mean ", what, h->count);
+    sb_dur(o, h->count ? (double)h->sum_ns / (double)h->count : 0.0);
+    static const double qs[] = {0.5, 0.9, 0.99};
+    static const char *qn[] = {"p50", "p90", "p99"};
+    for (int i = 0; i < 3; i++) {
+        ary_sb_printf(o, "  %s <= ", qn[i]);
+        sb_dur(o, (double)arayon_latency_quantile(h, qs[i]));
+    }
+    ary_sb_printf(o, "\n    buckets:");
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS; k++) {
+        if (!h->bucket[k])
+            continue;
+        ary_sb_printf(o, " <");
+        sb_dur(o, (double)((uint64_t)2 << k));
+        ary_sb_printf(o, ":%" PRIu64, h->bucket[k]);
+    }
+    ary_sb_printf(o, "\n");
+}
+
+static void latency_json(ary_sbuf *o, const char *what, const arayon_histogram_t *h)
+{
+    ary_sb_printf(o, "\"%s\": {\"count\": %" PRIu64 ", \"sum_ns\": %" PRIu64 ", \"p50_ns\": %" PRIu64
+                     ", \"p90_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64 ", \"buckets\": [",
+                  what, h->count, h->sum_ns, arayon_latency_quantile(h, 0.5),
+                  arayon_latency_quantile(h, 0.9), arayon_latency_quantile(h, 0.99));
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS; k++)
+        ary_sb_printf(o, "%s%" PRIu64, k ? ", " : "", h->bucket[k]);
+    ary_sb_printf(o, "]}");
+}
+
+/* A Prometheus histogram: cumulative buckets with upper bounds in seconds. */
+static void latency_prom(ary_sbuf *o, const char *name, const char *help,
+                         const arayon_histogram_t *h)
+{
+    ary_sb_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    for (unsigned k = 0; k < ARAYON_LATENCY_BUCKETS - 1; k++) {
+        cum += h->bucket[k];
+        ary_sb_printf(o, "%s_bucket{le=\"%.9g\"} %" PRIu64 "\n", name,
+                      (double)((uint64_t)2 << k) * 1e-9, cum);
+    }
+    cum += h->bucket[ARAYON_LATENCY_BUCKETS - 1];
+    ary_sb_printf(o, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.9f\n%s_count %" PRIu64 "\n", name,
+                  cum, name, (double)h->sum_ns * 1e-9, name, h->count);
+}
+
+static bool has_latency(const arayon_metrics_t *m)
+{
+    return m->latency.wait.count || m->latency.run.count;
+}
+
+/* Renders m, then (when given) one row per worker and one per NUMA node, and the latency
+ * histograms when any were recorded. */
 static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_metrics_t *nodes,
-                   unsigned nnodes, arayon_metrics_format_t format)
+                   unsigned nnodes, const arayon_worker_metrics_t *workers, unsigned nworkers,
+                   arayon_metrics_format_t format)
 {
     field f[48];
     size_t n = fields_of(m, f);
+    double up = m->uptime_ns ? (double)m->uptime_ns : 1.0;
     switch (format) {
     case ARAYON_METRICS_TEXT:
         ary_sb_printf(o, "arayon: %" PRIu64 " tasks (%" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
@@ -321,6 +446,23 @@ static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_met
             100.0 * arayon_metrics_success_rate(m), 100.0 * arayon_metrics_queue_pressure(m));
         for (size_t i = 0; i < n; i++)
             ary_sb_printf(o, "  %-21s %20" PRIu64 "  %s\n", f[i].name, f[i].value, f[i].help);
+        if (nworkers)
+            ary_sb_printf(o, "  %-6s %12s %12s %10s %12s %10s %8s %10s %11s %6s\n", "worker",
+                          "executed", "spawned", "steals", "attempts", "injected", "parks",
+                          "run_inline", "busy_ms", "util%");
+        for (unsigned k = 0; k < nworkers; k++) {
+            const arayon_worker_metrics_t *w = &workers[k];
+            ary_sb_printf(o, "  %-6u %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
+                             " %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %11.1f %6.1f\n",
+                          w->index, w->executed, w->spawned, w->steals, w->steal_attempts,
+                          w->injected_taken, w->parks, w->run_inline, (double)w->busy_ns * 1e-6,
+                          w->busy_ns >= m->uptime_ns ? 100.0 : 100.0 * (double)w->busy_ns / up);
+        }
+        if (has_latency(m)) {
+            ary_sb_printf(o, "  latency      %12s\n", "tasks");
+            latency_text(o, "queue wait", &m->latency.wait);
+            latency_text(o, "run time", &m->latency.run);
+        }
         if (nnodes)
             ary_sb_printf(o, "  %-6s %7s %14s %12s %13s %16s %14s\n", "node", "workers", "executed",
                 "local_steal", "remote_steal", "run_elsewhere", "busy_ms");
@@ -337,6 +479,28 @@ static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_met
         ary_sb_printf(o, ", \"utilization\": %.6f, \"success_rate\": %.6f, \"queue_pressure\": %.6f",
             arayon_metrics_utilization(m), arayon_metrics_success_rate(m),
             arayon_metrics_queue_pressure(m));
+        ary_sb_printf(o, ", \"latency\": {");
+        latency_json(o, "wait", &m->latency.wait);
+        ary_sb_printf(o, ", ");
+        latency_json(o, "run", &m->latency.run);
+        ary_sb_printf(o, "}");
+        if (nworkers) {
+            ary_sb_printf(o, ", \"workers\": [");
+            for (unsigned k = 0; k < nworkers; k++) {
+                const arayon_worker_metrics_t *w = &workers[k];
+                ary_sb_printf(o, "%s{\"worker\": %u, \"executed\": %" PRIu64 ", \"spawned\": %" PRIu64
+                                 ", \"steals\": %" PRIu64 ", \"steal_attempts\": %" PRIu64
+                                 ", \"injected_taken\": %" PRIu64 ", \"parks\": %" PRIu64
+                                 ", \"wakeups\": %" PRIu64 ", \"run_inline\": %" PRIu64
+                                 ", \"rejected\": %" PRIu64 ", \"queued\": %" PRIu64
+                                 ", \"busy_ns\": %" PRIu64 ", \"active\": %s}",
+                              k ? ", " : "", w->index, w->executed, w->spawned, w->steals,
+                              w->steal_attempts, w->injected_taken, w->parks, w->wakeups,
+                              w->run_inline, w->rejected, w->queued, w->busy_ns,
+                              w->active ? "true" : "false");
+            }
+            ary_sb_printf(o, "]");
+        }
         if (nnodes) {
             ary_sb_printf(o, ", \"nodes\": [");
             for (unsigned k = 0; k < nnodes; k++)
@@ -358,6 +522,45 @@ static void render(ary_sbuf *o, const arayon_metrics_t *m, const arayon_node_met
                 ary_sb_printf(o, "%s %.9f\n", f[i].prom, (double)f[i].value * 1e-9);
             else
                 ary_sb_printf(o, "%s %" PRIu64 "\n", f[i].prom, f[i].value);
+        }
+        if (has_latency(m)) {
+            latency_prom(o, "arayon_task_wait_seconds", "time from spawn to start (latency recording)",
+                         &m->latency.wait);
+            latency_prom(o, "arayon_task_run_seconds", "time from start to end (latency recording)",
+                         &m->latency.run);
+        }
+        if (nworkers) {
+            static const struct {
+                const char *name, *help;
+                size_t off;
+                bool seconds;
+            } wf[] = {
+                {"arayon_worker_tasks_executed_total", "tasks finished on the worker",
+                 offsetof(arayon_worker_metrics_t, executed), false},
+                {"arayon_worker_tasks_spawned_total", "tasks spawned by tasks on the worker",
+                 offsetof(arayon_worker_metrics_t, spawned), false},
+                {"arayon_worker_steals_total", "tasks the worker stole",
+                 offsetof(arayon_worker_metrics_t, steals), false},
+                {"arayon_worker_parks_total", "times the worker went to sleep",
+                 offsetof(arayon_worker_metrics_t, parks), false},
+                {"arayon_worker_run_inline_total", "tasks run on the worker because the pool was full",
+                 offsetof(arayon_worker_metrics_t, run_inline), false},
+                {"arayon_worker_busy_seconds_total", "time the worker was not idle",
+                 offsetof(arayon_worker_metrics_t, busy_ns), true},
+            };
+            for (size_t i = 0; i < sizeof wf / sizeof wf[0]; i++) {
+                ary_sb_printf(o, "# HELP %s %s\n# TYPE %s counter\n", wf[i].name, wf[i].help, wf[i].name);
+                for (unsigned k = 0; k < nworkers; k++) {
+                    uint64_t v;
+                    memcpy(&v, (const char *)&workers[k] + wf[i].off, sizeof v);
+                    if (wf[i].seconds)
+                        ary_sb_printf(o, "%s{worker=\"%u\"} %.9f\n", wf[i].name, workers[k].index,
+                                      (double)v * 1e-9);
+                    else
+                        ary_sb_printf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", wf[i].name,
+                                      workers[k].index, v);
+                }
+            }
         }
         if (nnodes) {
             static const struct {
@@ -405,7 +608,7 @@ int arayon_metrics_print(const arayon_metrics_t *m, arayon_write_fn write, void 
     if (!m || !write || (unsigned)format > ARAYON_METRICS_PROMETHEUS)
         return ARAYON_EINVAL;
     ary_sbuf o = {0};
-    render(&o, m, NULL, 0, format);
+    render(&o, m, NULL, 0, NULL, 0, format);
     return emit(&o, write, ctx);
 }
 
@@ -422,9 +625,23 @@ int arayon_pool_metrics_print(const arayon_pool_t *pool, arayon_write_fn write, 
         return ARAYON_ENOMEM;
     for (unsigned k = 0; k < nn; k++)
         arayon_pool_node_metrics(pool, k, &nodes[k]);
+    /* the workers that run or ran: records never started (spare ones) are left out */
+    arayon_worker_metrics_t *ws = calloc(pool->nworkers ? pool->nworkers : 1, sizeof *ws);
+    if (!ws) {
+        free(nodes);
+        return ARAYON_ENOMEM;
+    }
+    unsigned nw = 0;
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        arayon_worker_metrics_t *w = &ws[nw];
+        arayon_pool_worker_metrics(pool, i, w);
+        if (worker_live(pool, i) || w->executed || w->spawned)
+            nw++;
+    }
     ary_sbuf o = {0};
-    render(&o, &m, nodes, nn, format);
+    render(&o, &m, nodes, nn, ws, nw, format);
     free(nodes);
+    free(ws);
     return emit(&o, write, ctx);
 }
 

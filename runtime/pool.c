@@ -337,6 +337,8 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
         arayon_pool_print_topology(p, write_stderr, NULL);
     ary_trace_env_start(p); /* ARAYON_TRACE */
     ary_metrics_env_start(p); /* ARAYON_METRICS */
+    if (ary_env_latency()) /* ARAYON_LATENCY */
+        arayon_pool_latency_enable(p, true);
     *out = p;
     return ARAYON_OK;
 }

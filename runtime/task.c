@@ -57,23 +57,47 @@ static inline int run_body(ary_task *t)
 
 #define ARY_ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* Latency recording (ARY_GATE_LATENCY) on a traced run: at the start, the queue wait since
+ * the spawn time that trace_spawn left in deadline_ns (a task without a deadline does not
+ * use the field; 0: not stamped); returns the start time, 0 when not recording. */
+static inline uint64_t latency_start(ary_worker *w, const ary_task *t, uint32_t flags)
+{
+    if (!w || !ary_latency_on(w->pool))
+        return 0;
+    uint64_t now = aryd_now_ns();
+    if (!(flags & (ARY_TK_DEADLINE | ARY_TK_INLINE)) && t->deadline_ns && now >= t->deadline_ns)
+        ary_lat_record(&w->lat_wait, now - t->deadline_ns);
+    return now;
+}
+
+static inline void latency_end(ary_worker *w, uint64_t t0)
+{
+    if (t0)
+        ary_lat_record(&w->lat_run, aryd_now_ns() - t0);
+}
+
 /* Detached and scoped tasks without handle or deadline: the fast path. traced: the task was
- * spawned while tracing (trace_spawn gave it exec_plain_traced): its start and end are
- * recorded, the end before the record is freed and the task counted. */
+ * spawned while tracing or recording latencies (trace_spawn gave it exec_plain_traced): its
+ * start and end are recorded, the end before the record is freed and the task counted. */
 static ARY_ALWAYS_INLINE void exec_plain_impl(ary_job *j, ary_worker *w, const bool traced)
 {
     ary_task *t = (ary_task *)j;
     ary_scope *s = t->scope;
     int outcome = ARAYON_OK;
-    if (traced)
+    uint64_t t0 = 0;
+    if (traced) {
         ary_trace_rec(w->pool, ARY_EV_START, ARY_EVF_TASK, (uintptr_t)t, 0, 0);
+        t0 = latency_start(w, t, 0);
+    }
     if (ARY_UNLIKELY(s ? ary_scope_cancelled(s, w->pool)
                        : atomic_load_explicit(&w->pool->aborted, memory_order_relaxed)))
         outcome = ARAYON_ECANCELED;
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
-    if (traced)
+    if (traced) {
+        latency_end(w, t0);
         ary_trace_rec(w->pool, ARY_EV_END, ARY_EVF_TASK, (uintptr_t)t, 0, (uint32_t)-outcome);
+    }
     ary_cell_free(w, (ary_cell *)t);
     ary_credit_return(w); /* before it counts as finished: a spawn that sees pending 0 has room */
     count_finished(w, outcome);
@@ -122,8 +146,11 @@ static ARY_ALWAYS_INLINE void run_full_impl(ary_task *t, ary_pool *p, ary_worker
     const uint32_t flags = t->flags;
     const unsigned evf = ARY_EVF_TASK | (flags & ARY_TK_INLINE ? ARY_EVF_RUN_INLINE : 0);
     int outcome = ARAYON_OK, r = 0;
-    if (traced)
+    uint64_t t0 = 0;
+    if (traced) {
         ary_trace_rec(p, ARY_EV_START, evf, (uintptr_t)t, 0, 0);
+        t0 = latency_start(w, t, flags);
+    }
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
     if ((st & ARY_T_CANCEL) || (s ? ary_scope_cancelled(s, p)
                                    : atomic_load_explicit(&p->aborted, memory_order_relaxed)))
@@ -137,8 +164,10 @@ static ARY_ALWAYS_INLINE void run_full_impl(ary_task *t, ary_pool *p, ary_worker
         else if (r != 0)
             outcome = ARAYON_EFAILED;
     }
-    if (traced)
+    if (traced) {
+        latency_end(w, t0);
         ary_trace_rec(p, ARY_EV_END, evf, (uintptr_t)t, 0, (uint32_t)-outcome);
+    }
     if (w) {
         if (flags & ARY_TK_INLINE)
             ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
@@ -175,11 +204,14 @@ static ARY_NOINLINE void run_full_traced(ary_task *t, ary_pool *p, ary_worker *w
 static void exec_full(ary_job *j, ary_worker *w) { run_full((ary_task *)j, w->pool, w); }
 static void exec_full_traced(ary_job *j, ary_worker *w) { run_full_traced((ary_task *)j, w->pool, w); }
 
-/* A spawn while tracing: records it and gives the task the traced exec function, so that
- * the untraced ones need no event site. f: ARY_EVF_OUTSIDE or 0. */
+/* A spawn while tracing or recording latencies: records it, stamps the spawn time (a task
+ * without a deadline), and gives the task the traced exec function, so that the untraced
+ * ones need no event site. f: ARY_EVF_OUTSIDE or 0. */
 static ARY_NOINLINE void trace_spawn(ary_pool *p, ary_task *t, unsigned f)
 {
     ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | f, (uintptr_t)t, (uintptr_t)t->fn, 0);
+    if (!(t->flags & ARY_TK_DEADLINE))
+        t->deadline_ns = ary_latency_on(p) ? aryd_now_ns() : 0;
     t->job.exec = t->job.exec == exec_plain ? exec_plain_traced : exec_full_traced;
 }
 

@@ -75,7 +75,7 @@ void ary_trace_rec(ary_pool *p, unsigned kind, unsigned f, uint64_t id, uint64_t
             atomic_thread_fence(memory_order_seq_cst);
         else
             atomic_signal_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(&p->tracing, memory_order_acquire)) {
+        if (atomic_load_explicit(&p->tracing, memory_order_acquire) & ARY_GATE_TRACE) {
             uint64_t now = aryd_now_ns();
             put(tr, s, now, kind, f, id, x, a, 0);
             if (now >= s->next_sample) {
@@ -88,7 +88,7 @@ void ary_trace_rec(ary_pool *p, unsigned kind, unsigned f, uint64_t id, uint64_t
     }
     uint16_t thr = outside_thread_no();
     pthread_mutex_lock(&tr->ext_lock);
-    if (atomic_load_explicit(&p->tracing, memory_order_relaxed))
+    if (atomic_load_explicit(&p->tracing, memory_order_relaxed) & ARY_GATE_TRACE)
         put(tr, &tr->slots[tr->nslots], aryd_now_ns(), kind, f, id, x, a, thr);
     pthread_mutex_unlock(&tr->ext_lock);
 }
@@ -101,7 +101,15 @@ static void exec_wrapped(ary_job *j, ary_worker *w)
     ary_job *inner = t->arg;
     ary_pool *p = w->pool;
     ary_trace_rec(p, ARY_EV_START, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
+    uint64_t t0 = 0;
+    if (ary_latency_on(p)) { /* the wrapper's deadline_ns holds the spawn time */
+        t0 = aryd_now_ns();
+        if (t->deadline_ns && t0 >= t->deadline_ns)
+            ary_lat_record(&w->lat_wait, t0 - t->deadline_ns);
+    }
     inner->exec(inner, w);
+    if (t0)
+        ary_lat_record(&w->lat_run, aryd_now_ns() - t0);
     ary_trace_rec(p, ARY_EV_END, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
     ary_cell_free(w, (ary_cell *)t);
 }
@@ -114,6 +122,7 @@ ary_job *ary_trace_wrap_job(ary_worker *w, ary_job *j)
     ary_task *t = &c->task;
     t->job.exec = exec_wrapped;
     t->arg = j;
+    t->deadline_ns = ary_latency_on(w->pool) ? aryd_now_ns() : 0;
     ary_trace_rec(w->pool, ARY_EV_SPAWN, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
     return &t->job;
 }
@@ -188,7 +197,7 @@ int arayon_trace_start(arayon_pool_t *pool, const arayon_trace_opts_t *opts)
     pthread_mutex_lock(&ctl_lock);
     int rc = ARAYON_OK;
     ary_trace *tr;
-    if (atomic_load_explicit(&p->tracing, memory_order_relaxed)) {
+    if (atomic_load_explicit(&p->tracing, memory_order_relaxed) & ARY_GATE_TRACE) {
         rc = ARAYON_EBUSY;
     } else if (!(tr = trace_state(p))) {
         rc = ARAYON_ENOMEM;
@@ -216,7 +225,7 @@ int arayon_trace_start(arayon_pool_t *pool, const arayon_trace_opts_t *opts)
             ary_tslot *ext = &tr->slots[tr->nslots];
             sample(p, tr, ext, tr->t0); /* the counters at the start */
             /* Publishes the rings: recorders read them after an acquire load of tracing. */
-            atomic_store_explicit(&p->tracing, 1, memory_order_seq_cst);
+            atomic_fetch_or_explicit(&p->tracing, ARY_GATE_TRACE, memory_order_seq_cst);
         }
     }
     pthread_mutex_unlock(&ctl_lock);
@@ -227,7 +236,7 @@ int arayon_trace_start(arayon_pool_t *pool, const arayon_trace_opts_t *opts)
  * Afterwards the rings are the caller's. Caller holds ctl_lock. */
 static void quiesce(ary_pool *p, ary_trace *tr)
 {
-    atomic_store_explicit(&p->tracing, 0, memory_order_seq_cst);
+    atomic_fetch_and_explicit(&p->tracing, ~(uint32_t)ARY_GATE_TRACE, memory_order_seq_cst);
     if (p->fence_on_push)
         atomic_thread_fence(memory_order_seq_cst);
     else
@@ -260,7 +269,7 @@ static int stop_locked(ary_pool *p, ary_trace *tr, arayon_write_fn write, void *
 
 static ary_trace *running_trace(ary_pool *p)
 {
-    if (!atomic_load_explicit(&p->tracing, memory_order_relaxed))
+    if (!(atomic_load_explicit(&p->tracing, memory_order_relaxed) & ARY_GATE_TRACE))
         return NULL;
     return atomic_load_explicit(&p->trace, memory_order_acquire);
 }
@@ -317,8 +326,9 @@ uint64_t arayon_trace_dropped(const arayon_pool_t *pool)
     ary_trace *tr = atomic_load_explicit(&p->trace, memory_order_acquire);
     uint64_t d = 0;
     if (tr)
-        d = atomic_load_explicit(&p->tracing, memory_order_relaxed) ? dropped_now(tr)
-                                                                    : tr->last_dropped;
+        d = (atomic_load_explicit(&p->tracing, memory_order_relaxed) & ARY_GATE_TRACE)
+                ? dropped_now(tr)
+                : tr->last_dropped;
     pthread_mutex_unlock(&ctl_lock);
     return d;
 }
