@@ -22,7 +22,9 @@
  *   GOMP_workshare_task_reduction_unregister);
  * (GOMP_loop_static_start and GOMP_loop_ull_static_start are not emitted by gcc 12, which
  * inlines static schedules.)
- * - inclusive and exclusive scans (reduction(inscan, +: s): GOMP_loop_start).
+ * - inclusive and exclusive scans (reduction(inscan, +: s): GOMP_loop_start);
+ * - lastprivate(conditional:) on parallel for (dynamic, guided, static,c) and on parallel
+ *   sections (GOMP_sections2_start): the value from the sequentially last assignment.
  * Every iteration must run exactly once; static schedules must hand out their chunks in thread
  * order; monotonic schedules must run each thread's iterations in increasing order. */
 #include <omp.h>
@@ -725,6 +727,59 @@ static void scans(void)
   loops_checked += 2;
 }
 
+/* ---- lastprivate(conditional:) ------------------------------------------------------------ */
+
+/* (gcc 12 warns that its own code for the sections' conditional lastprivate may read w
+ * uninitialized) */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+static void conditional_lastprivate(void)
+{
+  static int v[1000];
+  for (int i = 0; i < 1000; i++)
+    v[i] = (i * 37) % 101;
+  int sx = -1, sy = -1, sz = -1;
+  for (int i = 0; i < 1000; i++) {
+    if (v[i] > 90)
+      sx = i;
+    if (v[i] < 5)
+      sy = 2 * i;
+    if (v[i] == 50)
+      sz = i;
+  }
+  for (int rep = 0; rep < 20; rep++) {
+    int x = -1, y = -1, z = -1;
+    long w = -1;
+#pragma omp parallel for lastprivate(conditional : x) schedule(dynamic, 3)
+    for (int i = 0; i < 1000; i++)
+      if (v[i] > 90)
+        x = i;
+#pragma omp parallel
+#pragma omp for lastprivate(conditional : y) schedule(guided)
+    for (int i = 0; i < 1000; i++)
+      if (v[i] < 5)
+        y = i * 2;
+#pragma omp parallel for lastprivate(conditional : z) schedule(static, 7)
+    for (int i = 0; i < 1000; i++)
+      if (v[i] == 50)
+        z = i;
+#pragma omp parallel sections lastprivate(conditional : w)
+    {
+#pragma omp section
+      w = 1;
+#pragma omp section
+      {
+        if (rep < 0) /* never: the last section does not assign */
+          w = 2;
+      }
+    }
+    CHECK(x == sx && y == sy && z == sz && w == 1,
+          "rep %d: lastprivate(conditional:) dynamic %d (expected %d), guided %d (%d), static,7 "
+          "%d (%d), sections %ld (1)", rep, x, sx, y, sy, z, sz, w);
+    loops_checked += 4;
+  }
+}
+
 int main(void)
 {
   int team = 0;
@@ -741,13 +796,15 @@ int main(void)
   doacross_loops();
   task_reduction_loops();
   scans();
+  conditional_lastprivate();
 
   if (failures) {
     fprintf(stderr, "gomp_loops: %d check(s) failed\n", failures);
     return 1;
   }
   printf("gomp_loops: %ld loops (combined parallel for under every schedule, orphaned guided and "
-         "runtime, unsigned long long, ordered, doacross, task reductions, scans), team of %d: "
+         "runtime, unsigned long long, ordered, doacross, task reductions, scans, conditional "
+         "lastprivate), team of %d: "
          "ok\n", loops_checked, team);
   return 0;
 }
