@@ -13,6 +13,9 @@
  * - single copyprivate of a scalar, a struct and an array, many times over
  *   (GOMP_single_copy_start/end);
  * - master and masked filter(1);
+ * - chains of nowait constructs that threads race through (a slow thread stays many constructs
+ *   behind): single, dynamic / guided / runtime / ordered loops and sections, each must still
+ *   run exactly once per construct (the runtime keeps several work shares in flight);
  * - cancellation: a dynamic loop cancelled by the thread that runs its first iteration (that
  *   thread runs no later iteration), loops, sections and barriers of a cancellable region that
  *   is not cancelled (GOMP_loop_end_cancel, GOMP_sections_end_cancel, GOMP_barrier_cancel) run
@@ -364,6 +367,71 @@ static void masters(void)
     CHECK(f1 == 0, "masked filter(1) ran in a team of 1");
 }
 
+/* ---- nowait chains ----------------------------------------------------------------------------- */
+
+#define NW_CONSTRUCTS 48
+#define NW_N 150
+static int nw_hits[NW_CONSTRUCTS][NW_N], nw_single[NW_CONSTRUCTS][2], nw_sec[NW_CONSTRUCTS][3];
+static int nw_ord[NW_CONSTRUCTS][NW_N], nw_pos[NW_CONSTRUCTS];
+
+static void nowait_chains(void)
+{
+  for (int rep = 0; rep < 10; rep++) {
+    memset(nw_hits, 0, sizeof nw_hits);
+    memset(nw_single, 0, sizeof nw_single);
+    memset(nw_sec, 0, sizeof nw_sec);
+    memset(nw_pos, 0, sizeof nw_pos);
+#pragma omp parallel
+    {
+      int t = omp_get_thread_num();
+      for (int l = 0; l < NW_CONSTRUCTS; l++) {
+        if (t == 1 && l % 7 == 0)
+          spin(20000); /* falls behind */
+#pragma omp single nowait
+        nw_single[l][0]++;
+#pragma omp for schedule(dynamic, 3) nowait
+        for (int i = 0; i < NW_N; i++)
+          __atomic_fetch_add(&nw_hits[l][i], 1, __ATOMIC_RELAXED);
+#pragma omp single nowait
+        nw_single[l][1]++;
+#pragma omp for schedule(guided) nowait
+        for (int i = 0; i < NW_N; i++)
+          __atomic_fetch_add(&nw_hits[l][i], 2, __ATOMIC_RELAXED);
+#pragma omp sections nowait
+        {
+#pragma omp section
+          nw_sec[l][0]++;
+#pragma omp section
+          nw_sec[l][1]++;
+#pragma omp section
+          nw_sec[l][2]++;
+        }
+#pragma omp for ordered schedule(dynamic) nowait
+        for (int i = 0; i < NW_N; i++) {
+#pragma omp ordered
+          nw_ord[l][nw_pos[l]++] = i;
+        }
+#pragma omp for schedule(runtime) nowait
+        for (unsigned long long i = 0; i < NW_N; i++)
+          __atomic_fetch_add(&nw_hits[l][i], 4, __ATOMIC_RELAXED);
+      }
+    }
+    int bad_loop = 0, bad_single = 0, bad_sec = 0, bad_ord = 0;
+    for (int l = 0; l < NW_CONSTRUCTS; l++) {
+      for (int i = 0; i < NW_N; i++)
+        bad_loop += nw_hits[l][i] != 7;
+      bad_single += (nw_single[l][0] != 1) + (nw_single[l][1] != 1);
+      bad_sec += (nw_sec[l][0] != 1) + (nw_sec[l][1] != 1) + (nw_sec[l][2] != 1);
+      bad_ord += nw_pos[l] != NW_N;
+      for (int i = 0; i < nw_pos[l] && i < NW_N; i++)
+        bad_ord += nw_ord[l][i] != i;
+    }
+    CHECK(bad_loop == 0 && bad_single == 0 && bad_sec == 0 && bad_ord == 0,
+          "rep %d: chains of nowait constructs: %d loop iterations, %d singles, %d sections, %d "
+          "ordered entries wrong", rep, bad_loop, bad_single, bad_sec, bad_ord);
+  }
+}
+
 /* ---- cancellation ----------------------------------------------------------------------------- */
 
 static void cancellation(void)
@@ -591,6 +659,7 @@ int main(void)
   reductions();
   copyprivates();
   masters();
+  nowait_chains();
   cancellation();
   teams();
 
@@ -599,6 +668,6 @@ int main(void)
     return 1;
   }
   printf("gomp_sync: sections, critical, long double atomics, reductions, copyprivate, "
-         "masked, cancellation, host teams, error directive; team of %d: ok\n", team);
+         "masked, nowait chains, cancellation, host teams, error directive; team of %d: ok\n", team);
   return 0;
 }
