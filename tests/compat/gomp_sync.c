@@ -22,7 +22,8 @@
  *   to completion, and the same region cancelled skips everything after its barrier;
  * - host teams (GOMP_teams_reg): every team number runs once, omp_get_num_teams and
  *   omp_get_team_num are consistent, each team forks its own parallel region, whose threads
- *   see their team's number and thread_limit;
+ *   see their team's number and thread_limit; teams distribute parallel for, dist_schedule and
+ *   a reduction over the teams;
  * - the error directive at execution time: severity(warning) prints its message and goes on
  *   (GOMP_warning); severity(fatal), in a forked child, prints it and ends the child with a
  *   failure status (GOMP_error). */
@@ -571,6 +572,30 @@ static void teams(void)
         "number of teams than their team's", bad_num);
   CHECK(omp_get_num_teams() == 1 && omp_get_team_num() == 0, "outside teams: %d teams, team %d",
         omp_get_num_teams(), omp_get_team_num());
+
+  /* teams distribute parallel for with a reduction, a teams reduction, dist_schedule */
+  static int hits[5000];
+  for (int rep = 0; rep < 5; rep++) {
+    memset(hits, 0, sizeof hits);
+    long s = 0, tsum = 0;
+#pragma omp teams distribute parallel for num_teams(3) reduction(+ : s) schedule(dynamic, 7)
+    for (int i = 0; i < 5000; i++) {
+      hits[i]++;
+      s += i;
+    }
+#pragma omp teams num_teams(4) reduction(+ : tsum)
+    tsum += omp_get_team_num() + 1;
+#pragma omp teams distribute num_teams(2) dist_schedule(static, 5)
+    for (int i = 0; i < 100; i++)
+      hits[i] += 10;
+    int bad = 0;
+    for (int i = 0; i < 5000; i++)
+      bad += hits[i] != (i < 100 ? 11 : 1);
+    CHECK(bad == 0 && s == 4999L * 5000 / 2, "rep %d: teams distribute (parallel for): %d "
+          "iterations wrong, sum %ld", rep, bad, s);
+    CHECK(tsum >= 1 && tsum <= 10 && (tsum == 1 || tsum == 3 || tsum == 6 || tsum == 10),
+          "rep %d: teams num_teams(4) reduction over team numbers + 1: %ld", rep, tsum);
+  }
 }
 
 /* ---- error directive ------------------------------------------------------------------------- */
