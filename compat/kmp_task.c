@@ -333,6 +333,10 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
         return 0;
     }
     if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) {
+        /* A detached task is not complete when its body returns: counted like a queued one,
+         * so that taskwait, the taskgroup and the barrier wait for its fulfil. */
+        if (t->flags & KMPX_TF_DETACH)
+            kmpx_task_register(t);
         ary_count_inline_start(w);
         task_run(th, t);
         ary_count_inline_done(w);
