@@ -121,7 +121,7 @@ static bool cbar_released(void *ctx)
 bool kmpx_barrier_cancellable(kmpx_thread *th)
 {
     kmpx_team *team = th->team;
-    if (!kmpx_set.cancellation || team->nthreads == 1 || team->tasks) {
+    if (!kmpx_set.cancellation || team->nthreads == 1) {
         kmpx_barrier(th);
         return kmpx_set.cancellation &&
                atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
@@ -131,9 +131,16 @@ bool kmpx_barrier_cancellable(kmpx_thread *th)
     if (!cancelled) {
         uint32_t n = (uint32_t)team->nthreads;
         uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
-        atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel);
+        uint32_t arrived =
+            atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
         bar_wait b = {team, gen};
-        ary_wait_until(th->worker, cbar_released, &b);
+        if (team->tasks && arrived == n) { /* latch mode: the last one waits, opens */
+            ary_latch_wait(team->tasks);
+            atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
+            bar_open(team, gen, th->tid);
+        } else {
+            ary_wait_until(th->worker, cbar_released, &b);
+        }
         cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
         /* cancelled while waiting: take the arrival back, unless the episode is ending */
         while (cancelled && atomic_load_explicit(&team->bar_gen, memory_order_acquire) == gen) {
