@@ -443,3 +443,33 @@ KMPX_SYMVER(GOMP_taskyield, libomp, "VERSION");
 KMPX_SYMVER_DEFAULT_AT(GOMP_workshare_task_reduction_unregister, "GOMP_5.0");
 KMPX_SYMVER(GOMP_workshare_task_reduction_unregister, libomp, "VERSION");
 #endif
+#ifdef KMPX_SYMVER_GOMP_TARGET
+KMPX_SYMVER_DEFAULT_AT(GOMP_offload_register, "GOMP_4.0.1");
+KMPX_SYMVER(GOMP_offload_register, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_offload_register_ver, "GOMP_4.5");
+KMPX_SYMVER(GOMP_offload_register_ver, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_offload_unregister, "GOMP_4.0.1");
+KMPX_SYMVER(GOMP_offload_unregister, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_offload_unregister_ver, "GOMP_4.5");
+KMPX_SYMVER(GOMP_offload_unregister_ver, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target, "GOMP_4.0");
+KMPX_SYMVER(GOMP_target, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_data, "GOMP_4.0");
+KMPX_SYMVER(GOMP_target_data, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_data_ext, "GOMP_4.5");
+KMPX_SYMVER(GOMP_target_data_ext, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_end_data, "GOMP_4.0");
+KMPX_SYMVER(GOMP_target_end_data, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_enter_exit_data, "GOMP_4.5");
+KMPX_SYMVER(GOMP_target_enter_exit_data, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_ext, "GOMP_4.5");
+KMPX_SYMVER(GOMP_target_ext, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_update, "GOMP_4.0");
+KMPX_SYMVER(GOMP_target_update, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_target_update_ext, "GOMP_4.5");
+KMPX_SYMVER(GOMP_target_update_ext, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_teams, "GOMP_4.0");
+KMPX_SYMVER(GOMP_teams, libomp, "VERSION");
+KMPX_SYMVER_DEFAULT_AT(GOMP_teams4, "GOMP_5.1");
+KMPX_SYMVER(GOMP_teams4, libomp, "VERSION");
+#endif

@@ -222,6 +222,8 @@ KMPX_HIDDEN int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data,
                                unsigned num_threads, void (*prologue)(kmpx_thread *, void *),
                                void *prologue_arg);
 KMPX_HIDDEN int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads);
+/* kmp_parallel.c: fn(data) as the initial thread of a device (gcc's target fallback). */
+KMPX_HIDDEN void kmpx_run_as_initial(kmpx_thread *th, void (*fn)(void *), void *data);
 /* kmp_teams.c: a host teams construct (both ABIs). */
 KMPX_HIDDEN void kmpx_run_league(kmpx_thread *th, int nteams, int limit,
                                  void (*body)(kmpx_thread *th, void *arg), void *arg);

@@ -513,6 +513,28 @@ void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, kmp
     fork_microtask(th, (void *)microtask, argc, (void **)args);
 }
 
+/* A target region's host fallback (gomp_target.c): fn(data) on th as the initial thread of a
+ * device of its own, outside any team (level 0, a team of one), whatever th was in. */
+void kmpx_run_as_initial(kmpx_thread *th, void (*fn)(void *), void *data)
+{
+    kmpx_team *team = team_alloc(th);
+    kmpx_team_init(team, NULL, 1, 0);
+    team->primary = th;
+    team->members[0] = th->worker;
+    member_saved s;
+    kmpx_task implicit;
+    kmpx_thread icv; /* the ICVs it keeps; no teams */
+    memset(&icv, 0, sizeof icv);
+    icv.nthreads_var = th->nthreads_var;
+    icv.run_sched_kind = th->run_sched_kind;
+    icv.run_sched_chunk = th->run_sched_chunk;
+    member_enter(th, team, 0, &implicit, &icv, &s);
+    fn(data);
+    kmpx_barrier(th); /* its tasks (a team of one: only detached ones can be pending) */
+    member_leave(th, &implicit, &s);
+    team_free(th, team);
+}
+
 KMPX_API void __kmpc_push_num_threads(ident_t *loc, kmp_int32 gtid, kmp_int32 n);
 void __kmpc_push_num_threads(ident_t *loc, kmp_int32 gtid, kmp_int32 n)
 {
