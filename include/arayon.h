@@ -266,6 +266,8 @@ typedef struct arayon_metrics {
     uint64_t timers_spawned;        /* delayed and periodic tasks accepted */
     uint64_t timers_pending;        /* timers waiting for their next deadline */
     uint64_t timers_fired;          /* deadlines reached (each run of a periodic task) */
+    uint64_t blocking_waits;        /* arayon_sleep / arayon_wait_fd calls that held a worker's
+                                       thread (a plain task waiting: see "Waiting" below) */
     /* Task latencies, recorded only while arayon_pool_latency_enable (or ARAYON_LATENCY=1)
      * has it on: all zero otherwise. */
     arayon_latency_t latency;
@@ -471,6 +473,49 @@ ARAYON_API int arayon_task_wait(arayon_task_t *t);
  * It never cancels the task. (ARAYON_ETIMEDOUT is also the outcome of a task whose own
  * deadline passed; arayon_task_poll tells the two apart.) Context: any thread. */
 ARAYON_API int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns);
+
+/* ---------------------------------------------------------------------------------------
+ * Waiting: time, other tasks, file descriptors (runtime/wait.c).
+ *
+ * All deadlines are absolute CLOCK_MONOTONIC times in ns (arayon_now_ns); the _for forms
+ * take a duration. Each call returns ARAYON_OK when what it waited for happened,
+ * ARAYON_ETIMEDOUT when the deadline came first, or ARAYON_ECANCELED when the calling task
+ * was cancelled meanwhile (its handle, its scope, a shutdown deadline); a calling task
+ * whose own deadline (a task timeout) comes first gets ARAYON_ETIMEDOUT then.
+ *
+ * Outside any task they block the calling thread. Inside a task they hold the worker's
+ * thread today: arayon_await helps (runs other tasks while it waits, as arayon_task_wait
+ * does), arayon_sleep and arayon_wait_fd block it and are counted in the blocking_waits
+ * metric; they check the calling task's cancellation and deadline at least every
+ * millisecond.
+ * ------------------------------------------------------------------------------------- */
+
+#define ARAYON_NO_DEADLINE UINT64_MAX
+
+/* CLOCK_MONOTONIC in ns: the clock of every deadline. */
+ARAYON_API uint64_t arayon_now_ns(void);
+
+/* Sleeps until deadline_ns (at once when it has passed). */
+ARAYON_API int arayon_sleep_until(uint64_t deadline_ns);
+ARAYON_API int arayon_sleep(uint64_t ns);
+
+/* Waits for t to finish: returns its outcome (ARAYON_OK, ARAYON_EFAILED, ARAYON_ECANCELED,
+ * ARAYON_ETIMEDOUT), or ARAYON_ETIMEDOUT / ARAYON_ECANCELED as above (t goes on then).
+ * EINVAL for NULL, EBUSY for a task awaiting itself. */
+ARAYON_API int arayon_await(arayon_task_t *t, uint64_t deadline_ns);
+ARAYON_API int arayon_await_for(arayon_task_t *t, uint64_t timeout_ns);
+
+/* Waits until fd is ready for events (poll(2) bits: POLLIN, POLLOUT, ...); *revents_or_null
+ * gets poll's revents (POLLERR, POLLHUP and POLLNVAL included). EINVAL for fd < 0 or events
+ * 0; ESYSTEM when poll fails. */
+ARAYON_API int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_null);
+ARAYON_API int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns,
+                                  int *revents_or_null);
+
+/* A scheduling point: inside a worker, runs one other task if one is queued (nested at most
+ * a few deep); outside, yields the thread. Returns ARAYON_OK, or ARAYON_ECANCELED when the
+ * calling task is cancelled. */
+ARAYON_API int arayon_yield(void);
 
 /* Requests cancellation. Idempotent. A task that has not started never runs and finishes
  * as ARAYON_ECANCELED; a running task sees arayon_cancelled() == true; a finished task is

@@ -159,6 +159,7 @@ typedef struct ary_counters {
     _Atomic uint64_t remote_steals; /* victim on another node */
     _Atomic uint64_t idle_ns;     /* closed idle periods */
     _Atomic uint64_t idle_since;  /* start of the current idle period, 0 when busy */
+    _Atomic uint64_t blocking_waits; /* sleeps / fd waits that held this worker (wait.c) */
 } ary_counters;
 
 static inline void ary_count(_Atomic uint64_t *c, uint64_t n)

@@ -139,6 +139,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         uint64_t idone = LD(c->inline_done), istart = LD(c->run_inline);
         inline_running += istart > idone ? istart - idone : 0;
         out->run_inline += istart;
+        out->blocking_waits += LD(c->blocking_waits);
         out->queued += deque_size(&w->deque);
         lat_add(&out->latency.wait, &w->lat_wait);
         lat_add(&out->latency.run, &w->lat_run);
@@ -353,6 +354,8 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
       "delayed and periodic tasks accepted");
     G("timers_pending", "arayon_timers_pending", m->timers_pending,
       "timers waiting for their deadline");
+    C("blocking_waits", "arayon_blocking_waits_total", m->blocking_waits,
+      "sleeps and fd waits that held a worker thread");
     C("timers_fired", "arayon_timers_fired_total", m->timers_fired,
       "timer deadlines reached (runs of delayed and periodic tasks)");
 #undef G

@@ -1,0 +1,182 @@
+/*
+ * wait.c - waiting for time, other tasks and file descriptors (arayon_sleep*, arayon_await*,
+ * arayon_wait_fd*, arayon_yield).
+ *
+ * These are the waits of a task that holds its thread: outside a pool they block the thread;
+ * inside a task, await helps (the runtime's helping wait) and sleep / wait_fd block the worker
+ * (counted in blocking_waits). A waiting task still answers to its cancellation and its own
+ * deadline: the waits are cut into slices of at most SLICE_NS, after each of which the task's
+ * state is looked at. (Tasks that suspend instead, freeing their worker, are issue 9's next
+ * step; these calls are their fallback for plain tasks.)
+ */
+#include "internal.h"
+#include "team.h" /* ary_run_one */
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <time.h>
+
+#define SLICE_NS 1000000u /* 1 ms: how late a cancellation may be noticed */
+#define YIELD_DEPTH 8     /* arayon_yield nesting per thread */
+
+static ARY_TLS unsigned yield_depth;
+
+uint64_t arayon_now_ns(void) { return aryd_now_ns(); }
+
+/* The calling task's verdict: ECANCELED if cancelled, ETIMEDOUT if its own deadline passed,
+ * else OK. Outside a task: OK. */
+static int caller_state(uint64_t now)
+{
+    ary_task *t = ary_tls_task;
+    if (!t)
+        return ARAYON_OK;
+    if (ary_task_cancelled(t))
+        return ARAYON_ECANCELED;
+    if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns)
+        return ARAYON_ETIMEDOUT;
+    return ARAYON_OK;
+}
+
+/* The end of the next slice of a wait until deadline: the deadline itself outside a task,
+ * else at most SLICE_NS away and not after the task's own deadline. */
+static uint64_t slice_end(uint64_t now, uint64_t deadline)
+{
+    ary_task *t = ary_tls_task;
+    if (!t)
+        return deadline;
+    uint64_t end = now + SLICE_NS < now ? UINT64_MAX : now + SLICE_NS;
+    if ((t->flags & ARY_TK_DEADLINE) && t->deadline_ns < end)
+        end = t->deadline_ns;
+    return end < deadline ? end : deadline;
+}
+
+static void count_blocking_wait(void)
+{
+    ary_worker *w = ary_tls_worker;
+    if (w && ary_tls_task)
+        ary_count(&w->c.blocking_waits, 1);
+}
+
+int arayon_sleep_until(uint64_t deadline_ns)
+{
+    uint64_t now = aryd_now_ns();
+    int st = caller_state(now);
+    if (st != ARAYON_OK)
+        return st;
+    if (now >= deadline_ns)
+        return ARAYON_OK;
+    count_blocking_wait();
+    for (;;) {
+        uint64_t end = slice_end(now, deadline_ns);
+        if (end == UINT64_MAX) { /* no deadline, outside a task: forever, a day at a time */
+            end = now + 86400ull * 1000000000ull;
+        }
+        struct timespec ts = {(time_t)(end / 1000000000u), (long)(end % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        now = aryd_now_ns();
+        if ((st = caller_state(now)) != ARAYON_OK)
+            return st;
+        if (now >= deadline_ns)
+            return ARAYON_OK;
+    }
+}
+
+int arayon_sleep(uint64_t ns)
+{
+    uint64_t now = aryd_now_ns();
+    return arayon_sleep_until(now + ns < now ? ARAYON_NO_DEADLINE : now + ns);
+}
+
+int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
+{
+    if (!t)
+        return ARAYON_EINVAL;
+    if (t == ary_tls_task)
+        return ARAYON_EBUSY;
+    for (;;) {
+        uint64_t now = aryd_now_ns();
+        int st = caller_state(now);
+        if (st != ARAYON_OK)
+            return st;
+        if (arayon_task_poll(t) == ARAYON_OK)
+            return arayon_task_wait(t); /* its outcome */
+        if (now >= deadline_ns)
+            return ARAYON_ETIMEDOUT;
+        uint64_t end = slice_end(now, deadline_ns);
+        if (end == UINT64_MAX) /* outside a task, no deadline: a plain wait */
+            return arayon_task_wait(t);
+        int rc = arayon_task_wait_timeout(t, end - now);
+        if (rc != ARAYON_ETIMEDOUT || arayon_task_poll(t) == ARAYON_OK)
+            return arayon_task_wait(t);
+    }
+}
+
+int arayon_await_for(arayon_task_t *t, uint64_t timeout_ns)
+{
+    uint64_t now = aryd_now_ns();
+    return arayon_await(t, now + timeout_ns < now ? ARAYON_NO_DEADLINE : now + timeout_ns);
+}
+
+int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_null)
+{
+    if (fd < 0 || events == 0 || (events & ~0xffff))
+        return ARAYON_EINVAL;
+    if (revents_or_null)
+        *revents_or_null = 0;
+    uint64_t now = aryd_now_ns();
+    int st = caller_state(now);
+    if (st != ARAYON_OK)
+        return st;
+    bool counted = false;
+    for (;;) {
+        uint64_t end = slice_end(now, deadline_ns);
+        int ms;
+        if (end == UINT64_MAX)
+            ms = -1;
+        else { /* poll's timeout is in ms: round up, so a slice never ends early */
+            uint64_t left = end > now ? end - now : 0;
+            uint64_t m = (left + 999999u) / 1000000u;
+            ms = m > 86400000u ? 86400000 : (int)m;
+        }
+        struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+        int n = poll(&p, 1, ms);
+        if (n < 0 && errno != EINTR)
+            return ARAYON_ESYSTEM;
+        if (n > 0) {
+            if (revents_or_null)
+                *revents_or_null = p.revents;
+            return ARAYON_OK;
+        }
+        if (!counted && ms != 0) {
+            count_blocking_wait();
+            counted = true;
+        }
+        now = aryd_now_ns();
+        if ((st = caller_state(now)) != ARAYON_OK)
+            return st;
+        if (now >= deadline_ns)
+            return ARAYON_ETIMEDOUT;
+    }
+}
+
+int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns, int *revents_or_null)
+{
+    uint64_t now = aryd_now_ns();
+    return arayon_wait_fd(fd, events, now + timeout_ns < now ? ARAYON_NO_DEADLINE : now + timeout_ns,
+                          revents_or_null);
+}
+
+int arayon_yield(void)
+{
+    ary_worker *w = ary_tls_worker;
+    if (w && yield_depth < YIELD_DEPTH) {
+        yield_depth++;
+        ary_run_one(w);
+        yield_depth--;
+    } else if (!w) {
+        sched_yield();
+    }
+    return caller_state(aryd_now_ns()) == ARAYON_ECANCELED ? ARAYON_ECANCELED : ARAYON_OK;
+}
