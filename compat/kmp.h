@@ -159,7 +159,6 @@ struct kmpx_thread {
     struct kmpx_doacross *dacr; /* ... and the one in progress */
     int num_teams, team_num;    /* host teams (kmp_teams.c): 0 / 0 outside a teams region */
     int teams_limit;            /* ... and its thread limit, 0 = none */
-    int yield_depth;            /* taskyields running a task on this thread now (kmp_task.c) */
     uint64_t share_count;       /* gcc shared constructs met in the current team (gomp_task.c) */
     struct gompx_share *ws_share; /* ... and the one in progress */
     int pushed_num_teams, pushed_teams_threads;

@@ -105,6 +105,16 @@ static bool bar_released(void *ctx)
     return true;
 }
 
+/* Latch mode (nested active teams): the last member to arrive waits for the team's tasks,
+ * then opens the episode. */
+static void latch_open(kmpx_thread *th, uint32_t gen)
+{
+    kmpx_team *team = th->team;
+    ary_latch_wait(team->tasks);
+    atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
+    bar_open(team, gen, th->tid);
+}
+
 /* gcc's cancellable barrier. A member counts itself in in_cancel_bar before it looks at the
  * cancel flag (both seq_cst), and the cancelling thread sets the flag before it waits for
  * in_cancel_bar to drop to zero: so either the member sees the flag and does not arrive, or
@@ -134,11 +144,9 @@ bool kmpx_barrier_cancellable(kmpx_thread *th)
         uint32_t arrived =
             atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
         bar_wait b = {team, gen};
-        if (team->tasks && arrived == n) { /* latch mode: the last one waits, opens */
-            ary_latch_wait(team->tasks);
-            atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
-            bar_open(team, gen, th->tid);
-        } else {
+        if (team->tasks && arrived == n)
+            latch_open(th, gen);
+        else {
             ary_wait_until(th->worker, cbar_released, &b);
         }
         cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
@@ -196,10 +204,8 @@ void kmpx_barrier(kmpx_thread *th)
     }
     uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
     uint32_t arrived = atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
-    if (team->tasks && arrived == (uint32_t)n) { /* latch mode: the last one waits, opens */
-        ary_latch_wait(team->tasks);
-        atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
-        bar_open(team, gen, th->tid);
+    if (team->tasks && arrived == (uint32_t)n) {
+        latch_open(th, gen);
         return;
     }
     bar_wait b = {team, gen};
@@ -375,17 +381,9 @@ static void member_main(void *ctx, unsigned member) { member_run(kmpx_self(), ct
 /* The team size for the next region of this thread; consumes the pushed value. */
 static int next_team_size(kmpx_thread *th)
 {
-    int n = th->pushed_nthreads > 0 ? th->pushed_nthreads : th->nthreads_var;
+    int n = kmpx_team_size_bound(th, 0);
     th->pushed_nthreads = 0;
     th->pushed_bind = 0;
-    if (th->team->active_level >= kmpx_set.max_active_levels)
-        n = 1;
-    if (n > kmpx_set.thread_limit)
-        n = kmpx_set.thread_limit;
-    if (th->teams_limit > 0 && n > th->teams_limit)
-        n = th->teams_limit;
-    if (n < 1)
-        n = 1;
     return n;
 }
 

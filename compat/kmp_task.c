@@ -443,20 +443,14 @@ kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid)
 }
 
 KMPX_API kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part);
-/* A task scheduling point: runs one other task on top of this one. The tasks it runs may
- * yield in turn, so nesting is capped (KMPX_YIELD_DEPTH): a thread already that deep in
- * yields goes on without running anything, as libgomp's taskyield always does (thousands of
- * yielding siblings would otherwise stack up on one thread's stack). */
-#define KMPX_YIELD_DEPTH 8
+/* A task scheduling point: runs one other task on top of this one, nested yields capped
+ * by the runtime (ary_yield_run; deeper, it runs nothing, as libgomp's taskyield always). */
 kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part)
 {
     (void)loc, (void)gtid, (void)end_part;
     kmpx_thread *th = kmpx_self();
-    if (th->worker && th->yield_depth < KMPX_YIELD_DEPTH) {
-        th->yield_depth++;
-        ary_run_one(th->worker);
-        th->yield_depth--;
-    }
+    if (th->worker)
+        ary_yield_run(th->worker);
     return 0;
 }
 

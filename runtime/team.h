@@ -145,5 +145,8 @@ static inline void ary_job_finished(ary_worker *w)
 
 /* Runs one job if one is found (a task scheduling point). */
 ARY_HIDDEN bool ary_run_one(ary_worker *w);
+/* The same for a yield (arayon_yield, OpenMP taskyield): nested yields are capped per thread
+ * (worker.c); returns whether a job ran. */
+ARY_HIDDEN bool ary_yield_run(ary_worker *w);
 
 #endif

@@ -10,7 +10,7 @@
  * step; these calls are their fallback for plain tasks.)
  */
 #include "internal.h"
-#include "team.h" /* ary_run_one */
+#include "team.h" /* ary_yield_run */
 
 #include <errno.h>
 #include <poll.h>
@@ -18,11 +18,15 @@
 #include <time.h>
 
 #define SLICE_NS 1000000u /* 1 ms: how late a cancellation may be noticed */
-#define YIELD_DEPTH 8     /* arayon_yield nesting per thread */
-
-static ARY_TLS unsigned yield_depth;
 
 uint64_t arayon_now_ns(void) { return aryd_now_ns(); }
+
+/* The absolute deadline ns from now (ARAYON_NO_DEADLINE when that overflows). */
+static uint64_t deadline_in(uint64_t ns)
+{
+    uint64_t now = aryd_now_ns();
+    return now + ns < now ? ARAYON_NO_DEADLINE : now + ns;
+}
 
 /* The calling task's verdict: ECANCELED if cancelled, ETIMEDOUT if its own deadline passed,
  * else OK. Outside a task: OK. */
@@ -83,11 +87,7 @@ int arayon_sleep_until(uint64_t deadline_ns)
     }
 }
 
-int arayon_sleep(uint64_t ns)
-{
-    uint64_t now = aryd_now_ns();
-    return arayon_sleep_until(now + ns < now ? ARAYON_NO_DEADLINE : now + ns);
-}
+int arayon_sleep(uint64_t ns) { return arayon_sleep_until(deadline_in(ns)); }
 
 int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
 {
@@ -115,8 +115,7 @@ int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
 
 int arayon_await_for(arayon_task_t *t, uint64_t timeout_ns)
 {
-    uint64_t now = aryd_now_ns();
-    return arayon_await(t, now + timeout_ns < now ? ARAYON_NO_DEADLINE : now + timeout_ns);
+    return arayon_await(t, deadline_in(timeout_ns));
 }
 
 int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_null)
@@ -163,20 +162,15 @@ int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_nul
 
 int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns, int *revents_or_null)
 {
-    uint64_t now = aryd_now_ns();
-    return arayon_wait_fd(fd, events, now + timeout_ns < now ? ARAYON_NO_DEADLINE : now + timeout_ns,
-                          revents_or_null);
+    return arayon_wait_fd(fd, events, deadline_in(timeout_ns), revents_or_null);
 }
 
 int arayon_yield(void)
 {
     ary_worker *w = ary_tls_worker;
-    if (w && yield_depth < YIELD_DEPTH) {
-        yield_depth++;
-        ary_run_one(w);
-        yield_depth--;
-    } else if (!w) {
+    if (w)
+        ary_yield_run(w);
+    else
         sched_yield();
-    }
     return caller_state(aryd_now_ns()) == ARAYON_ECANCELED ? ARAYON_ECANCELED : ARAYON_OK;
 }

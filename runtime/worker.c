@@ -323,6 +323,22 @@ void ary_gang_run_posted(ary_worker *w)
     ary_latch_done(done);
 }
 
+/* A yield runs one other task on top of the yielding one; those may yield in turn, so
+ * yields nest at most ARY_YIELD_DEPTH deep per thread (thousands of yielding tasks would
+ * otherwise stack up on one thread's stack); deeper, a yield runs nothing. */
+#define ARY_YIELD_DEPTH 8
+static ARY_TLS unsigned yield_depth;
+
+bool ary_yield_run(ary_worker *w)
+{
+    if (yield_depth >= ARY_YIELD_DEPTH)
+        return false;
+    yield_depth++;
+    bool ran = ary_run_one(w);
+    yield_depth--;
+    return ran;
+}
+
 bool ary_run_one(ary_worker *w)
 {
     ary_job *j = ary_deque_pop_owner(&w->deque);
