@@ -364,6 +364,31 @@ static inline bool ary_latency_on(const ary_pool *p)
             ARY_GATE_LATENCY) != 0;
 }
 
+/* Latency recording on the traced paths (task.c, trace.c's job wrapper). At a spawn: the
+ * time to stamp the task with (0: not recording). At the start of a run on w: the queue
+ * wait since spawn_ns (0: not stamped) is recorded; returns the start time (0: not
+ * recording). At the end: the run time since that start. */
+static inline uint64_t ary_lat_stamp(const ary_pool *p)
+{
+    return ary_latency_on(p) ? aryd_now_ns() : 0;
+}
+
+static inline uint64_t ary_lat_start(ary_worker *w, uint64_t spawn_ns)
+{
+    if (!w || !ary_latency_on(w->pool))
+        return 0;
+    uint64_t now = aryd_now_ns();
+    if (spawn_ns && now >= spawn_ns)
+        ary_lat_record(&w->lat_wait, now - spawn_ns);
+    return now;
+}
+
+static inline void ary_lat_end(ary_worker *w, uint64_t t0)
+{
+    if (t0)
+        ary_lat_record(&w->lat_run, aryd_now_ns() - t0);
+}
+
 /* Thread-local state. initial-exec: no __tls_get_addr call on the hot path. */
 #define ARY_TLS __thread __attribute__((tls_model("initial-exec")))
 extern ARY_TLS ary_worker *ary_tls_worker;

@@ -57,23 +57,11 @@ static inline int run_body(ary_task *t)
 
 #define ARY_ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* Latency recording (ARY_GATE_LATENCY) on a traced run: at the start, the queue wait since
- * the spawn time that trace_spawn left in deadline_ns (a task without a deadline does not
- * use the field; 0: not stamped); returns the start time, 0 when not recording. */
+/* Latency recording on a traced run: trace_spawn left the spawn time in deadline_ns of a
+ * task without a deadline (which does not use the field); a task run inline had no wait. */
 static inline uint64_t latency_start(ary_worker *w, const ary_task *t, uint32_t flags)
 {
-    if (!w || !ary_latency_on(w->pool))
-        return 0;
-    uint64_t now = aryd_now_ns();
-    if (!(flags & (ARY_TK_DEADLINE | ARY_TK_INLINE)) && t->deadline_ns && now >= t->deadline_ns)
-        ary_lat_record(&w->lat_wait, now - t->deadline_ns);
-    return now;
-}
-
-static inline void latency_end(ary_worker *w, uint64_t t0)
-{
-    if (t0)
-        ary_lat_record(&w->lat_run, aryd_now_ns() - t0);
+    return ary_lat_start(w, flags & (ARY_TK_DEADLINE | ARY_TK_INLINE) ? 0 : t->deadline_ns);
 }
 
 /* Detached and scoped tasks without handle or deadline: the fast path. traced: the task was
@@ -95,7 +83,7 @@ static ARY_ALWAYS_INLINE void exec_plain_impl(ary_job *j, ary_worker *w, const b
     else if (run_body(t) != 0)
         outcome = ARAYON_EFAILED;
     if (traced) {
-        latency_end(w, t0);
+        ary_lat_end(w, t0);
         ary_trace_rec(w->pool, ARY_EV_END, ARY_EVF_TASK, (uintptr_t)t, 0, (uint32_t)-outcome);
     }
     ary_cell_free(w, (ary_cell *)t);
@@ -165,7 +153,7 @@ static ARY_ALWAYS_INLINE void run_full_impl(ary_task *t, ary_pool *p, ary_worker
             outcome = ARAYON_EFAILED;
     }
     if (traced) {
-        latency_end(w, t0);
+        ary_lat_end(w, t0);
         ary_trace_rec(p, ARY_EV_END, evf, (uintptr_t)t, 0, (uint32_t)-outcome);
     }
     if (w) {
@@ -211,7 +199,7 @@ static ARY_NOINLINE void trace_spawn(ary_pool *p, ary_task *t, unsigned f)
 {
     ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | f, (uintptr_t)t, (uintptr_t)t->fn, 0);
     if (!(t->flags & ARY_TK_DEADLINE))
-        t->deadline_ns = ary_latency_on(p) ? aryd_now_ns() : 0;
+        t->deadline_ns = ary_lat_stamp(p);
     t->job.exec = t->job.exec == exec_plain ? exec_plain_traced : exec_full_traced;
 }
 

@@ -101,15 +101,9 @@ static void exec_wrapped(ary_job *j, ary_worker *w)
     ary_job *inner = t->arg;
     ary_pool *p = w->pool;
     ary_trace_rec(p, ARY_EV_START, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
-    uint64_t t0 = 0;
-    if (ary_latency_on(p)) { /* the wrapper's deadline_ns holds the spawn time */
-        t0 = aryd_now_ns();
-        if (t->deadline_ns && t0 >= t->deadline_ns)
-            ary_lat_record(&w->lat_wait, t0 - t->deadline_ns);
-    }
+    uint64_t t0 = ary_lat_start(w, t->deadline_ns); /* the wrapper holds the spawn time */
     inner->exec(inner, w);
-    if (t0)
-        ary_lat_record(&w->lat_run, aryd_now_ns() - t0);
+    ary_lat_end(w, t0);
     ary_trace_rec(p, ARY_EV_END, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
     ary_cell_free(w, (ary_cell *)t);
 }
@@ -122,7 +116,7 @@ ary_job *ary_trace_wrap_job(ary_worker *w, ary_job *j)
     ary_task *t = &c->task;
     t->job.exec = exec_wrapped;
     t->arg = j;
-    t->deadline_ns = ary_latency_on(w->pool) ? aryd_now_ns() : 0;
+    t->deadline_ns = ary_lat_stamp(w->pool);
     ary_trace_rec(w->pool, ARY_EV_SPAWN, ARY_EVF_JOB, (uintptr_t)t, 0, 0);
     return &t->job;
 }
