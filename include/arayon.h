@@ -140,6 +140,9 @@ typedef struct arayon_config {
                                          ARAYON_MAX_THREADS. They start when needed. */
     uint64_t blocking_idle_ns;        /* a blocking thread with nothing to run for this long
                                          exits; 0 = default 5 s */
+    size_t fiber_stack_size;          /* stack of each suspendable task (arayon_spawn_async),
+                                         reserved, committed as it is touched; 0 = default
+                                         64 KiB (ARAYON_FIBER_STACK); 16 KiB .. 256 MiB */
     /* Later releases add fields here. Always start from one of the arayon_config_* functions
      * so new fields get their defaults. */
 } arayon_config_t;
@@ -268,6 +271,15 @@ typedef struct arayon_metrics {
     uint64_t timers_fired;          /* deadlines reached (each run of a periodic task) */
     uint64_t blocking_waits;        /* arayon_sleep / arayon_wait_fd calls that held a worker's
                                        thread (a plain task waiting: see "Waiting" below) */
+    /* Suspendable tasks (arayon_spawn_async): also counted in spawned, pending, ... above. */
+    uint64_t async_spawned;         /* suspendable tasks accepted */
+    uint64_t suspended;             /* suspensions so far (a sleep, await, fd wait or yield
+                                       that gave the worker back) */
+    uint64_t resumed;               /* suspended tasks run again */
+    uint64_t parked;                /* suspended now: waiting for a timer, fd, task, or
+                                       queued to resume */
+    uint64_t stacks_in_use;         /* stacks held by started, unfinished suspendable tasks */
+    uint64_t stacks_cached;         /* stacks kept for reuse (reserved, mostly not resident) */
     /* Task latencies, recorded only while arayon_pool_latency_enable (or ARAYON_LATENCY=1)
      * has it on: all zero otherwise. */
     arayon_latency_t latency;
@@ -442,8 +454,19 @@ typedef struct arayon_spawn_opts {
     uint64_t timeout_ns;   /* deadline from now; 0 = the pool's task_timeout_ns.
                               UINT64_MAX = no deadline even if the pool has a default. */
     int numa_node;         /* placement hint, -1 = anywhere (used by the topology layer) */
-    unsigned flags;        /* reserved, 0 */
+    unsigned flags;        /* ARAYON_TASK_* bits, 0 = a plain task */
 } arayon_spawn_opts_t;
+
+/* Spawn flags (arayon_spawn_opts_t.flags). */
+/* The task is suspendable: it runs on a stack of its own (fiber_stack_size), so
+ * arayon_sleep, arayon_await, arayon_wait_fd and arayon_yield suspend it and give its worker
+ * back instead of blocking it ("Waiting" below). */
+#define ARAYON_TASK_SUSPENDABLE 0x1u
+/* With ARAYON_TASK_SUSPENDABLE: the task may resume on another worker than the one it
+ * suspended on. Off by default because compilers keep the address of errno and other
+ * thread-locals across calls: a migrated task would use the first thread's. Only for tasks
+ * that touch no thread-local state across a wait. */
+#define ARAYON_TASK_MIGRATABLE 0x2u
 #define ARAYON_SPAWN_OPTS_INIT {NULL, 0, -1, 0}
 
 /* The general spawn; the other spawn functions are thin wrappers of it. opts may be NULL
@@ -453,10 +476,19 @@ typedef struct arayon_spawn_opts {
  * when it returns, finishes as ARAYON_ETIMEDOUT whatever it returned: C cannot preempt a
  * function, so a task that never checks runs to its end. Deadlines are checked when a task is
  * taken to run and when it returns, without a timer per task.
- * Errors: EINVAL (NULL pool or fn, a scope of another pool, flags != 0), ENOMEM, ESHUTDOWN.
+ * Errors: EINVAL (NULL pool or fn, a scope of another pool, unknown flags or MIGRATABLE
+ * without SUSPENDABLE), ENOMEM (also: no stack could be mapped for a suspendable task; it
+ * then finishes as ARAYON_EFAILED if it was already queued), ESHUTDOWN.
  * Context: any thread. */
 ARAYON_API int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg,
                                const arayon_spawn_opts_t *opts, arayon_task_t **out_or_null);
+
+/* A suspendable task (ARAYON_TASK_SUSPENDABLE): as arayon_spawn_ex with that flag, a handle
+ * in *out_or_null when not NULL. Before it starts it is queued and stolen like any task; once
+ * it has started it runs on the worker where it started (unless ARAYON_TASK_MIGRATABLE).
+ * Context: any thread. */
+ARAYON_API int arayon_spawn_async(arayon_pool_t *pool, arayon_fn fn, void *arg,
+                                  arayon_task_t **out_or_null);
 
 /* Task with a handle in *out (reference count 1, owned by the caller: release it).
  * Errors as arayon_spawn, plus EINVAL for out == NULL. Context: any thread. */
@@ -483,11 +515,19 @@ ARAYON_API int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns);
  * was cancelled meanwhile (its handle, its scope, a shutdown deadline); a calling task
  * whose own deadline (a task timeout) comes first gets ARAYON_ETIMEDOUT then.
  *
- * Outside any task they block the calling thread. Inside a task they hold the worker's
- * thread today: arayon_await helps (runs other tasks while it waits, as arayon_task_wait
- * does), arayon_sleep and arayon_wait_fd block it and are counted in the blocking_waits
- * metric; they check the calling task's cancellation and deadline at least every
- * millisecond.
+ * In a suspendable task (arayon_spawn_async) they suspend it: its worker runs other tasks,
+ * and the task resumes on that worker when the timer, the fd or the awaited task is ready, or
+ * at once when it is cancelled or its own deadline passes. Timers have nanosecond resolution
+ * (an idle worker waits for the earliest one in epoll_pwait2; a 100 us sleep is typically
+ * 5-20 us late on an idle machine). A suspended task is pending: it holds its admission
+ * credit (max_pending counts it) and its stack until it finishes; a shutdown deadline wakes
+ * it with ARAYON_ECANCELED. FP environment changes (fesetround) do not cross a suspension.
+ *
+ * Outside any task they block the calling thread. In a plain task they hold the worker's
+ * thread: arayon_await helps (runs other tasks while it waits, as arayon_task_wait does),
+ * arayon_sleep and arayon_wait_fd block it and are counted in the blocking_waits metric (a
+ * sign the task should be suspendable); they check the calling task's cancellation and
+ * deadline at least every millisecond.
  * ------------------------------------------------------------------------------------- */
 
 #define ARAYON_NO_DEADLINE UINT64_MAX
@@ -512,8 +552,9 @@ ARAYON_API int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *rev
 ARAYON_API int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns,
                                   int *revents_or_null);
 
-/* A scheduling point: inside a worker, runs one other task if one is queued (nested at most
- * a few deep); outside, yields the thread. Returns ARAYON_OK, or ARAYON_ECANCELED when the
+/* A scheduling point: a suspendable task goes to the back of its worker's resume queue and
+ * lets other work run; in a plain task on a worker, runs one other task if one is queued
+ * (nested at most a few deep); outside, yields the thread. Returns ARAYON_OK, or ARAYON_ECANCELED when the
  * calling task is cancelled. */
 ARAYON_API int arayon_yield(void);
 
@@ -665,6 +706,17 @@ typedef void (*arayon_done_fn)(void *item, int status, void *ctx);
 ARAYON_API int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
                                      size_t max_in_flight, arayon_item_fn fn,
                                      arayon_done_fn on_done, bool ordered, void *ctx);
+
+/* The same with every item a suspendable task (arayon_spawn_async), for items that wait on
+ * timers, sockets or other tasks: max_concurrent / max_in_flight items are in flight at
+ * once, suspended while they wait, on however few workers the pool has. */
+ARAYON_API int arayon_batch_process_async(arayon_pool_t *pool, void *items, size_t count,
+                                          size_t item_size, size_t max_concurrent,
+                                          arayon_item_fn fn, void *ctx, int *statuses_or_null);
+ARAYON_API int arayon_stream_process_async(arayon_pool_t *pool, arayon_next_fn next,
+                                           size_t item_size, size_t max_in_flight,
+                                           arayon_item_fn fn, arayon_done_fn on_done,
+                                           bool ordered, void *ctx);
 
 /* Waits for every handle (it does not release them) and fills statuses[i] with the outcome of
  * handles[i] (as arayon_task_wait). When completion_order_or_null is not NULL it receives the

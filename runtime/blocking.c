@@ -27,6 +27,7 @@
  * quiescence after announcing that it parks, the Dekker pairing of sleep.md).
  */
 #include "blocking.h"
+#include "fiber.h" /* ary_reactor_task_done */
 
 #include <errno.h>
 #include <limits.h>
@@ -221,6 +222,8 @@ void ary_offw_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r
         &t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT, memory_order_acq_rel);
     if (st & ARY_T_WAITERS)
         aryd_futex_wake(&t->state, INT_MAX);
+    if (st & ARY_T_FWAIT) /* suspended tasks await this one (reactor.c) */
+        ary_reactor_task_done(t);
     if (s)
         ary_scope_task_done(s, outcome);
     task_unref(t);

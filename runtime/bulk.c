@@ -165,6 +165,7 @@ struct bulk {
     void *ctx;
     int *st;          /* count statuses */
     bulk_slot *slots; /* count slots */
+    unsigned flags;   /* spawn flags of the items (ARAYON_TASK_SUSPENDABLE: the _async forms) */
     atomic_size_t next;
 };
 
@@ -175,10 +176,11 @@ static int bulk_task(void *arg);
 /* One item task with a handle, into the helper's private scope. On a refusal (EAGAIN,
  * ENOMEM, ESHUTDOWN) *h is NULL and the error is the item's status: it never ran. */
 static int bulk_spawn_task(arayon_pool_t *pool, arayon_scope_t *scope, arayon_fn fn, void *arg,
-                           arayon_task_t **h)
+                           unsigned flags, arayon_task_t **h)
 {
     arayon_spawn_opts_t o = ARAYON_SPAWN_OPTS_INIT;
     o.scope = scope;
+    o.flags = flags;
     *h = NULL;
     int rc = arayon_spawn_ex(pool, fn, arg, &o, h);
     if (rc != ARAYON_OK)
@@ -189,7 +191,7 @@ static int bulk_spawn_task(arayon_pool_t *pool, arayon_scope_t *scope, arayon_fn
 static void bulk_spawn(bulk *b, size_t i)
 {
     arayon_task_t *h = NULL;
-    int rc = bulk_spawn_task(b->pool, b->scope, bulk_task, &b->slots[i], &h);
+    int rc = bulk_spawn_task(b->pool, b->scope, bulk_task, &b->slots[i], b->flags, &h);
     if (rc == ARAYON_OK) {
         b->slots[i].h = h;
     } else {
@@ -287,9 +289,9 @@ static int bulk_run(bulk *b, int *statuses_or_null)
     return first;
 }
 
-int arayon_batch_process(arayon_pool_t *pool, void *items, size_t count, size_t item_size,
+static int batch_process(arayon_pool_t *pool, void *items, size_t count, size_t item_size,
                          size_t max_concurrent, arayon_item_fn fn, void *ctx,
-                         int *statuses_or_null)
+                         int *statuses_or_null, unsigned flags)
 {
     if (!pool || !fn || item_size == 0 || (count > 0 && !items))
         return ARAYON_EINVAL;
@@ -301,8 +303,25 @@ int arayon_batch_process(arayon_pool_t *pool, void *items, size_t count, size_t 
               .items = items,
               .item_size = item_size,
               .item_fn = fn,
-              .ctx = ctx};
+              .ctx = ctx,
+              .flags = flags};
     return bulk_run(&b, statuses_or_null);
+}
+
+int arayon_batch_process(arayon_pool_t *pool, void *items, size_t count, size_t item_size,
+                         size_t max_concurrent, arayon_item_fn fn, void *ctx,
+                         int *statuses_or_null)
+{
+    return batch_process(pool, items, count, item_size, max_concurrent, fn, ctx,
+                         statuses_or_null, 0);
+}
+
+int arayon_batch_process_async(arayon_pool_t *pool, void *items, size_t count, size_t item_size,
+                               size_t max_concurrent, arayon_item_fn fn, void *ctx,
+                               int *statuses_or_null)
+{
+    return batch_process(pool, items, count, item_size, max_concurrent, fn, ctx,
+                         statuses_or_null, ARAYON_TASK_SUSPENDABLE);
 }
 
 int arayon_par_map(arayon_pool_t *pool, const void *in, size_t count, size_t in_size, void *out,
@@ -371,9 +390,9 @@ static int stream_deliver(stream_slot *sl, arayon_done_fn on_done, void *ctx)
 #define JOIN_WAIT_MIN_NS 20000u
 #define JOIN_WAIT_MAX_NS 1000000u
 
-int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
+static int stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
                           size_t max_in_flight, arayon_item_fn fn, arayon_done_fn on_done,
-                          bool ordered, void *ctx)
+                          bool ordered, void *ctx, unsigned flags)
 {
     if (!pool || !next || !fn || item_size == 0 || max_in_flight == 0)
         return ARAYON_EINVAL;
@@ -424,7 +443,7 @@ int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_
                 break;
             }
             nfree--;
-            sl->status = bulk_spawn_task(pool, scope, stream_task, sl, &sl->h);
+            sl->status = bulk_spawn_task(pool, scope, stream_task, sl, flags, &sl->h);
             ring[(head + nfly) % w] = i;
             nfly++;
         }
@@ -479,6 +498,21 @@ out:
 /* ---------------------------------------------------------------------------------------
  * join_handles
  * ------------------------------------------------------------------------------------- */
+int arayon_stream_process(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
+                          size_t max_in_flight, arayon_item_fn fn, arayon_done_fn on_done,
+                          bool ordered, void *ctx)
+{
+    return stream_process(pool, next, item_size, max_in_flight, fn, on_done, ordered, ctx, 0);
+}
+
+int arayon_stream_process_async(arayon_pool_t *pool, arayon_next_fn next, size_t item_size,
+                                size_t max_in_flight, arayon_item_fn fn, arayon_done_fn on_done,
+                                bool ordered, void *ctx)
+{
+    return stream_process(pool, next, item_size, max_in_flight, fn, on_done, ordered, ctx,
+                          ARAYON_TASK_SUSPENDABLE);
+}
+
 /* Between polling rounds with nothing new the call waits on one unfinished handle: first
  * JOIN_WAIT_MIN_NS, doubling per idle round up to JOIN_WAIT_MAX_NS, back to the minimum after
  * a completion, so completions close together are told apart without spinning. */

@@ -184,3 +184,27 @@ bool ary_env_latency(void)
     bool on = false;
     return ary_env_bool("ARAYON_LATENCY", false, &on) == 1 && on;
 }
+
+/* ARAYON_FIBER_STACK=<bytes>[K|M]: the stack of suspendable tasks when the pool's config does
+ * not set one (16K .. 256M). Returns 0 (the default) when unset or malformed (one warning). */
+size_t ary_env_fiber_stack(void)
+{
+    const char *v = ary_env_str("ARAYON_FIBER_STACK");
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    if (errno || end == v || *end || v[0] == '-' || x > (256ull << 20) / mul ||
+        x * mul < (16u << 10)) {
+        fprintf(stderr, "arayon: ignoring ARAYON_FIBER_STACK=%s (expected a size from 16K to "
+                        "256M, e.g. 128K); using 64K\n", v);
+        return 0;
+    }
+    return (size_t)(x * mul);
+}

@@ -65,6 +65,8 @@ enum {
     ARY_T_CANCEL = 1u << 2,  /* cancellation requested */
     ARY_T_WAITERS = 1u << 3, /* a thread sleeps on this word: wake it on DONE */
     ARY_T_OUT_SHIFT = 4,     /* 2 bits: 0 ok, 1 failed, 2 cancelled, 3 timed out */
+    ARY_T_FWAIT = 1u << 6,   /* suspended tasks await it: tell the reactor on DONE */
+    ARY_T_PARKED = 1u << 7,  /* suspendable task registered in the reactor (its lock) */
 };
 
 /* Task kinds (task->flags), fixed at spawn. */
@@ -72,6 +74,8 @@ enum {
     ARY_TK_HANDLE = 1u << 0,   /* has a handle: state word and reference count in use */
     ARY_TK_DEADLINE = 1u << 1, /* deadline is set */
     ARY_TK_INLINE = 1u << 2,   /* run on the spawning thread: holds no admission credit */
+    ARY_TK_ASYNC = 1u << 3,    /* suspendable: runs on a fiber (fiber.h) */
+    ARY_TK_MIGRATE = 1u << 4,  /* suspendable and may resume on another worker */
     /* Tasks that are not jobs of the workers (blocking.h): */
     ARY_TK_BLOCKING = 1u << 8, /* runs on a blocking thread (blocking.c) */
     ARY_TK_TIMER = 1u << 9,    /* delayed or periodic: arg is its timer entry (timer.c) */
@@ -80,10 +84,13 @@ enum {
 
 struct arayon_task {
     ary_job job;               /* must be first */
-    arayon_fn fn;
+    union {
+        arayon_fn fn;
+        struct ary_fiber *fiber; /* ARY_TK_ASYNC once started: its fiber, which keeps fn */
+    };
     void *arg;
     ary_scope *scope;          /* NULL for detached tasks */
-    _Atomic(ary_task *) next;  /* injection queue link */
+    _Atomic(ary_task *) next;  /* injection queue link (a resume entry: the inbox link) */
     uint64_t deadline_ns;      /* ARY_TK_DEADLINE: absolute monotonic deadline */
     _Atomic uint32_t state;    /* ARY_T_*: cancel flag for all, the rest for handle tasks */
     _Atomic uint32_t refs;     /* handle tasks: 1 for the execution + 1 per handle */
@@ -160,6 +167,9 @@ typedef struct ary_counters {
     _Atomic uint64_t idle_ns;     /* closed idle periods */
     _Atomic uint64_t idle_since;  /* start of the current idle period, 0 when busy */
     _Atomic uint64_t blocking_waits; /* sleeps / fd waits that held this worker (wait.c) */
+    _Atomic uint64_t suspends;       /* suspendable tasks switched out to wait (async.c) */
+    _Atomic uint64_t resumes;        /* ... and switched back in */
+    _Atomic uint64_t async_spawned;  /* suspendable tasks spawned by this worker's tasks */
 } ary_counters;
 
 static inline void ary_count(_Atomic uint64_t *c, uint64_t n)
@@ -212,6 +222,14 @@ static inline void ary_idle_end(ary_counters *c, uint64_t now)
 #endif
 }
 
+/* Injection queue (injector.h). Producers touch the first line, the consumer the second. */
+typedef struct ary_injector {
+    _Alignas(ARY_CACHELINE) _Atomic(ary_task *) head;
+    _Atomic size_t count;
+    _Alignas(ARY_CACHELINE) ary_task *tail;
+    _Atomic int consumer;
+    ary_task stub;
+} ary_injector;
 
 struct ary_worker {
     ary_deque deque;                               /* cache-line aligned inside */
@@ -242,22 +260,25 @@ struct ary_worker {
     struct arayon_scope *gang_done;
     ary_counters c;
     ary_hist lat_wait, lat_run; /* latency recording (ARY_GATE_LATENCY) */
+    /* Suspendable tasks (fiber.h): stacks cached by this worker, the alternate signal stack
+     * of the overflow message, and the inbox of resume entries of its tied fibers (MPSC:
+     * wakers push, this worker alone pops). */
+    struct ary_fiber *fcache;
+    unsigned nfcache;
+    bool slack_set;
+    bool inbox_turn;                               /* worker.c: ary_find_work's alternation */
+    void *altstack;
+    ary_injector inbox;
 };
 
 /* Park word values. The thread that changes a non-zero park word to 0 is the one that
  * wakes the sleeper (and, for value 1, decrements pool->sleepers). */
-enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2 };
+enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2, ARY_PARK_DRIVER = 3 };
+/* ARY_PARK_DRIVER: a parked worker that waits in the reactor's epoll (reactor.c), counted in
+ * sleepers like 1; whoever claims it writes the reactor's eventfd instead of the futex. */
 
 enum { ARY_POOL_RUNNING = 0, ARY_POOL_SHUTTING = 1, ARY_POOL_DRAINED = 2 };
 
-/* Injection queue (injector.h). Producers touch the first line, the consumer the second. */
-typedef struct ary_injector {
-    _Alignas(ARY_CACHELINE) _Atomic(ary_task *) head;
-    _Atomic size_t count;
-    _Alignas(ARY_CACHELINE) ary_task *tail;
-    _Atomic int consumer;
-    ary_task stub;
-} ary_injector;
 
 struct arayon_pool {
     /* Read-mostly. */
@@ -327,6 +348,12 @@ struct arayon_pool {
     _Atomic uint32_t refs;
 
     struct ary_offw *offw;    /* blocking threads, timers, their counters (blocking.h) */
+
+    /* Suspendable tasks (fiber.h): made with the first one. */
+    _Atomic(struct ary_reactor *) reactor;
+    struct ary_stacks *stacks;
+    size_t fiber_stack;       /* usable bytes per fiber stack */
+    _Atomic uint64_t ext_async_spawned;
 };
 
 /* Is tracing on? A relaxed load of pool->tracing. On x86-64 it is written as one compare
@@ -451,6 +478,7 @@ ARY_HIDDEN bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park);
 ARY_HIDDEN void ary_park_begin(ary_pool *p, ary_worker *w);
 ARY_HIDDEN bool ary_park_cancel(ary_pool *p, ary_worker *w);
 ARY_HIDDEN bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns);
+ARY_HIDDEN bool ary_park_cancel_driver(ary_pool *p, ary_worker *w);
 
 /* After publishing work that a sleeping worker could take: the light side of the sleep
  * protocol (sleep.md). A compiler barrier (or a fence without membarrier) and one load. */
@@ -525,6 +553,16 @@ ARY_HIDDEN void ary_count_finished_ext(ary_pool *p, int outcome);
  * -1 = where the spawner runs. */
 ARY_HIDDEN int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
                          uint64_t timeout_ns, int node);
+/* The same for a suspendable task: tk is ARY_TK_ASYNC, with ARY_TK_MIGRATE or not. */
+ARY_HIDDEN int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                               ary_task **handle, uint64_t timeout_ns, int node, uint32_t tk);
+/* Finishes a task of the full kind (handle, deadline, inline or suspendable) that has its
+ * RUNNING bit: counts it, records its result, releases waiters, scope and reference. */
+ARY_HIDDEN void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r);
+ARY_HIDDEN bool ary_task_past_deadline(const ary_task *t);
+/* async.c: the exec function of a suspendable task that has not started; running one on the
+ * spawning worker (run-inline policy). */
+ARY_HIDDEN void ary_exec_async(ary_job *j, ary_worker *w);
 
 /* scope.c */
 ARY_HIDDEN void ary_scope_wake_waiter(ary_scope *s);
@@ -593,6 +631,7 @@ ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long 
 ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
 ARY_HIDDEN int ary_env_metrics(void);
 ARY_HIDDEN bool ary_env_latency(void);
+ARY_HIDDEN size_t ary_env_fiber_stack(void);
 
 /* metrics.c: ARAYON_METRICS, a report when the pool is destroyed or the process exits. */
 ARY_HIDDEN void ary_metrics_env_start(ary_pool *p);

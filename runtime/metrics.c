@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 #include "blocking.h"
+#include "fiber.h" /* ary_fiber_stack_counts */
 #include "injector.h"
 #include "strbuf.h"
 
@@ -140,6 +141,10 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         inline_running += istart > idone ? istart - idone : 0;
         out->run_inline += istart;
         out->blocking_waits += LD(c->blocking_waits);
+        out->async_spawned += LD(c->async_spawned);
+        uint64_t res = LD(c->resumes); /* resumes before suspends: parked never negative */
+        out->resumed += res;
+        out->suspended += LD(c->suspends);
         out->queued += deque_size(&w->deque);
         lat_add(&out->latency.wait, &w->lat_wait);
         lat_add(&out->latency.run, &w->lat_run);
@@ -180,6 +185,12 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->timers_spawned = x.timers_spawned;
     out->timers_pending = x.timers_pending;
     out->timers_fired = x.timers_fired;
+    out->async_spawned += LD(p->ext_async_spawned);
+    out->parked = out->suspended > out->resumed ? out->suspended - out->resumed : 0;
+    ary_fiber_stack_counts(p, &out->stacks_cached, &out->stacks_in_use);
+    out->stacks_cached = out->stacks_cached > out->stacks_in_use
+                             ? out->stacks_cached - out->stacks_in_use
+                             : 0;
     out->peak_pending = (uint64_t)atomic_load_explicit(&p->peak_out, memory_order_relaxed);
     out->max_pending = p->cfg.max_pending;
     uint64_t bad = out->failed + out->cancelled + out->timed_out;
@@ -358,6 +369,16 @@ static size_t fields_of(const arayon_metrics_t *m, field *f)
       "sleeps and fd waits that held a worker thread");
     C("timers_fired", "arayon_timers_fired_total", m->timers_fired,
       "timer deadlines reached (runs of delayed and periodic tasks)");
+    C("async_spawned", "arayon_async_spawned_total", m->async_spawned,
+      "suspendable tasks accepted (also in spawned)");
+    C("suspended", "arayon_suspensions_total", m->suspended,
+      "times a suspendable task gave its worker back to wait");
+    C("resumed", "arayon_resumptions_total", m->resumed, "suspended tasks run again");
+    G("parked", "arayon_tasks_parked", m->parked, "suspendable tasks suspended now");
+    G("stacks_in_use", "arayon_fiber_stacks_in_use", m->stacks_in_use,
+      "stacks held by started suspendable tasks");
+    G("stacks_cached", "arayon_fiber_stacks_cached", m->stacks_cached,
+      "stacks kept for reuse");
 #undef G
 #undef C
     return n;

@@ -7,6 +7,7 @@
  */
 
 #include "internal.h"
+#include "fiber.h"
 #include "injector.h"
 #include "team.h"
 #include "trace.h"
@@ -65,6 +66,8 @@ static void pool_free(ary_pool *p)
     ary_slabs_free(p->ext_slabs);
     ary_trace_free(p);
     ary_offw_free(p);
+    ary_reactor_free(p);
+    ary_fiber_pool_free(p);
     pthread_mutex_destroy(&p->ext_lock);
     pthread_mutex_destroy(&p->shutdown_lock);
     free(p->workers);
@@ -169,6 +172,7 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     ARY_TRACE(p, ARY_EV_CANCEL, ARY_CAN_POOL, 0, 0, 0);
     atomic_store_explicit(&p->aborted, 1, memory_order_seq_cst);
     atomic_fetch_add_explicit(&p->cancel_epoch, 1, memory_order_seq_cst);
+    ary_reactor_sweep(p); /* suspended tasks wake with ARAYON_ECANCELED */
     ary_wake_all(p);
     /* Let the workers empty the queues (every task found now finishes as cancelled). */
     uint64_t margin_end = aryd_now_ns() + ABORT_MARGIN_NS;
@@ -220,6 +224,10 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     if (cfg.stack_size == 0)
         cfg.stack_size = DEFAULT_STACK;
     else if (cfg.stack_size < MIN_STACK)
+        return ARAYON_EINVAL;
+    if (!cfg.fiber_stack_size)
+        cfg.fiber_stack_size = ary_env_fiber_stack();
+    if (ary_fiber_check_config(&cfg) != ARAYON_OK)
         return ARAYON_EINVAL;
     unsigned spin_us = cfg.spin_us ? cfg.spin_us : ary_env_spin_us();
     if (!spin_us)
@@ -281,6 +289,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     memset(p->workers, 0, n * sizeof(ary_worker));
     for (unsigned k = 0; k < nodes; k++)
         ary_inject_init(&p->inj[k]);
+    p->fiber_stack = ary_fiber_stack_size(&cfg);
     p->cfg = cfg;
     p->cfg.bind_pus = NULL; /* the caller's array is not kept: the placement has the PUs */
     p->cfg.topology = NULL;
@@ -294,6 +303,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
             pool_free(p);
             return ARAYON_ENOMEM;
         }
+        ary_inject_init(&w->inbox);
         w->index = i;
         w->pool = p;
         w->node = p->pl.worker_node[i];

@@ -13,6 +13,7 @@
  * bumps the epoch, so a scope found clean at epoch e is still clean while the epoch is e.
  */
 #include "internal.h"
+#include "fiber.h" /* ary_reactor_sweep */
 #include "team.h"
 #include "trace.h"
 
@@ -133,6 +134,7 @@ int arayon_scope_cancel(arayon_scope_t *s)
         return ARAYON_EINVAL;
     atomic_store_explicit(&s->cancelled, 1, memory_order_seq_cst);
     atomic_fetch_add_explicit(&s->pool->cancel_epoch, 1, memory_order_seq_cst);
+    ary_reactor_sweep(s->pool); /* its suspended tasks wake with ARAYON_ECANCELED */
     ARY_TRACE(s->pool, ARY_EV_CANCEL, ARY_CAN_SCOPE, s, 0, 0);
     return ARAYON_OK;
 }

@@ -11,6 +11,7 @@
  *     then futex-wait while park == 1.
  */
 #include "internal.h"
+#include "fiber.h" /* ary_reactor_interrupt */
 #include "trace.h"
 
 #include <limits.h>
@@ -33,6 +34,11 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
         return false;
     if (v == ARY_PARK_WORKER)
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+    if (v == ARY_PARK_DRIVER) { /* waits in the reactor's epoll, not on the futex */
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+        ary_reactor_interrupt(p);
+        return true;
+    }
     aryd_futex_wake(park, 1);
     return true;
 }
@@ -121,10 +127,30 @@ bool ary_park_cancel(ary_pool *p, ary_worker *w)
     return false;
 }
 
+/* A driving worker (reactor.c) stops waiting: as ary_park_cancel for ARY_PARK_DRIVER. */
+bool ary_park_cancel_driver(ary_pool *p, ary_worker *w)
+{
+    ary_idle_end(&w->c, aryd_now_ns());
+    uint32_t d = ARY_PARK_DRIVER;
+    if (atomic_compare_exchange_strong_explicit(&w->park, &d, ARY_PARK_AWAKE,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+        return true;
+    }
+    ARY_STAT(&w->c.wakeups, 1); /* claimed: woken through the eventfd */
+    return false;
+}
+
 /* Step 2: sleep until claimed or until the deadline (0 = none). Returns false on timeout.
  * On return the worker is awake (park == 0) and sleepers no longer counts it. */
 bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
 {
+    if (ARY_UNLIKELY(atomic_load_explicit(&p->reactor, memory_order_relaxed) != NULL)) {
+        /* Suspended tasks wait for timers or fds: this sleep may drive them (reactor.c). */
+        int r = ary_reactor_drive(w, deadline_ns);
+        if (r >= 0)
+            return r != 0;
+    }
     ARY_STAT(&w->c.parks, 1);
     ARY_TRACE(p, ARY_EV_PARK, 0, 0, 0, 0);
     ary_idle_begin(&w->c, aryd_now_ns());

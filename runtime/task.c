@@ -15,6 +15,7 @@
 #include "injector.h"
 #include "team.h"
 #include "trace.h"
+#include "fiber.h" /* ary_reactor_task_done */
 
 #include <limits.h>
 
@@ -123,6 +124,48 @@ void ary_count_finished_ext(ary_pool *p, int outcome)
     atomic_fetch_add_explicit(&p->ext_run_inline, 1, memory_order_release);
 }
 
+/* The end of a task of the full kind (run_full_impl, and suspendable tasks: async.c). */
+static ARY_ALWAYS_INLINE void task_finish(ary_task *t, ary_pool *p, ary_worker *w,
+                                          const uint32_t flags, int outcome, int r)
+{
+    ary_scope *s = t->scope;
+    if (w) {
+        if (flags & ARY_TK_INLINE)
+            ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
+        if (!(flags & ARY_TK_INLINE))
+            ary_credit_return(w);
+        count_finished(w, outcome);
+    } else {
+        ary_count_finished_ext(p, outcome);
+    }
+    if (!(flags & ARY_TK_HANDLE)) {
+        if (w)
+            ary_cell_free(w, (ary_cell *)t);
+        else
+            ary_cell_free_ext(p, (ary_cell *)t);
+        if (s)
+            ary_scope_task_done(s, outcome);
+        return;
+    }
+    t->result = r;
+    uint32_t st = atomic_fetch_or_explicit(
+        &t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT, memory_order_acq_rel);
+    if (st & ARY_T_WAITERS)
+        aryd_futex_wake(&t->state, INT_MAX);
+    if (ARY_UNLIKELY(st & ARY_T_FWAIT)) /* suspended tasks await this one (reactor.c) */
+        ary_reactor_task_done(t);
+    if (s)
+        ary_scope_task_done(s, outcome);
+    task_unref(t);
+}
+
+void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r)
+{
+    task_finish(t, p, w, t->flags, outcome, r);
+}
+
+bool ary_task_past_deadline(const ary_task *t) { return past_deadline(t); }
+
 /* Tasks with a handle, a deadline, or run inline; w is NULL when a thread outside the pool
  * runs the task inline. The state word decides the race between cancel and start: RUNNING
  * is set with an atomic OR, and a CANCEL seen in the old value means the task never runs.
@@ -156,32 +199,7 @@ static ARY_ALWAYS_INLINE void run_full_impl(ary_task *t, ary_pool *p, ary_worker
         ary_lat_end(w, t0);
         ary_trace_rec(p, ARY_EV_END, evf, (uintptr_t)t, 0, (uint32_t)-outcome);
     }
-    if (w) {
-        if (flags & ARY_TK_INLINE)
-            ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
-        if (!(flags & ARY_TK_INLINE))
-            ary_credit_return(w);
-        count_finished(w, outcome);
-    } else {
-        ary_count_finished_ext(p, outcome);
-    }
-    if (!(flags & ARY_TK_HANDLE)) {
-        if (w)
-            ary_cell_free(w, (ary_cell *)t);
-        else
-            ary_cell_free_ext(p, (ary_cell *)t);
-        if (s)
-            ary_scope_task_done(s, outcome);
-        return;
-    }
-    t->result = r;
-    st = atomic_fetch_or_explicit(&t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT,
-                                  memory_order_acq_rel);
-    if (st & ARY_T_WAITERS)
-        aryd_futex_wake(&t->state, INT_MAX);
-    if (s)
-        ary_scope_task_done(s, outcome);
-    task_unref(t);
+    task_finish(t, p, w, flags, outcome, r);
 }
 
 static void run_full(ary_task *t, ary_pool *p, ary_worker *w) { run_full_impl(t, p, w, false); }
@@ -200,24 +218,28 @@ static ARY_NOINLINE void trace_spawn(ary_pool *p, ary_task *t, unsigned f)
     ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | f, (uintptr_t)t, (uintptr_t)t->fn, 0);
     if (!(t->flags & ARY_TK_DEADLINE))
         t->deadline_ns = ary_lat_stamp(p);
-    t->job.exec = t->job.exec == exec_plain ? exec_plain_traced : exec_full_traced;
+    if (t->job.exec == exec_plain)
+        t->job.exec = exec_plain_traced;
+    else if (t->job.exec == exec_full)
+        t->job.exec = exec_full_traced; /* (suspendable tasks keep theirs) */
 }
 
 /* Fills a task record. The plain path writes only fn, arg, scope, state and flags. */
-static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
-                             bool handle, uint64_t timeout_ns)
+static ARY_ALWAYS_INLINE void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn,
+                                        void *arg, bool handle, uint64_t timeout_ns,
+                                        const uint32_t tk)
 {
     t->fn = fn;
     t->arg = arg;
     t->scope = s;
     atomic_store_explicit(&t->state, 0, memory_order_relaxed);
-    if (ARY_LIKELY(!handle && !timeout_ns)) {
+    if (ARY_LIKELY(!handle && !timeout_ns && !tk)) {
         t->job.exec = exec_plain;
         t->flags = 0;
         return;
     }
-    t->job.exec = exec_full;
-    t->flags = 0;
+    t->job.exec = tk ? ary_exec_async : exec_full;
+    t->flags = tk;
     t->deadline_ns = aryd_deadline_after(timeout_ns);
     if (t->deadline_ns) /* 0: too far to ever pass */
         t->flags |= ARY_TK_DEADLINE;
@@ -238,13 +260,13 @@ static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn f
 /* The pool is full and the policy says run it here; w is NULL outside the pool. The task
  * holds no credit (ARY_TK_INLINE) and is never queued. */
 static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                      ary_task **handle, uint64_t timeout_ns)
+                      ary_task **handle, uint64_t timeout_ns, uint32_t tk)
 {
     ary_cell *c = w ? ary_cell_alloc(w) : ary_cell_alloc_ext(p);
     if (!c)
         return ARAYON_ENOMEM;
     ary_task *t = &c->task;
-    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns, tk);
     t->job.exec = exec_full;
     t->flags |= ARY_TK_INLINE;
     if (s)
@@ -255,6 +277,10 @@ static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, vo
     }
     if (handle)
         *handle = t;
+    if (tk && w) { /* a suspendable task: on a fiber, entered from here (async.c) */
+        ary_exec_async(&t->job, w);
+        return ARAYON_OK;
+    }
     if (ARY_UNLIKELY(ary_tracing(p))) {
         ary_trace_rec(p, ARY_EV_THROTTLE, ARY_THR_INLINE, 0, 0, 0);
         ary_trace_rec(p, ARY_EV_SPAWN, ARY_EVF_TASK | ARY_EVF_RUN_INLINE | (w ? 0 : ARY_EVF_OUTSIDE),
@@ -277,12 +303,13 @@ static void inject(ary_pool *p, unsigned node, ary_task *t)
 
 /* (Inlined into ary_spawn, as before tracing added a second caller.) */
 static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
-                                            ary_task **handle, uint64_t timeout_ns, int node)
+                                            ary_task **handle, uint64_t timeout_ns, int node,
+                                            const uint32_t tk)
 {
     if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
         int rc = ARAYON_EAGAIN;
         if (p->cfg.full_policy == ARAYON_FULL_RUN_INLINE)
-            return run_inline(p, NULL, s, fn, arg, handle, timeout_ns);
+            return run_inline(p, NULL, s, fn, arg, handle, timeout_ns, tk);
         if (p->cfg.full_policy == ARAYON_FULL_BLOCK) {
             ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_BLOCKED, 0, 0, 0);
             rc = ary_credit_wait_ext(p);
@@ -299,7 +326,7 @@ static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn
         return ARAYON_ENOMEM;
     }
     ary_task *t = &c->task;
-    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns, tk);
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->ext_spawned, 1, memory_order_seq_cst);
@@ -327,15 +354,17 @@ static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn
     return ARAYON_OK;
 }
 
-static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
-                                 void *arg, ary_task **handle, uint64_t timeout_ns, int node,
-                                 bool traced);
+static ARY_ALWAYS_INLINE int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s,
+                                            arayon_fn fn, void *arg, ary_task **handle,
+                                            uint64_t timeout_ns, int node, bool traced,
+                                            const uint32_t tk);
 
 /* A worker's spawn found the pool full. A worker never blocks its thread: under
  * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
  * when nothing is queued anywhere it runs the new task itself. */
 static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
-                                   void *arg, ary_task **handle, uint64_t timeout_ns, int node)
+                                   void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                                   uint32_t tk)
 {
     switch (p->cfg.full_policy) {
     case ARAYON_FULL_REJECT:
@@ -343,7 +372,7 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
         ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
         return ARAYON_EAGAIN;
     case ARAYON_FULL_RUN_INLINE:
-        return run_inline(p, w, s, fn, arg, handle, timeout_ns);
+        return run_inline(p, w, s, fn, arg, handle, timeout_ns, tk);
     default:
         break;
     }
@@ -354,10 +383,12 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
         if (!j)
             j = ary_find_work(w);
         if (!j)
-            return run_inline(p, w, s, fn, arg, handle, timeout_ns);
+            return run_inline(p, w, s, fn, arg, handle, timeout_ns, tk);
         j->exec(j, w);
         if (ary_credit_take(w))
-            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p));
+            return ary_tracing(p)
+                       ? spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, true, tk)
+                       : spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, false, tk);
         if (deadline && aryd_now_ns() >= deadline) {
             ary_count(&w->c.rejected, 1);
             ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
@@ -370,20 +401,20 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
  * (outside spawns are not the hot path). */
 static ARY_ALWAYS_INLINE int spawn_core(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
                                         ary_task **handle, uint64_t timeout_ns, int node,
-                                        const bool traced)
+                                        const bool traced, const uint32_t tk)
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
-        return spawn_external(p, s, fn, arg, handle, timeout_ns, node);
+        return spawn_external(p, s, fn, arg, handle, timeout_ns, node, tk);
     if (ARY_UNLIKELY(!ary_credit_take(w)))
-        return spawn_full(p, w, s, fn, arg, handle, timeout_ns, node);
-    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, traced);
+        return spawn_full(p, w, s, fn, arg, handle, timeout_ns, node, tk);
+    return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, traced, tk);
 }
 
 static ARY_NOINLINE int spawn_traced(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
                                      ary_task **handle, uint64_t timeout_ns, int node)
 {
-    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, true);
+    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, true, 0);
 }
 
 /* One check at the entry; the traced spawn is a copy of its own (spawn_traced), so the
@@ -393,14 +424,36 @@ int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **han
 {
     if (ARY_UNLIKELY(ary_tracing(p)))
         return spawn_traced(p, s, fn, arg, handle, timeout_ns, node);
-    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, false);
+    return spawn_core(p, s, fn, arg, handle, timeout_ns, node, false, 0);
+}
+
+/* Suspendable tasks: the same paths with tk folded in (not the plain tasks' copy). */
+int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
+                    uint64_t timeout_ns, int node, uint32_t tk)
+{
+    ary_worker *w = ary_tls_worker;
+    if (w && w->pool == p)
+        ary_count(&w->c.async_spawned, 1);
+    else
+        atomic_fetch_add_explicit(&p->ext_async_spawned, 1, memory_order_relaxed);
+    int rc = ary_tracing(p) ? spawn_core(p, s, fn, arg, handle, timeout_ns, node, true, tk)
+                            : spawn_core(p, s, fn, arg, handle, timeout_ns, node, false, tk);
+    if (rc != ARAYON_OK) { /* not spawned: not counted */
+        if (w && w->pool == p)
+            ary_count(&w->c.async_spawned, (uint64_t)-1);
+        else
+            atomic_fetch_sub_explicit(&p->ext_async_spawned, 1, memory_order_relaxed);
+    }
+    return rc;
 }
 
 /* A worker's spawn that holds a credit. With a hint for another node the task goes to that
  * node's injection queue instead of this worker's deque. traced: record the spawn and give
  * the task the traced exec function (trace_spawn). */
-static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, void *arg,
-                                 ary_task **handle, uint64_t timeout_ns, int node, bool traced)
+static ARY_ALWAYS_INLINE int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s,
+                                            arayon_fn fn, void *arg, ary_task **handle,
+                                            uint64_t timeout_ns, int node, bool traced,
+                                            const uint32_t tk)
 {
     ary_cell *c = ary_cell_alloc(w);
     if (ARY_UNLIKELY(!c)) {
@@ -408,7 +461,7 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
         return ARAYON_ENOMEM;
     }
     ary_task *t = &c->task;
-    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns);
+    task_init(t, p, s, fn, arg, handle != NULL, timeout_ns, tk);
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     /* Counted before it is published: see ary_pool_quiescent. */
@@ -444,13 +497,13 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
 int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg)
 {
     if (ARY_UNLIKELY(ary_tracing(p)))
-        return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, true);
-    return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, false);
+        return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, true, 0);
+    return spawn_admitted(p, w, NULL, fn, arg, NULL, 0, -1, false, 0);
 }
 
 int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg)
 {
-    return spawn_external(p, NULL, fn, arg, NULL, 0, -1);
+    return spawn_external(p, NULL, fn, arg, NULL, 0, -1, 0);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -466,7 +519,10 @@ int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_s
     uint64_t timeout = pool->task_timeout_ns;
     int node = -1;
     if (opts) {
-        if (opts->flags != 0 || opts->numa_node < -1 ||
+        if ((opts->flags & ~(ARAYON_TASK_SUSPENDABLE | ARAYON_TASK_MIGRATABLE)) ||
+            (opts->flags & (ARAYON_TASK_SUSPENDABLE | ARAYON_TASK_MIGRATABLE)) ==
+                ARAYON_TASK_MIGRATABLE ||
+            opts->numa_node < -1 ||
             (opts->numa_node >= 0 && (unsigned)opts->numa_node >= pool->pl.nnodes))
             return ARAYON_EINVAL;
         node = opts->numa_node;
@@ -478,7 +534,17 @@ int arayon_spawn_ex(arayon_pool_t *pool, arayon_fn fn, void *arg, const arayon_s
         else if (opts->timeout_ns)
             timeout = opts->timeout_ns;
     }
+    if (opts && (opts->flags & ARAYON_TASK_SUSPENDABLE))
+        return ary_spawn_async(pool, s, fn, arg, out_or_null, timeout, node,
+                               ARY_TK_ASYNC | (opts->flags & ARAYON_TASK_MIGRATABLE ? ARY_TK_MIGRATE : 0));
     return ary_spawn(pool, s, fn, arg, out_or_null, timeout, node);
+}
+
+int arayon_spawn_async(arayon_pool_t *pool, arayon_fn fn, void *arg, arayon_task_t **out_or_null)
+{
+    arayon_spawn_opts_t o = ARAYON_SPAWN_OPTS_INIT;
+    o.flags = ARAYON_TASK_SUSPENDABLE;
+    return arayon_spawn_ex(pool, fn, arg, &o, out_or_null);
 }
 
 int arayon_spawn(arayon_pool_t *pool, arayon_fn fn, void *arg)
@@ -598,6 +664,8 @@ int arayon_task_cancel(arayon_task_t *t)
         atomic_fetch_add_explicit(&ary_task_pool(t)->cancel_epoch, 1, memory_order_seq_cst);
         if (t->flags & ARY_TK_TIMER) /* still waiting for its deadline: finishes now */
             ary_timer_cancel(t);
+        else if (t->flags & ARY_TK_ASYNC) /* suspended: wakes with ARAYON_ECANCELED */
+            ary_reactor_cancel_task(t);
     }
     ARY_TRACE(ary_task_pool(t), ARY_EV_CANCEL, ARY_CAN_TASK, t, 0, 0);
     return ARAYON_OK;

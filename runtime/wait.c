@@ -2,14 +2,15 @@
  * wait.c - waiting for time, other tasks and file descriptors (arayon_sleep*, arayon_await*,
  * arayon_wait_fd*, arayon_yield).
  *
- * These are the waits of a task that holds its thread: outside a pool they block the thread;
- * inside a task, await helps (the runtime's helping wait) and sleep / wait_fd block the worker
- * (counted in blocking_waits). A waiting task still answers to its cancellation and its own
+ * Inside a suspendable task (ary_tls_fiber set) each call does its quick checks here and
+ * then suspends the task (async.c, reactor.c). Otherwise these are the waits of a task that
+ * holds its thread: outside a pool they block the thread; inside a plain task, await helps
+ * (the runtime's helping wait) and sleep / wait_fd block the worker (counted in
+ * blocking_waits). A blocked waiting task still answers to its cancellation and its own
  * deadline: the waits are cut into slices of at most SLICE_NS, after each of which the task's
- * state is looked at. (Tasks that suspend instead, freeing their worker, are issue 9's next
- * step; these calls are their fallback for plain tasks.)
+ * state is looked at.
  */
-#include "internal.h"
+#include "fiber.h"
 #include "team.h" /* ary_yield_run */
 
 #include <errno.h>
@@ -70,6 +71,8 @@ int arayon_sleep_until(uint64_t deadline_ns)
         return st;
     if (now >= deadline_ns)
         return ARAYON_OK;
+    if (ary_tls_fiber) /* a suspendable task: suspends (async.c) */
+        return ary_fiber_sleep_until(ary_tls_fiber, deadline_ns);
     count_blocking_wait();
     for (;;) {
         uint64_t end = slice_end(now, deadline_ns);
@@ -104,6 +107,11 @@ int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
             return arayon_task_wait(t); /* its outcome */
         if (now >= deadline_ns)
             return ARAYON_ETIMEDOUT;
+        ary_fiber *f = ary_tls_fiber;
+        if (f && ary_task_pool(t) == f->owner->pool) { /* suspends until t is done */
+            int rc = ary_fiber_await(f, t, deadline_ns);
+            return rc == ARAYON_OK ? arayon_task_wait(t) : rc;
+        }
         uint64_t end = slice_end(now, deadline_ns);
         if (end == UINT64_MAX) /* outside a task, no deadline: a plain wait */
             return arayon_task_wait(t);
@@ -128,6 +136,24 @@ int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_nul
     int st = caller_state(now);
     if (st != ARAYON_OK)
         return st;
+    if (ary_tls_fiber) { /* a suspendable task: ready now, else suspends (async.c) */
+        struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+        int n = poll(&p, 1, 0);
+        if (n < 0 && errno != EINTR)
+            return ARAYON_ESYSTEM;
+        if (n > 0) {
+            if (revents_or_null)
+                *revents_or_null = p.revents;
+            return ARAYON_OK;
+        }
+        if (now >= deadline_ns)
+            return ARAYON_ETIMEDOUT;
+        int rev = 0;
+        int rc = ary_fiber_wait_fd(ary_tls_fiber, fd, events, deadline_ns, &rev);
+        if (revents_or_null)
+            *revents_or_null = rev;
+        return rc;
+    }
     bool counted = false;
     for (;;) {
         uint64_t end = slice_end(now, deadline_ns);
@@ -168,7 +194,11 @@ int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns, int *revents_or_
 int arayon_yield(void)
 {
     ary_worker *w = ary_tls_worker;
-    if (w)
+    if (ary_tls_fiber) { /* to the back of the worker's resume queue */
+        if (caller_state(aryd_now_ns()) == ARAYON_ECANCELED)
+            return ARAYON_ECANCELED;
+        ary_fiber_yield(ary_tls_fiber);
+    } else if (w)
         ary_yield_run(w);
     else
         sched_yield();

@@ -9,6 +9,7 @@
  */
 
 #include "internal.h"
+#include "fiber.h"
 #include "injector.h"
 #include "team.h"
 #include "trace.h"
@@ -196,9 +197,35 @@ static ary_job *search(ary_worker *w)
  * the wake-up on: one wake-up per found job keeps as many workers awake as there are jobs to
  * take (a push wakes one sleeper; the worker that takes its job wakes the next one if work
  * remains, for instance the rest of an injected batch). */
+/* Resume entries of this worker's suspended tasks (fiber.h), oldest first. */
+static ARY_NOINLINE ary_job *take_inbox(ary_worker *w)
+{
+    ary_injector *q = &w->inbox;
+    if (!ary_inject_try_consume(q))
+        return NULL;
+    ary_task *t = ary_inject_pop(q);
+    ary_inject_end_consume(q, t ? 1 : 0);
+    return t ? &t->job : NULL;
+}
+
+/* Resume entries alternate with the other sources (injection queue, steals) so that neither
+ * starves the other: a task that yields in a loop lets injected and stolen work run. */
 ary_job *ary_find_work(ary_worker *w)
 {
+    bool inbox_later = false;
+    if (ARY_UNLIKELY(atomic_load_explicit(&w->inbox.count, memory_order_relaxed))) {
+        w->inbox_turn = !w->inbox_turn;
+        if (w->inbox_turn) {
+            ary_job *r = take_inbox(w);
+            if (r)
+                return r;
+        } else {
+            inbox_later = true;
+        }
+    }
     ary_job *j = search(w);
+    if (ARY_UNLIKELY(inbox_later) && !j)
+        return take_inbox(w);
     if (j && ARY_UNLIKELY(atomic_load_explicit(&w->pool->sleepers, memory_order_relaxed) != 0) &&
         ary_work_visible(w->pool))
         ary_wake_one_slow(w->pool);
@@ -207,6 +234,9 @@ ary_job *ary_find_work(ary_worker *w)
 
 bool ary_work_visible(ary_pool *p)
 {
+    ary_worker *self = ary_tls_worker; /* a parking worker: its own resume entries too */
+    if (self && self->pool == p && atomic_load_explicit(&self->inbox.count, memory_order_relaxed))
+        return true;
     for (unsigned k = 0; k < p->pl.nnodes; k++)
         if (atomic_load_explicit(&p->inj[k].count, memory_order_relaxed))
             return true;
@@ -260,6 +290,8 @@ static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
             ary_idle_end(&w->c, aryd_now_ns());
             return j;
         }
+        if (ARY_UNLIKELY(atomic_load_explicit(&p->reactor, memory_order_relaxed) != NULL))
+            ary_reactor_poll(w); /* fires due timers of suspended tasks (reactor.c) */
         now = aryd_now_ns();
         if ((done && done(ctx)) || now >= until) {
             if (done)
@@ -331,6 +363,10 @@ static ARY_TLS unsigned yield_depth;
 
 bool ary_yield_run(ary_worker *w)
 {
+    if (ary_tls_fiber) { /* a suspendable context (also OpenMP's taskyield there): suspends */
+        ary_fiber_yield(ary_tls_fiber);
+        return true;
+    }
     if (yield_depth >= ARY_YIELD_DEPTH)
         return false;
     yield_depth++;
@@ -422,6 +458,7 @@ void *ary_worker_main(void *arg)
     }
     ary_credit_flush(w);
     ary_idle_end(&w->c, aryd_now_ns());
+    ary_fiber_worker_exit(w);
     ary_tls_worker = NULL;
     ary_pool_unref(p); /* the pool may be freed here (a worker left behind by a timed-out
                           shutdown, finishing after the pool was destroyed) */

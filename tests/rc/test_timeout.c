@@ -368,7 +368,9 @@ static void test_bad_input(void)
     CHECK(h == NULL);
     CHECK_RC(arayon_spawn_ex(a, run_once, &r, &o, NULL), ARAYON_EINVAL);
 
-    unsigned flags[] = {1, 2, 0x80000000u};
+    /* Unknown bits, and MIGRATABLE without SUSPENDABLE (1 alone is a suspendable task). */
+    unsigned flags[] = {ARAYON_TASK_MIGRATABLE, 4, 0x80000000u,
+                        ARAYON_TASK_SUSPENDABLE | 0x100u};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         arayon_spawn_opts_t of = ARAYON_SPAWN_OPTS_INIT;
         of.flags = flags[i];

@@ -1,0 +1,598 @@
+/*
+ * reactor.c - what suspended tasks wait for, and who wakes them.
+ *
+ * One reactor per pool, made with the first suspendable task: a binary min-heap of
+ * deadlines (sleeps, and the deadlines of every other wait), one epoll instance for fd waits
+ * with an eventfd to interrupt it, and a hash of fibers awaiting other tasks. Everything is
+ * under one lock; a wait is registered once and woken exactly once (the first of: its
+ * event, its deadline, a cancellation), by whoever holds the lock then, which removes every
+ * registration of the fiber before it queues the resume.
+ *
+ * Driving (the Go / tokio way, no reactor thread): a worker with nothing to run, about to
+ * sleep, becomes the driver if there are timers or fd waits and nobody drives them
+ * (`driving`): it waits in epoll_pwait2 until the earliest deadline, with a timer slack of
+ * 1 ns (the default 50 us slack made every 100 us sleep 60 us late in the measurements of
+ * shared/docs/suspendable-tasks.md). It stays counted as a sleeper, with the park word
+ * ARY_PARK_DRIVER, so the sleep protocol (sleep.md) wakes it through the eventfd instead of
+ * its futex when work arrives. A spinning worker also fires due timers without blocking
+ * (ary_reactor_poll).
+ *
+ * Lost-wakeup rules:
+ *   - A registration with an earlier deadline than the driver waits for writes the eventfd
+ *     (both compare under the lock: driver_until is set with the heap minimum it read).
+ *   - A registration that finds no driver wakes a sleeping worker, which will drive; a
+ *     worker that parks checks for timers after announcing itself (ary_park_begin), so one
+ *     of the two sees the other (the usual Dekker pairing of sleep.md).
+ *   - A driver that leaves with work in hand and waits still registered wakes a sleeper to
+ *     take over.
+ *
+ * Stale fd events: an epoll event names a slot of the fd table and the slot's generation,
+ * never a fiber pointer, so an event fetched before a wake-by-deadline removed the
+ * registration is recognized and dropped.
+ */
+#include "fiber.h"
+#include "injector.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AWAIT_BUCKETS 1024u
+#define EVENTS_PER_POLL 128
+#define EVFD_TOKEN UINT64_MAX
+
+typedef struct fd_slot {
+    ary_fiber *f;     /* NULL: free */
+    uint32_t gen;
+    uint32_t next_free;
+} fd_slot;
+
+struct ary_reactor {
+    pthread_mutex_t lock;
+    int epfd, evfd;
+    ary_fiber **heap;
+    size_t n, cap;
+    fd_slot *slots;    /* slot 0 unused: fd_slot 0 means "none" */
+    uint32_t nslots, slots_cap, free_slot;
+    ary_fiber *await[AWAIT_BUCKETS];
+    ary_fiber *parked; /* every registered fiber: cancellation sweeps */
+    uint64_t driver_until;        /* the deadline the driver waits for (under lock) */
+    _Atomic uint64_t nparked;     /* registered fibers */
+    _Atomic uint64_t nwaits;      /* timers in the heap + fd registrations */
+    _Atomic uint64_t next_when;   /* heap minimum, ARAYON_NO_DEADLINE when empty */
+    _Atomic uint32_t driving;
+};
+
+extern int ary_stacks_create(ary_pool *p); /* fiber.c */
+
+int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
+{
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (ARY_LIKELY(r)) {
+        *out = r;
+        return ARAYON_OK;
+    }
+    pthread_mutex_lock(&p->shutdown_lock);
+    r = atomic_load_explicit(&p->reactor, memory_order_relaxed);
+    int rc = ARAYON_OK;
+    if (!r) {
+        rc = p->stacks ? ARAYON_OK : ary_stacks_create(p);
+        if (rc == ARAYON_OK) {
+            r = calloc(1, sizeof *r);
+            if (!r)
+                rc = ARAYON_ENOMEM;
+        }
+        if (rc == ARAYON_OK) {
+            r->epfd = epoll_create1(EPOLL_CLOEXEC);
+            r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EVFD_TOKEN};
+            if (r->epfd < 0 || r->evfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev)) {
+                if (r->epfd >= 0)
+                    close(r->epfd);
+                if (r->evfd >= 0)
+                    close(r->evfd);
+                free(r);
+                r = NULL;
+                rc = ARAYON_ESYSTEM;
+            }
+        }
+        if (r) {
+            pthread_mutex_init(&r->lock, NULL);
+            atomic_init(&r->next_when, ARAYON_NO_DEADLINE);
+            r->nslots = 1;
+            atomic_store_explicit(&p->reactor, r, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&p->shutdown_lock);
+    *out = r;
+    return rc;
+}
+
+void ary_reactor_free(ary_pool *p)
+{
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_relaxed);
+    if (!r)
+        return;
+    close(r->epfd);
+    close(r->evfd);
+    free(r->heap);
+    free(r->slots);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+    p->reactor = NULL;
+}
+
+void ary_reactor_interrupt(ary_pool *p)
+{
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (r) { /* (no "already armed" flag: clearing one races with the drain) */
+        uint64_t one = 1;
+        (void)!write(r->evfd, &one, sizeof one);
+    }
+}
+
+/* ---- the timer heap (under the lock) ------------------------------------------------- */
+
+static inline void heap_set(struct ary_reactor *r, size_t i, ary_fiber *f)
+{
+    r->heap[i] = f;
+    f->heap_index = (uint32_t)i;
+}
+
+static void sift_up(struct ary_reactor *r, size_t i)
+{
+    ary_fiber *x = r->heap[i];
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (r->heap[up]->when <= x->when)
+            break;
+        heap_set(r, i, r->heap[up]);
+        i = up;
+    }
+    heap_set(r, i, x);
+}
+
+static void sift_down(struct ary_reactor *r, size_t i)
+{
+    ary_fiber *x = r->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= r->n)
+            break;
+        if (c + 1 < r->n && r->heap[c + 1]->when < r->heap[c]->when)
+            c++;
+        if (r->heap[c]->when >= x->when)
+            break;
+        heap_set(r, i, r->heap[c]);
+        i = c;
+    }
+    heap_set(r, i, x);
+}
+
+static void publish_min(struct ary_reactor *r)
+{
+    atomic_store_explicit(&r->next_when, r->n ? r->heap[0]->when : ARAYON_NO_DEADLINE,
+                          memory_order_release);
+}
+
+static bool heap_push(struct ary_reactor *r, ary_fiber *f)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        ary_fiber **h = realloc(r->heap, cap * sizeof *h);
+        if (!h)
+            return false;
+        r->heap = h;
+        r->cap = cap;
+    }
+    heap_set(r, r->n++, f);
+    sift_up(r, r->n - 1);
+    publish_min(r);
+    return true;
+}
+
+static void heap_remove(struct ary_reactor *r, ary_fiber *f)
+{
+    size_t i = f->heap_index;
+    f->heap_index = ARY_FIBER_NOT_IN_HEAP;
+    if (--r->n != i) {
+        heap_set(r, i, r->heap[r->n]);
+        if (i > 0 && r->heap[i]->when < r->heap[(i - 1) / 2]->when)
+            sift_up(r, i);
+        else
+            sift_down(r, i);
+    }
+    publish_min(r);
+}
+
+/* ---- registrations (under the lock) -------------------------------------------------- */
+
+static inline unsigned bucket_of(const ary_task *t)
+{
+    return (unsigned)(((uintptr_t)t >> 6) % AWAIT_BUCKETS);
+}
+
+static uint32_t slot_alloc(struct ary_reactor *r, ary_fiber *f)
+{
+    uint32_t s = r->free_slot;
+    if (s) {
+        r->free_slot = r->slots[s].next_free;
+    } else {
+        if (r->nslots >= r->slots_cap) {
+            uint32_t cap = r->slots_cap ? r->slots_cap * 2 : 256;
+            fd_slot *n = realloc(r->slots, cap * sizeof *n);
+            if (!n)
+                return 0;
+            memset(n + r->slots_cap, 0, (cap - r->slots_cap) * sizeof *n);
+            r->slots = n;
+            r->slots_cap = cap;
+        }
+        s = r->nslots++;
+    }
+    r->slots[s].f = f;
+    r->slots[s].gen++;
+    return s;
+}
+
+static inline uint64_t slot_token(struct ary_reactor *r, uint32_t s)
+{
+    return (uint64_t)r->slots[s].gen << 32 | s;
+}
+
+/* Removes every registration of f; the wait is over. */
+static void unregister(struct ary_reactor *r, ary_fiber *f)
+{
+    if (f->heap_index != ARY_FIBER_NOT_IN_HEAP) {
+        heap_remove(r, f);
+        atomic_fetch_sub_explicit(&r->nwaits, 1, memory_order_relaxed);
+    }
+    if (f->fd_slot) {
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+        r->slots[f->fd_slot].f = NULL;
+        r->slots[f->fd_slot].next_free = r->free_slot;
+        r->free_slot = f->fd_slot;
+        f->fd_slot = 0;
+        atomic_fetch_sub_explicit(&r->nwaits, 1, memory_order_relaxed);
+    }
+    if (f->wait_kind == ARY_FW_AWAIT && f->await_on) {
+        ary_fiber **pp = &r->await[bucket_of(f->await_on)];
+        while (*pp && *pp != f)
+            pp = &(*pp)->await_next;
+        if (*pp)
+            *pp = f->await_next;
+        f->await_next = NULL;
+    }
+    if (f->registered) {
+        if (f->parked_prev)
+            f->parked_prev->parked_next = f->parked_next;
+        else
+            r->parked = f->parked_next;
+        if (f->parked_next)
+            f->parked_next->parked_prev = f->parked_prev;
+        f->parked_next = f->parked_prev = NULL;
+        f->registered = false;
+        atomic_fetch_and_explicit(&f->task->state, ~(uint32_t)ARY_T_PARKED, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&r->nparked, 1, memory_order_relaxed);
+    }
+}
+
+/* Ends f's wait with rc; the resume is queued after the lock is released (post_all). */
+static void wake(struct ary_reactor *r, ary_fiber *f, int rc, ary_fiber **list)
+{
+    unregister(r, f);
+    f->wake_rc = rc;
+    f->wake_next = *list;
+    *list = f;
+}
+
+void ary_fiber_post_resume(ary_pool *p, ary_fiber *f)
+{
+    ary_task *t = f->task;
+    ary_worker *o = f->owner;
+    if (f->migratable) {
+        if (ary_inject_push(&p->inj[o->node], t) == 0 &&
+            atomic_load_explicit(&p->sleepers, memory_order_seq_cst))
+            ary_wake_node(p, o->node);
+        return;
+    }
+    ary_inject_push(&o->inbox, t);
+    /* Pairs with the owner's park_begin + re-check of its inbox (sleep.md). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (o != ary_tls_worker)
+        ary_park_claim(p, &o->park);
+}
+
+static void post_all(ary_pool *p, ary_fiber *list)
+{
+    while (list) {
+        ary_fiber *next = list->wake_next;
+        ary_fiber_post_resume(p, list);
+        list = next;
+    }
+}
+
+/* What an expired wait returns: the task's own deadline first, then the primitive's. */
+static int expiry_rc(const ary_fiber *f, uint64_t now)
+{
+    const ary_task *t = f->task;
+    if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns)
+        return ARAYON_ETIMEDOUT;
+    return f->wait_kind == ARY_FW_SLEEP ? ARAYON_OK : ARAYON_ETIMEDOUT;
+}
+
+/* Registers an fd wait: ARAYON_OK; READY_NOW when the fd is ready as far as poll(2) is
+ * concerned (a file epoll cannot watch, a closed fd: revents set); ARY_FD_SHARED when
+ * another wait holds the fd's registration; or an error. */
+#define READY_NOW 1
+static int register_fd(struct ary_reactor *r, ary_fiber *f)
+{
+    uint32_t s = slot_alloc(r, f);
+    if (!s)
+        return ARAYON_ENOMEM;
+    struct epoll_event ev = {.events = (uint32_t)f->events | EPOLLONESHOT,
+                             .data.u64 = slot_token(r, s)};
+    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, f->fd, &ev) == 0) {
+        f->fd_slot = s;
+        atomic_fetch_add_explicit(&r->nwaits, 1, memory_order_relaxed);
+        return ARAYON_OK;
+    }
+    int e = errno;
+    r->slots[s].f = NULL;
+    r->slots[s].next_free = r->free_slot;
+    r->free_slot = s;
+    if (e == EPERM) { /* regular files and directories: always ready, as poll says */
+        f->revents = f->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+        return READY_NOW;
+    }
+    if (e == EBADF) {
+        f->revents = POLLNVAL;
+        return READY_NOW;
+    }
+    return e == EEXIST ? ARY_FD_SHARED : ARAYON_ESYSTEM;
+}
+
+void ary_reactor_park(ary_worker *w, ary_fiber *f)
+{
+    ary_pool *p = w->pool;
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    ary_task *t = f->task;
+    uint64_t now = aryd_now_ns();
+    int rc = ARAYON_OK;
+    bool done = true, need_driver = false;
+    f->revents = 0;
+    pthread_mutex_lock(&r->lock);
+    if (ary_task_cancelled(t)) {
+        rc = ARAYON_ECANCELED;
+    } else if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
+        rc = ARAYON_ETIMEDOUT;
+    } else if (f->wait_kind == ARY_FW_AWAIT &&
+               (atomic_fetch_or_explicit(&f->await_on->state, ARY_T_FWAIT,
+                                         memory_order_acq_rel) & ARY_T_DONE)) {
+        rc = ARAYON_OK;
+    } else if (now >= f->wait_deadline) {
+        rc = f->wait_kind == ARY_FW_SLEEP ? ARAYON_OK : ARAYON_ETIMEDOUT;
+    } else {
+        done = false;
+        f->when = f->wait_deadline;
+        if ((t->flags & ARY_TK_DEADLINE) && t->deadline_ns < f->when)
+            f->when = t->deadline_ns;
+        if (f->wait_kind == ARY_FW_FD) {
+            int frc = register_fd(r, f);
+            if (frc != ARAYON_OK) {
+                rc = frc == READY_NOW ? ARAYON_OK : frc;
+                done = true;
+            }
+        }
+        if (!done && f->when != ARAYON_NO_DEADLINE) {
+            if (heap_push(r, f)) {
+                atomic_fetch_add_explicit(&r->nwaits, 1, memory_order_relaxed);
+            } else {
+                unregister(r, f);
+                rc = ARAYON_ENOMEM;
+                done = true;
+            }
+        }
+        if (!done) {
+            if (f->wait_kind == ARY_FW_AWAIT) {
+                unsigned b = bucket_of(f->await_on);
+                f->await_next = r->await[b];
+                r->await[b] = f;
+            }
+            f->registered = true;
+            f->parked_prev = NULL;
+            f->parked_next = r->parked;
+            if (r->parked)
+                r->parked->parked_prev = f;
+            r->parked = f;
+            atomic_fetch_or_explicit(&t->state, ARY_T_PARKED, memory_order_relaxed);
+            atomic_fetch_add_explicit(&r->nparked, 1, memory_order_relaxed);
+            if (f->when != ARAYON_NO_DEADLINE || f->fd_slot) {
+                if (atomic_load_explicit(&r->driving, memory_order_relaxed)) {
+                    if (f->when < r->driver_until) /* (fds join its epoll set by themselves) */
+                        ary_reactor_interrupt(p); /* the driver re-reads the heap */
+                } else {
+                    need_driver = true;
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (done) {
+        f->wake_rc = rc;
+        ary_fiber_post_resume(p, f);
+        return;
+    }
+    if (need_driver) {
+        atomic_thread_fence(memory_order_seq_cst); /* pairs with ary_park_begin */
+        if (atomic_load_explicit(&p->sleepers, memory_order_relaxed))
+            ary_wake_one_slow(p);
+    }
+}
+
+void ary_reactor_cancel_task(ary_task *t)
+{
+    ary_pool *p = ary_task_pool(t);
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (!r)
+        return;
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&r->lock);
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) & ARY_T_PARKED)
+        wake(r, t->fiber, ARAYON_ECANCELED, &list);
+    pthread_mutex_unlock(&r->lock);
+    post_all(p, list);
+}
+
+void ary_reactor_sweep(ary_pool *p)
+{
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (!r || !atomic_load_explicit(&r->nparked, memory_order_relaxed))
+        return;
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (ary_fiber *f = r->parked, *next; f; f = next) {
+        next = f->parked_next;
+        if (ary_task_cancelled(f->task))
+            wake(r, f, ARAYON_ECANCELED, &list);
+    }
+    pthread_mutex_unlock(&r->lock);
+    post_all(p, list);
+}
+
+void ary_reactor_task_done(ary_task *t)
+{
+    ary_pool *p = ary_task_pool(t);
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (!r)
+        return;
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (ary_fiber *f = r->await[bucket_of(t)], *next; f; f = next) {
+        next = f->await_next;
+        if (f->await_on == t)
+            wake(r, f, ARAYON_OK, &list);
+    }
+    pthread_mutex_unlock(&r->lock);
+    post_all(p, list);
+}
+
+/* Fires what is due: the fd events in ev[0..n) and the expired deadlines (under the lock). */
+static void process(struct ary_reactor *r, struct epoll_event *ev, int n, ary_fiber **list)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t tok = ev[i].data.u64;
+        if (tok == EVFD_TOKEN) {
+            uint64_t v;
+            while (read(r->evfd, &v, sizeof v) > 0)
+                ;
+            continue;
+        }
+        uint32_t s = (uint32_t)tok;
+        if (s < r->nslots && r->slots[s].f && slot_token(r, s) == tok) {
+            ary_fiber *f = r->slots[s].f;
+            f->revents = (int)(ev[i].events & 0xffff);
+            wake(r, f, ARAYON_OK, list);
+        }
+    }
+    uint64_t now = aryd_now_ns();
+    while (r->n && r->heap[0]->when <= now) {
+        ary_fiber *f = r->heap[0];
+        wake(r, f, expiry_rc(f, now), list);
+    }
+}
+
+void ary_reactor_poll(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (!r || atomic_load_explicit(&r->next_when, memory_order_acquire) > aryd_now_ns())
+        return;
+    uint32_t z = 0;
+    if (!atomic_compare_exchange_strong_explicit(&r->driving, &z, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return;
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&r->lock);
+    process(r, NULL, 0, &list);
+    pthread_mutex_unlock(&r->lock);
+    atomic_store_explicit(&r->driving, 0, memory_order_release);
+    post_all(p, list);
+}
+
+int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
+{
+    ary_pool *p = w->pool;
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    if (!r || !atomic_load_explicit(&r->nwaits, memory_order_acquire))
+        return -1;
+    uint32_t z = 0;
+    if (!atomic_compare_exchange_strong_explicit(&r->driving, &z, 1, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return -1;
+    if (ARY_UNLIKELY(!w->slack_set)) {
+        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+        w->slack_set = true;
+    }
+    /* Still parked (nobody claimed us since ary_park_begin): wait in epoll, counted as a
+     * sleeper whose wake-up is the eventfd. Otherwise only look. */
+    uint32_t one = ARY_PARK_WORKER;
+    bool parked = atomic_compare_exchange_strong_explicit(&w->park, &one, ARY_PARK_DRIVER,
+                                                          memory_order_acq_rel,
+                                                          memory_order_relaxed);
+    pthread_mutex_lock(&r->lock);
+    uint64_t until = r->n ? r->heap[0]->when : ARAYON_NO_DEADLINE;
+    r->driver_until = until;
+    pthread_mutex_unlock(&r->lock);
+    if (deadline_ns && deadline_ns < until)
+        until = deadline_ns;
+    struct epoll_event ev[EVENTS_PER_POLL];
+    int n;
+    bool claimed = !parked;
+    if (parked) {
+        ARY_STAT(&w->c.parks, 1);
+        uint64_t now = aryd_now_ns();
+        ary_idle_begin(&w->c, now);
+        struct timespec ts = {0, 0}, *tp = NULL;
+        if (until != ARAYON_NO_DEADLINE) {
+            uint64_t left = until > now ? until - now : 0;
+            ts.tv_sec = (time_t)(left / 1000000000u);
+            ts.tv_nsec = (long)(left % 1000000000u);
+            tp = &ts;
+        }
+        n = epoll_pwait2(r->epfd, ev, EVENTS_PER_POLL, tp, NULL);
+        if (n < 0 && errno == ENOSYS) { /* kernels before 5.11: ms resolution, rounded up */
+            int ms = -1;
+            if (tp) {
+                uint64_t m = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 999999u) /
+                             1000000u;
+                ms = m > INT_MAX ? INT_MAX : (int)m;
+            }
+            n = epoll_wait(r->epfd, ev, EVENTS_PER_POLL, ms);
+        }
+        claimed = !ary_park_cancel_driver(p, w);
+    } else {
+        n = epoll_wait(r->epfd, ev, EVENTS_PER_POLL, 0);
+    }
+    if (n < 0)
+        n = 0;
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&r->lock);
+    process(r, ev, n, &list);
+    r->driver_until = 0;
+    pthread_mutex_unlock(&r->lock);
+    atomic_store_explicit(&r->driving, 0, memory_order_seq_cst);
+    bool busy = list != NULL;
+    post_all(p, list);
+    /* Leaving with work in hand while waits remain: a sleeper takes over the driving. */
+    if (busy && atomic_load_explicit(&r->nwaits, memory_order_relaxed) &&
+        atomic_load_explicit(&p->sleepers, memory_order_relaxed))
+        ary_wake_one_slow(p);
+    return claimed || busy || !deadline_ns || aryd_now_ns() < deadline_ns;
+}
