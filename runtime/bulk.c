@@ -22,7 +22,8 @@
  * Recursion guard: under ARAYON_FULL_RUN_INLINE (or ARAYON_FULL_BLOCK inside a worker with
  * nothing else to run) a spawn may run the new task on the spawning thread, so item chains
  * could nest one stack frame per item. An item does not feed its successor once
- * BULK_MAX_DEPTH item tasks are nested on its thread; the caller's next round takes over.
+ * BULK_MAX_DEPTH feeding spawns are nested on its thread; the caller's next round takes
+ * over. (Counted around the spawn, not the item: suspendable items wait in the middle.)
  *
  * stream_process: a window of max_in_flight slots (one allocation for the whole call), each
  * holding one item pulled from next() and processed by one task spawned with a handle into a
@@ -206,8 +207,12 @@ static void bulk_feed(bulk *b)
     if (b->window == 0 || bulk_depth > BULK_MAX_DEPTH || arayon_cancelled())
         return;
     size_t j = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
-    if (j < b->count)
+    if (j < b->count) {
+        bulk_depth++; /* counted around the spawn only: an item may suspend (the _async
+                         forms), and a thread's count must not include suspended items */
         bulk_spawn(b, j);
+        bulk_depth--;
+    }
 }
 
 static int bulk_task(void *arg)
@@ -216,13 +221,11 @@ static int bulk_task(void *arg)
     bulk *b = slot->b;
     size_t i = (size_t)(slot - b->slots);
     int r;
-    bulk_depth++;
     if (b->item_fn)
         r = b->item_fn(b->items + i * b->item_size, b->ctx);
     else
         r = b->map_fn(b->in + i * b->in_size, b->out + i * b->out_size, b->ctx);
     bulk_feed(b);
-    bulk_depth--;
     return r;
 }
 
