@@ -153,15 +153,15 @@ ARY_HIDDEN void ary_reactor_sweep(ary_pool *p);
 /* Task t, which fibers await (ARY_T_FWAIT), finished: wakes them. */
 ARY_HIDDEN void ary_reactor_task_done(ary_task *t);
 /* A worker about to sleep (ary_park_sleep: ary_park_begin done, the re-checks passed): if
- * there are timers or fd waits and nobody drives them, waits for them in epoll until the
- * earliest deadline, deadline_ns (0 = none), or a claim of its park word; fires what is due.
+ * its suspended tasks wait for timers or fds, waits for them in its epoll until its earliest
+ * deadline, deadline_ns (0 = none), or a claim of its park word; fires what is due.
  * Returns -1 when it did not drive (the caller sleeps as usual), else as ary_park_sleep: 0
  * when deadline_ns passed without a claim, 1 otherwise. */
 ARY_HIDDEN int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns);
-/* A spinning worker: fires due timers without blocking, if nobody drives. */
+/* A spinning worker: fires its due timers without blocking. */
 ARY_HIDDEN void ary_reactor_poll(ary_worker *w);
-/* The eventfd that interrupts the driver (ary_park_claim on a driving worker). */
-ARY_HIDDEN void ary_reactor_interrupt(ary_pool *p);
+/* Interrupts w's wait in its epoll (ary_park_claim of a worker parked as ARY_PARK_DRIVER). */
+ARY_HIDDEN void ary_reactor_interrupt(ary_worker *w);
 
 /* async.c: the primitives inside fiber f (wait.c calls them once the quick checks are
  * done): ARAYON_OK, ARAYON_ETIMEDOUT, ARAYON_ECANCELED (or ENOMEM, ESYSTEM). */

@@ -265,6 +265,7 @@ struct ary_worker {
      * wakers push, this worker alone pops). */
     struct ary_fiber *fcache;
     unsigned nfcache;
+    struct ary_wreactor *_Atomic rx;                /* its suspended tasks' timers and fds */
     bool slack_set;
     bool inbox_turn;                               /* worker.c: ary_find_work's alternation */
     void *altstack;
@@ -274,8 +275,9 @@ struct ary_worker {
 /* Park word values. The thread that changes a non-zero park word to 0 is the one that
  * wakes the sleeper (and, for value 1, decrements pool->sleepers). */
 enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2, ARY_PARK_DRIVER = 3 };
-/* ARY_PARK_DRIVER: a parked worker that waits in the reactor's epoll (reactor.c), counted in
- * sleepers like 1; whoever claims it writes the reactor's eventfd instead of the futex. */
+/* ARY_PARK_DRIVER: a parked worker that waits in its own epoll (reactor.c), counted in
+ * sleepers like 1; whoever claims it writes that worker's eventfd instead of the futex.
+ * Only ever set by a worker on its own park word. */
 
 enum { ARY_POOL_RUNNING = 0, ARY_POOL_SHUTTING = 1, ARY_POOL_DRAINED = 2 };
 

@@ -1,30 +1,28 @@
 /*
  * reactor.c - what suspended tasks wait for, and who wakes them.
  *
- * One reactor per pool, made with the first suspendable task: a binary min-heap of
- * deadlines (sleeps, and the deadlines of every other wait), one epoll instance for fd waits
- * with an eventfd to interrupt it, and a hash of fibers awaiting other tasks. Everything is
- * under one lock; a wait is registered once and woken exactly once (the first of: its
- * event, its deadline, a cancellation), by whoever holds the lock then, which removes every
- * registration of the fiber before it queues the resume.
+ * Per worker (struct ary_wreactor, made when the worker first suspends a task): a binary
+ * min-heap of the deadlines of its suspended tasks (sleeps, and the deadline of every other
+ * wait), one epoll instance for their fd waits, and an eventfd to interrupt that epoll. Per
+ * pool (struct ary_reactor, made with the first suspendable task): the lock that covers all
+ * of it, the fd slot table, the hash of tasks awaiting other tasks, and the list of every
+ * registered fiber (cancellation sweeps). A wait is registered once and woken exactly once
+ * (the first of: its event, its deadline, a cancellation), by whoever holds the lock then,
+ * which removes every registration of the fiber before it queues the resume.
  *
- * Driving (the Go / tokio way, no reactor thread): a worker with nothing to run, about to
- * sleep, becomes the driver if there are timers or fd waits and nobody drives them
- * (`driving`): it waits in epoll_pwait2 until the earliest deadline, with a timer slack of
- * 1 ns (the default 50 us slack made every 100 us sleep 60 us late in the measurements of
- * shared/docs/suspendable-tasks.md). It stays counted as a sleeper, with the park word
- * ARY_PARK_DRIVER, so the sleep protocol (sleep.md) wakes it through the eventfd instead of
- * its futex when work arrives. A spinning worker also fires due timers without blocking
- * (ary_reactor_poll).
- *
- * Lost-wakeup rules:
- *   - A registration with an earlier deadline than the driver waits for writes the eventfd
- *     (both compare under the lock: driver_until is set with the heap minimum it read).
- *   - A registration that finds no driver wakes a sleeping worker, which will drive; a
- *     worker that parks checks for timers after announcing itself (ary_park_begin), so one
- *     of the two sees the other (the usual Dekker pairing of sleep.md).
- *   - A driver that leaves with work in hand and waits still registered wakes a sleeper to
- *     take over.
+ * Why per worker: a suspended task is tied to the worker it ran on, which is the only one
+ * that can resume it (fiber.h). A waits are registered by that worker (right after the task
+ * switched out), and that worker drives them itself: when it has nothing to run it waits in
+ * epoll_pwait2 on its own epoll until its own earliest deadline (ary_reactor_drive, from
+ * ary_park_sleep), with a timer slack of 1 ns (the default 50 us slack made every 100 us
+ * sleep 60 us late: shared/docs/suspendable-tasks.md section 1d). So a timer or an fd event
+ * resumes its task on the thread that is woken for it, with no hand-off to another thread
+ * (~10 us each on this VM, section 1e), and nobody has to elect a driver. A worker that
+ * drives stays counted as a sleeper, with the park word ARY_PARK_DRIVER: the sleep protocol
+ * (sleep.md) wakes it through its eventfd instead of its futex when work arrives. A spinning
+ * worker fires its due timers without blocking (ary_reactor_poll). The price: a worker busy
+ * with a long plain task fires nothing meanwhile; its tied tasks could not run elsewhere
+ * anyway. Migratable tasks register with the worker they last ran on, like the others.
  *
  * Stale fd events: an epoll event names a slot of the fd table and the slot's generation,
  * never a fiber pointer, so an event fetched before a wake-by-deadline removed the
@@ -46,6 +44,7 @@
 
 #define AWAIT_BUCKETS 1024u
 #define EVENTS_PER_POLL 128
+#define WAKE_AHEAD_NS 25000u /* less than the spin before a worker parks (50 us) */
 #define EVFD_TOKEN UINT64_MAX
 
 typedef struct fd_slot {
@@ -56,21 +55,21 @@ typedef struct fd_slot {
 
 struct ary_reactor {
     pthread_mutex_t lock;
-    int epfd, evfd;
-    ary_fiber **heap;
-    size_t n, cap;
     fd_slot *slots;    /* slot 0 unused: fd_slot 0 means "none" */
     uint32_t nslots, slots_cap, free_slot;
     ary_fiber *await[AWAIT_BUCKETS];
     ary_fiber *parked; /* every registered fiber: cancellation sweeps */
-    uint64_t driver_until;        /* the deadline the driver waits for (under lock) */
     _Atomic uint64_t nparked;     /* registered fibers */
-    _Atomic uint64_t nwaits;      /* timers in the heap + fd registrations */
-    _Atomic uint64_t next_when;   /* heap minimum, ARAYON_NO_DEADLINE when empty */
-    _Atomic uint32_t driving;
 };
 
-extern int ary_stacks_create(ary_pool *p); /* fiber.c */
+/* One worker's deadlines and fds (under the pool reactor's lock, except as noted). */
+struct ary_wreactor {
+    ary_fiber **heap;
+    size_t n, cap;
+    int epfd, evfd;
+    _Atomic uint64_t nwaits;      /* its timers in the heap + its fd registrations */
+    _Atomic uint64_t next_when;   /* heap minimum, ARAYON_NO_DEADLINE when empty */
+};
 
 int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
 {
@@ -84,28 +83,10 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
     int rc = ARAYON_OK;
     if (!r) {
         rc = p->stacks ? ARAYON_OK : ary_stacks_create(p);
-        if (rc == ARAYON_OK) {
-            r = calloc(1, sizeof *r);
-            if (!r)
-                rc = ARAYON_ENOMEM;
-        }
-        if (rc == ARAYON_OK) {
-            r->epfd = epoll_create1(EPOLL_CLOEXEC);
-            r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EVFD_TOKEN};
-            if (r->epfd < 0 || r->evfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev)) {
-                if (r->epfd >= 0)
-                    close(r->epfd);
-                if (r->evfd >= 0)
-                    close(r->evfd);
-                free(r);
-                r = NULL;
-                rc = ARAYON_ESYSTEM;
-            }
-        }
+        if (rc == ARAYON_OK && !(r = calloc(1, sizeof *r)))
+            rc = ARAYON_ENOMEM;
         if (r) {
             pthread_mutex_init(&r->lock, NULL);
-            atomic_init(&r->next_when, ARAYON_NO_DEADLINE);
             r->nslots = 1;
             atomic_store_explicit(&p->reactor, r, memory_order_release);
         }
@@ -115,38 +96,71 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
     return rc;
 }
 
+/* w's own part, made by w itself at its first suspension (others read it under the lock, for
+ * fibers registered after it was made). NULL when epoll or the eventfd cannot be made. */
+static struct ary_wreactor *wreactor_of(ary_worker *w)
+{
+    struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
+    if (ARY_LIKELY(wr))
+        return wr;
+    wr = calloc(1, sizeof *wr);
+    if (!wr)
+        return NULL;
+    wr->epfd = epoll_create1(EPOLL_CLOEXEC);
+    wr->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EVFD_TOKEN};
+    if (wr->epfd < 0 || wr->evfd < 0 || epoll_ctl(wr->epfd, EPOLL_CTL_ADD, wr->evfd, &ev)) {
+        if (wr->epfd >= 0)
+            close(wr->epfd);
+        if (wr->evfd >= 0)
+            close(wr->evfd);
+        free(wr);
+        return NULL;
+    }
+    atomic_init(&wr->next_when, ARAYON_NO_DEADLINE);
+    atomic_store_explicit(&w->rx, wr, memory_order_release);
+    return wr;
+}
+
 void ary_reactor_free(ary_pool *p)
 {
+    for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
+        struct ary_wreactor *wr = atomic_load_explicit(&p->workers[i].rx, memory_order_relaxed);
+        if (wr) {
+            close(wr->epfd);
+            close(wr->evfd);
+            free(wr->heap);
+            free(wr);
+            p->workers[i].rx = NULL;
+        }
+    }
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_relaxed);
     if (!r)
         return;
-    close(r->epfd);
-    close(r->evfd);
-    free(r->heap);
     free(r->slots);
     pthread_mutex_destroy(&r->lock);
     free(r);
     p->reactor = NULL;
 }
 
-void ary_reactor_interrupt(ary_pool *p)
+void ary_reactor_interrupt(ary_worker *w)
 {
-    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
-    if (r) { /* (no "already armed" flag: clearing one races with the drain) */
+    struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_acquire);
+    if (wr) { /* (no "already armed" flag: clearing one races with the drain) */
         uint64_t one = 1;
-        (void)!write(r->evfd, &one, sizeof one);
+        (void)!write(wr->evfd, &one, sizeof one);
     }
 }
 
-/* ---- the timer heap (under the lock) ------------------------------------------------- */
+/* ---- a worker's timer heap (under the lock) ------------------------------------------ */
 
-static inline void heap_set(struct ary_reactor *r, size_t i, ary_fiber *f)
+static inline void heap_set(struct ary_wreactor *r, size_t i, ary_fiber *f)
 {
     r->heap[i] = f;
     f->heap_index = (uint32_t)i;
 }
 
-static void sift_up(struct ary_reactor *r, size_t i)
+static void sift_up(struct ary_wreactor *r, size_t i)
 {
     ary_fiber *x = r->heap[i];
     while (i > 0) {
@@ -159,7 +173,7 @@ static void sift_up(struct ary_reactor *r, size_t i)
     heap_set(r, i, x);
 }
 
-static void sift_down(struct ary_reactor *r, size_t i)
+static void sift_down(struct ary_wreactor *r, size_t i)
 {
     ary_fiber *x = r->heap[i];
     for (;;) {
@@ -176,13 +190,13 @@ static void sift_down(struct ary_reactor *r, size_t i)
     heap_set(r, i, x);
 }
 
-static void publish_min(struct ary_reactor *r)
+static void publish_min(struct ary_wreactor *r)
 {
     atomic_store_explicit(&r->next_when, r->n ? r->heap[0]->when : ARAYON_NO_DEADLINE,
                           memory_order_release);
 }
 
-static bool heap_push(struct ary_reactor *r, ary_fiber *f)
+static bool heap_push(struct ary_wreactor *r, ary_fiber *f)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
@@ -198,7 +212,7 @@ static bool heap_push(struct ary_reactor *r, ary_fiber *f)
     return true;
 }
 
-static void heap_remove(struct ary_reactor *r, ary_fiber *f)
+static void heap_remove(struct ary_wreactor *r, ary_fiber *f)
 {
     size_t i = f->heap_index;
     f->heap_index = ARY_FIBER_NOT_IN_HEAP;
@@ -241,6 +255,13 @@ static uint32_t slot_alloc(struct ary_reactor *r, ary_fiber *f)
     return s;
 }
 
+static void slot_free(struct ary_reactor *r, uint32_t s)
+{
+    r->slots[s].f = NULL;
+    r->slots[s].next_free = r->free_slot;
+    r->free_slot = s;
+}
+
 static inline uint64_t slot_token(struct ary_reactor *r, uint32_t s)
 {
     return (uint64_t)r->slots[s].gen << 32 | s;
@@ -249,17 +270,16 @@ static inline uint64_t slot_token(struct ary_reactor *r, uint32_t s)
 /* Removes every registration of f; the wait is over. */
 static void unregister(struct ary_reactor *r, ary_fiber *f)
 {
+    struct ary_wreactor *wr = atomic_load_explicit(&f->owner->rx, memory_order_relaxed);
     if (f->heap_index != ARY_FIBER_NOT_IN_HEAP) {
-        heap_remove(r, f);
-        atomic_fetch_sub_explicit(&r->nwaits, 1, memory_order_relaxed);
+        heap_remove(wr, f);
+        atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
     }
     if (f->fd_slot) {
-        epoll_ctl(r->epfd, EPOLL_CTL_DEL, f->fd, NULL);
-        r->slots[f->fd_slot].f = NULL;
-        r->slots[f->fd_slot].next_free = r->free_slot;
-        r->free_slot = f->fd_slot;
+        epoll_ctl(wr->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+        slot_free(r, f->fd_slot);
         f->fd_slot = 0;
-        atomic_fetch_sub_explicit(&r->nwaits, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
     }
     if (f->wait_kind == ARY_FW_AWAIT && f->await_on) {
         ary_fiber **pp = &r->await[bucket_of(f->await_on)];
@@ -303,10 +323,11 @@ void ary_fiber_post_resume(ary_pool *p, ary_fiber *f)
         return;
     }
     ary_inject_push(&o->inbox, t);
-    /* Pairs with the owner's park_begin + re-check of its inbox (sleep.md). */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (o != ary_tls_worker)
+    if (o != ary_tls_worker) {
+        /* Pairs with the owner's park_begin + re-check of its inbox (sleep.md). */
+        atomic_thread_fence(memory_order_seq_cst);
         ary_park_claim(p, &o->park);
+    }
 }
 
 static void post_all(ary_pool *p, ary_fiber *list)
@@ -331,22 +352,20 @@ static int expiry_rc(const ary_fiber *f, uint64_t now)
  * concerned (a file epoll cannot watch, a closed fd: revents set); ARY_FD_SHARED when
  * another wait holds the fd's registration; or an error. */
 #define READY_NOW 1
-static int register_fd(struct ary_reactor *r, ary_fiber *f)
+static int register_fd(struct ary_reactor *r, struct ary_wreactor *wr, ary_fiber *f)
 {
     uint32_t s = slot_alloc(r, f);
     if (!s)
         return ARAYON_ENOMEM;
     struct epoll_event ev = {.events = (uint32_t)f->events | EPOLLONESHOT,
                              .data.u64 = slot_token(r, s)};
-    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, f->fd, &ev) == 0) {
+    if (epoll_ctl(wr->epfd, EPOLL_CTL_ADD, f->fd, &ev) == 0) {
         f->fd_slot = s;
-        atomic_fetch_add_explicit(&r->nwaits, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
         return ARAYON_OK;
     }
     int e = errno;
-    r->slots[s].f = NULL;
-    r->slots[s].next_free = r->free_slot;
-    r->free_slot = s;
+    slot_free(r, s);
     if (e == EPERM) { /* regular files and directories: always ready, as poll says */
         f->revents = f->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
         return READY_NOW;
@@ -355,6 +374,8 @@ static int register_fd(struct ary_reactor *r, ary_fiber *f)
         f->revents = POLLNVAL;
         return READY_NOW;
     }
+    /* EEXIST: this worker's epoll watches the fd for another wait. (A wait of another
+     * worker's task on the same fd registers in that worker's epoll: both are told.) */
     return e == EEXIST ? ARY_FD_SHARED : ARAYON_ESYSTEM;
 }
 
@@ -362,13 +383,16 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
 {
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    struct ary_wreactor *wr = wreactor_of(w);
     ary_task *t = f->task;
     uint64_t now = aryd_now_ns();
     int rc = ARAYON_OK;
-    bool done = true, need_driver = false;
+    bool done = true;
     f->revents = 0;
     pthread_mutex_lock(&r->lock);
-    if (ary_task_cancelled(t)) {
+    if (!wr) {
+        rc = ARAYON_ESYSTEM; /* no epoll / eventfd for this worker */
+    } else if (ary_task_cancelled(t)) {
         rc = ARAYON_ECANCELED;
     } else if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
         rc = ARAYON_ETIMEDOUT;
@@ -384,15 +408,15 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
         if ((t->flags & ARY_TK_DEADLINE) && t->deadline_ns < f->when)
             f->when = t->deadline_ns;
         if (f->wait_kind == ARY_FW_FD) {
-            int frc = register_fd(r, f);
+            int frc = register_fd(r, wr, f);
             if (frc != ARAYON_OK) {
                 rc = frc == READY_NOW ? ARAYON_OK : frc;
                 done = true;
             }
         }
         if (!done && f->when != ARAYON_NO_DEADLINE) {
-            if (heap_push(r, f)) {
-                atomic_fetch_add_explicit(&r->nwaits, 1, memory_order_relaxed);
+            if (heap_push(wr, f)) {
+                atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
             } else {
                 unregister(r, f);
                 rc = ARAYON_ENOMEM;
@@ -413,26 +437,12 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
             r->parked = f;
             atomic_fetch_or_explicit(&t->state, ARY_T_PARKED, memory_order_relaxed);
             atomic_fetch_add_explicit(&r->nparked, 1, memory_order_relaxed);
-            if (f->when != ARAYON_NO_DEADLINE || f->fd_slot) {
-                if (atomic_load_explicit(&r->driving, memory_order_relaxed)) {
-                    if (f->when < r->driver_until) /* (fds join its epoll set by themselves) */
-                        ary_reactor_interrupt(p); /* the driver re-reads the heap */
-                } else {
-                    need_driver = true;
-                }
-            }
         }
     }
     pthread_mutex_unlock(&r->lock);
     if (done) {
         f->wake_rc = rc;
         ary_fiber_post_resume(p, f);
-        return;
-    }
-    if (need_driver) {
-        atomic_thread_fence(memory_order_seq_cst); /* pairs with ary_park_begin */
-        if (atomic_load_explicit(&p->sleepers, memory_order_relaxed))
-            ary_wake_one_slow(p);
     }
 }
 
@@ -483,14 +493,15 @@ void ary_reactor_task_done(ary_task *t)
     post_all(p, list);
 }
 
-/* Fires what is due: the fd events in ev[0..n) and the expired deadlines (under the lock). */
-static void process(struct ary_reactor *r, struct epoll_event *ev, int n, ary_fiber **list)
+/* Fires what is due on one worker: the fd events in ev[0..n) and the expired deadlines. */
+static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll_event *ev,
+                    int n, ary_fiber **list)
 {
     for (int i = 0; i < n; i++) {
         uint64_t tok = ev[i].data.u64;
         if (tok == EVFD_TOKEN) {
             uint64_t v;
-            while (read(r->evfd, &v, sizeof v) > 0)
+            while (read(wr->evfd, &v, sizeof v) > 0)
                 ;
             continue;
         }
@@ -502,54 +513,45 @@ static void process(struct ary_reactor *r, struct epoll_event *ev, int n, ary_fi
         }
     }
     uint64_t now = aryd_now_ns();
-    while (r->n && r->heap[0]->when <= now) {
-        ary_fiber *f = r->heap[0];
+    while (wr->n && wr->heap[0]->when <= now) {
+        ary_fiber *f = wr->heap[0];
         wake(r, f, expiry_rc(f, now), list);
     }
 }
 
 void ary_reactor_poll(ary_worker *w)
 {
+    struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
+    if (!wr || atomic_load_explicit(&wr->next_when, memory_order_acquire) > aryd_now_ns())
+        return;
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
-    if (!r || atomic_load_explicit(&r->next_when, memory_order_acquire) > aryd_now_ns())
-        return;
-    uint32_t z = 0;
-    if (!atomic_compare_exchange_strong_explicit(&r->driving, &z, 1, memory_order_acquire,
-                                                 memory_order_relaxed))
-        return;
     ary_fiber *list = NULL;
     pthread_mutex_lock(&r->lock);
-    process(r, NULL, 0, &list);
+    process(r, wr, NULL, 0, &list);
     pthread_mutex_unlock(&r->lock);
-    atomic_store_explicit(&r->driving, 0, memory_order_release);
     post_all(p, list);
 }
 
 int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
 {
+    struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
+    if (!wr || !atomic_load_explicit(&wr->nwaits, memory_order_acquire))
+        return -1;
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
-    if (!r || !atomic_load_explicit(&r->nwaits, memory_order_acquire))
-        return -1;
-    uint32_t z = 0;
-    if (!atomic_compare_exchange_strong_explicit(&r->driving, &z, 1, memory_order_acq_rel,
-                                                 memory_order_relaxed))
-        return -1;
     if (ARY_UNLIKELY(!w->slack_set)) {
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
         w->slack_set = true;
     }
     /* Still parked (nobody claimed us since ary_park_begin): wait in epoll, counted as a
-     * sleeper whose wake-up is the eventfd. Otherwise only look. */
+     * sleeper whose wake-up is the eventfd. Otherwise only look. Only this worker adds to
+     * its heap, so the minimum read here can only move later while we wait. */
     uint32_t one = ARY_PARK_WORKER;
     bool parked = atomic_compare_exchange_strong_explicit(&w->park, &one, ARY_PARK_DRIVER,
                                                           memory_order_acq_rel,
                                                           memory_order_relaxed);
-    pthread_mutex_lock(&r->lock);
-    uint64_t until = r->n ? r->heap[0]->when : ARAYON_NO_DEADLINE;
-    r->driver_until = until;
-    pthread_mutex_unlock(&r->lock);
+    uint64_t until = atomic_load_explicit(&wr->next_when, memory_order_acquire);
     if (deadline_ns && deadline_ns < until)
         until = deadline_ns;
     struct epoll_event ev[EVENTS_PER_POLL];
@@ -561,12 +563,14 @@ int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
         ary_idle_begin(&w->c, now);
         struct timespec ts = {0, 0}, *tp = NULL;
         if (until != ARAYON_NO_DEADLINE) {
-            uint64_t left = until > now ? until - now : 0;
+            /* Wake WAKE_AHEAD_NS early: the worker then spins (worker.c, spin_for_work) and
+             * fires the timer on time; epoll_pwait2 itself wakes 10-30 us late here. */
+            uint64_t left = until > now + WAKE_AHEAD_NS ? until - now - WAKE_AHEAD_NS : 0;
             ts.tv_sec = (time_t)(left / 1000000000u);
             ts.tv_nsec = (long)(left % 1000000000u);
             tp = &ts;
         }
-        n = epoll_pwait2(r->epfd, ev, EVENTS_PER_POLL, tp, NULL);
+        n = epoll_pwait2(wr->epfd, ev, EVENTS_PER_POLL, tp, NULL);
         if (n < 0 && errno == ENOSYS) { /* kernels before 5.11: ms resolution, rounded up */
             int ms = -1;
             if (tp) {
@@ -574,25 +578,19 @@ int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
                              1000000u;
                 ms = m > INT_MAX ? INT_MAX : (int)m;
             }
-            n = epoll_wait(r->epfd, ev, EVENTS_PER_POLL, ms);
+            n = epoll_wait(wr->epfd, ev, EVENTS_PER_POLL, ms);
         }
         claimed = !ary_park_cancel_driver(p, w);
     } else {
-        n = epoll_wait(r->epfd, ev, EVENTS_PER_POLL, 0);
+        n = epoll_wait(wr->epfd, ev, EVENTS_PER_POLL, 0);
     }
     if (n < 0)
         n = 0;
     ary_fiber *list = NULL;
     pthread_mutex_lock(&r->lock);
-    process(r, ev, n, &list);
-    r->driver_until = 0;
+    process(r, wr, ev, n, &list);
     pthread_mutex_unlock(&r->lock);
-    atomic_store_explicit(&r->driving, 0, memory_order_seq_cst);
     bool busy = list != NULL;
     post_all(p, list);
-    /* Leaving with work in hand while waits remain: a sleeper takes over the driving. */
-    if (busy && atomic_load_explicit(&r->nwaits, memory_order_relaxed) &&
-        atomic_load_explicit(&p->sleepers, memory_order_relaxed))
-        ary_wake_one_slow(p);
     return claimed || busy || !deadline_ns || aryd_now_ns() < deadline_ns;
 }

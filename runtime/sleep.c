@@ -34,9 +34,9 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
         return false;
     if (v == ARY_PARK_WORKER)
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
-    if (v == ARY_PARK_DRIVER) { /* waits in the reactor's epoll, not on the futex */
+    if (v == ARY_PARK_DRIVER) { /* a worker waiting in its epoll, not on the futex */
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
-        ary_reactor_interrupt(p);
+        ary_reactor_interrupt((ary_worker *)((char *)park - offsetof(ary_worker, park)));
         return true;
     }
     aryd_futex_wake(park, 1);

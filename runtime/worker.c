@@ -213,6 +213,8 @@ static ARY_NOINLINE ary_job *take_inbox(ary_worker *w)
 ary_job *ary_find_work(ary_worker *w)
 {
     bool inbox_later = false;
+    if (ARY_UNLIKELY(atomic_load_explicit(&w->rx, memory_order_relaxed) != NULL))
+        ary_reactor_poll(w); /* this worker's suspended tasks whose deadline passed */
     if (ARY_UNLIKELY(atomic_load_explicit(&w->inbox.count, memory_order_relaxed))) {
         w->inbox_turn = !w->inbox_turn;
         if (w->inbox_turn) {
@@ -290,8 +292,6 @@ static ary_job *spin_for_work(ary_worker *w, ary_done_fn done, void *ctx)
             ary_idle_end(&w->c, aryd_now_ns());
             return j;
         }
-        if (ARY_UNLIKELY(atomic_load_explicit(&p->reactor, memory_order_relaxed) != NULL))
-            ary_reactor_poll(w); /* fires due timers of suspended tasks (reactor.c) */
         now = aryd_now_ns();
         if ((done && done(ctx)) || now >= until) {
             if (done)
