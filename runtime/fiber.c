@@ -9,12 +9,13 @@
  *     stacks do not run into vm.max_map_count;
  *   - mprotect(PROT_NONE): splits the slab's mapping (2 VMAs per stack), so only the first
  *     MPROTECT_GUARDS stacks get one (about a quarter of the default map count);
- *   - none: the canary word at the bottom of the stack is then the only check.
- * Every switch out of a fiber checks its canary. A write into a guard page faults; the
- * SIGSEGV handler installed with the first slab (not under ASan/TSan, which report it
- * themselves) recognizes a fault in the running fiber's guard and prints a clear message
- * before aborting, on the worker's alternate signal stack. Other faults go to the handler
- * that was installed before.
+ *   - none: a canary word at the bottom of the stack, checked at every switch out, is then
+ *     the only check. (Guarded stacks get no canary: their bottom page is never touched, so
+ *     it costs no memory; a shallow parked task is one resident page.)
+ * A write into a guard page faults; the SIGSEGV handler installed with the first slab (not
+ * under ASan/TSan, which report it themselves) recognizes a fault in the running fiber's
+ * guard and prints a clear message before aborting, on the worker's alternate signal stack.
+ * Other faults go to the handler that was installed before.
  *
  * Caching. A finished fiber's stack goes to its worker's cache (LIFO, so the next task
  * reuses warm pages); beyond CACHE_HIGH a worker moves half of its cache to the pool's list,
@@ -230,17 +231,18 @@ static inline ary_fiber *record_of(struct ary_stacks *st, char *lo)
     return (ary_fiber *)(top & ~(uintptr_t)63);
 }
 
-static void guard_stack(struct ary_stacks *st, char *g)
+/* Returns whether the page at g now faults. */
+static bool guard_stack(struct ary_stacks *st, char *g)
 {
     if (st->guard_mode == 0) {
         if (madvise(g, st->guard, MADV_GUARD_INSTALL) == 0)
-            return;
+            return true;
         st->guard_mode = 1; /* the kernel does not have it */
     }
     if (st->guard_mode == 1) {
         if (st->mprotected < MPROTECT_GUARDS && mprotect(g, st->guard, PROT_NONE) == 0) {
             st->mprotected++;
-            return;
+            return true;
         }
         st->guard_mode = 2;
         fprintf(stderr, "arayon: %u stacks have guard pages; further suspendable-task stacks "
@@ -248,6 +250,7 @@ static void guard_stack(struct ary_stacks *st, char *g)
                         "and more mprotect guards would exhaust vm.max_map_count)\n",
                 MPROTECT_GUARDS);
     }
+    return false;
 }
 
 /* Maps a slab; its stacks go to the pool's list (under st->lock). */
@@ -272,9 +275,10 @@ static bool add_slab(struct ary_stacks *st)
     st->slabs[st->nslabs++] = m;
     for (unsigned i = STACKS_PER_SLAB; i-- > 0;) {
         char *g = m + (size_t)i * stride;
-        guard_stack(st, g);
+        bool guarded = guard_stack(st, g);
         ary_fiber *f = record_of(st, g + st->guard);
         f->stack_lo = g + st->guard;
+        f->guarded = guarded;
         f->next_free = st->free;
         st->free = f;
         st->nfree++;
@@ -319,11 +323,13 @@ ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
     w->nfcache--;
     atomic_fetch_add_explicit(&st->in_use, 1, memory_order_relaxed);
     char *lo = f->stack_lo;
+    bool guarded = f->guarded;
 #ifdef ARY_ASAN
     __asan_unpoison_memory_region(lo, (size_t)((char *)f - lo));
 #endif
     memset(f, 0, sizeof *f);
     f->stack_lo = lo;
+    f->guarded = guarded;
     f->stack_size = (size_t)((char *)f - lo);
     f->task = t;
     f->cur_task = t;
@@ -332,7 +338,8 @@ ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
     f->owner = w;
     f->heap_index = ARY_FIBER_NOT_IN_HEAP;
     f->fd = -1;
-    *(uint64_t *)lo = CANARY;
+    if (!guarded) /* (a guarded stack's bottom page stays untouched: not resident) */
+        *(uint64_t *)lo = CANARY;
 #ifdef ARY_TSAN
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -381,7 +388,7 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
 
 static void check_canary(ary_fiber *f)
 {
-    if (ARY_UNLIKELY(*(volatile uint64_t *)f->stack_lo != CANARY)) {
+    if (ARY_UNLIKELY(!f->guarded && *(volatile uint64_t *)f->stack_lo != CANARY)) {
         overflow_message(f);
         abort();
     }

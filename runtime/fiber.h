@@ -104,6 +104,7 @@ typedef struct ary_fiber {
     struct ary_fiber *wake_next;  /* resumes collected under the lock, posted after it */
     bool migratable;
     bool registered;          /* in the reactor's structures */
+    bool guarded;             /* the page below stack_lo faults (else: a canary there) */
 
 #ifdef ARY_ASAN
     void *asan_fake;                  /* this fiber's fake stack while switched out */
