@@ -19,8 +19,9 @@
  *
  * Caching. A finished fiber's stack goes to its worker's cache (LIFO, so the next task
  * reuses warm pages); beyond CACHE_HIGH a worker moves half of its cache to the pool's list,
- * after giving the pages below the top STACK_KEEP bytes back to the kernel (MADV_DONTNEED),
- * so that a burst of 100,000 tasks does not keep 100,000 touched stacks resident. Slabs are
+ * and when the pool then holds more than TRIM_SLACK free stacks beyond those in use, their
+ * pages below the top STACK_KEEP bytes go back to the kernel (MADV_DONTNEED), so that a
+ * burst of 100,000 tasks does not keep 100,000 touched stacks resident. Slabs are
  * unmapped with the pool's memory.
  *
  * Switching (ary_fiber_enter / ary_fiber_leave): see fiber.h for the discipline. The
@@ -54,6 +55,7 @@
 #define MPROTECT_GUARDS 16384u /* 2 VMAs each: about half of the default vm.max_map_count */
 #define CACHE_HIGH 256u        /* stacks a worker keeps */
 #define STACK_KEEP 8192u       /* bytes at the top of a stack kept resident in the pool list */
+#define TRIM_SLACK 4096u       /* free stacks beyond those in use before the pool trims */
 #define CANARY UINT64_C(0xa7a10f1b5eedc0de)
 #define DEFAULT_STACK (64u * 1024u)
 #define MIN_STACK (16u * 1024u)
@@ -336,7 +338,6 @@ ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
     f->fn = fn;
     f->arg = arg;
     f->owner = w;
-    f->heap_index = ARY_FIBER_NOT_IN_HEAP;
     f->fd = -1;
     if (!guarded) /* (a guarded stack's bottom page stays untouched: not resident) */
         *(uint64_t *)lo = CANARY;
@@ -358,7 +359,10 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
     w->fcache = f;
     if (++w->nfcache <= CACHE_HIGH)
         return;
-    /* Over the limit: the older half (the tail) goes to the pool, mostly non-resident. */
+    /* Over the limit: the older half (the tail) goes to the pool. Its pages go back to the
+     * kernel only when the pool holds far more free stacks than tasks use (a burst is over):
+     * while tasks keep starting, trimming would cost a TLB shootdown per stack and the pages
+     * would be faulted in again at once. */
     ary_fiber *keep = w->fcache;
     for (unsigned i = 1; i < CACHE_HIGH / 2; i++)
         keep = keep->next_free;
@@ -366,9 +370,12 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
     keep->next_free = NULL;
     size_t n = w->nfcache - CACHE_HIGH / 2;
     w->nfcache = CACHE_HIGH / 2;
+    pthread_mutex_lock(&st->lock);
+    bool trim = st->nfree + n > atomic_load_explicit(&st->in_use, memory_order_relaxed) + TRIM_SLACK;
+    pthread_mutex_unlock(&st->lock);
     for (ary_fiber *g = give;; g = g->next_free) {
         size_t below = (size_t)((char *)g - g->stack_lo);
-        if (below > STACK_KEEP) {
+        if (trim && below > STACK_KEEP) {
             size_t ps = st->guard, len = (below - STACK_KEEP) / ps * ps;
             if (len)
                 madvise(g->stack_lo, len, MADV_DONTNEED);

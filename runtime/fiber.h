@@ -66,7 +66,6 @@ enum { ARY_FREQ_FINISH = 1, ARY_FREQ_WAIT = 2, ARY_FREQ_YIELD = 3 };
 /* Wait kinds (ary_fiber->wait_kind): what a suspended fiber is registered for. */
 enum { ARY_FW_SLEEP = 1, ARY_FW_AWAIT = 2, ARY_FW_FD = 3 };
 
-#define ARY_FIBER_NOT_IN_HEAP UINT32_MAX
 /* wake_rc of an fd wait whose fd is already watched for another wait (epoll's EEXIST): the
  * primitive then polls the fd between short sleeps. Positive: never an arayon code. */
 #define ARY_FD_SHARED 2
@@ -94,13 +93,13 @@ typedef struct ary_fiber {
     int wake_rc;              /* what the primitive returns: OK, ETIMEDOUT, ECANCELED */
     uint64_t wait_deadline;   /* the primitive's absolute deadline, ARAYON_NO_DEADLINE */
     uint64_t when;            /* heap key: min(wait_deadline, the task's deadline) */
-    uint32_t heap_index;      /* position in the timer heap, ARY_FIBER_NOT_IN_HEAP */
+    uint64_t wait_seq;        /* the current registration's number: tells its heap entry */
+    bool in_heap;             /* the current registration's heap entry is live */
     uint32_t fd_slot;         /* fd waits: slot in the reactor's table, 0 = none */
     int fd;
     int events, revents;
     ary_task *await_on;       /* ARY_FW_AWAIT: the awaited task */
     struct ary_fiber *await_next; /* chain of fibers awaiting tasks of one hash bucket */
-    struct ary_fiber *parked_next, *parked_prev; /* every registered fiber (sweeps) */
     struct ary_fiber *wake_next;  /* resumes collected under the lock, posted after it */
     bool migratable;
     bool registered;          /* in the reactor's structures */

@@ -58,14 +58,23 @@ struct ary_reactor {
     fd_slot *slots;    /* slot 0 unused: fd_slot 0 means "none" */
     uint32_t nslots, slots_cap, free_slot;
     ary_fiber *await[AWAIT_BUCKETS];
-    ary_fiber *parked; /* every registered fiber: cancellation sweeps */
-    _Atomic uint64_t nparked;     /* registered fibers */
+    _Atomic uint64_t nparked;     /* registered fibers (each has a heap entry) */
+    uint64_t seq;                 /* registrations so far (never 0 for a registration, never
+                                     reused, whatever happened to the fiber's record) */
 };
+
+/* A timer heap entry: see "a worker's timer heap" below. */
+typedef struct tnode {
+    uint64_t when;
+    uint64_t seq; /* the registration's number (pool-wide: ary_reactor.seq) */
+    ary_fiber *f;
+} tnode;
 
 /* One worker's deadlines and fds (under the pool reactor's lock, except as noted). */
 struct ary_wreactor {
-    ary_fiber **heap;
+    tnode *heap;
     size_t n, cap;
+    size_t live;                  /* entries of waits still registered */
     int epfd, evfd;
     _Atomic uint64_t nwaits;      /* its timers in the heap + its fd registrations */
     _Atomic uint64_t next_when;   /* heap minimum, ARAYON_NO_DEADLINE when empty */
@@ -86,7 +95,12 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
         if (rc == ARAYON_OK && !(r = calloc(1, sizeof *r)))
             rc = ARAYON_ENOMEM;
         if (r) {
-            pthread_mutex_init(&r->lock, NULL);
+            /* Held for a heap push or pop: spinning a little beats sleeping on the futex. */
+            pthread_mutexattr_t a;
+            pthread_mutexattr_init(&a);
+            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+            pthread_mutex_init(&r->lock, &a);
+            pthread_mutexattr_destroy(&a);
             r->nslots = 1;
             atomic_store_explicit(&p->reactor, r, memory_order_release);
         }
@@ -152,78 +166,99 @@ void ary_reactor_interrupt(ary_worker *w)
     }
 }
 
-/* ---- a worker's timer heap (under the lock) ------------------------------------------ */
+/* ---- a worker's timer heap (under the lock) ------------------------------------------
+ *
+ * Every registered wait has one entry in its worker's heap, keyed by its deadline
+ * (ARAYON_NO_DEADLINE for waits without one: they never expire but the heaps are then the
+ * registry that cancellation sweeps walk). Entries carry the deadline and the registration's
+ * sequence number (pool-wide, so an entry left behind never matches a later registration of
+ * a reused stack), so ordering them never touches a fiber; a wait that ends otherwise (an
+ * event, a cancellation) only marks its fiber (in_heap = false), and its entry is dropped
+ * when it reaches the top or when stale entries outnumber live ones (compaction). */
 
-static inline void heap_set(struct ary_wreactor *r, size_t i, ary_fiber *f)
+static inline bool node_live(const tnode *x)
 {
-    r->heap[i] = f;
-    f->heap_index = (uint32_t)i;
+    return x->f->in_heap && x->f->wait_seq == x->seq;
 }
 
 static void sift_up(struct ary_wreactor *r, size_t i)
 {
-    ary_fiber *x = r->heap[i];
+    tnode x = r->heap[i];
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (r->heap[up]->when <= x->when)
+        if (r->heap[up].when <= x.when)
             break;
-        heap_set(r, i, r->heap[up]);
+        r->heap[i] = r->heap[up];
         i = up;
     }
-    heap_set(r, i, x);
+    r->heap[i] = x;
 }
 
 static void sift_down(struct ary_wreactor *r, size_t i)
 {
-    ary_fiber *x = r->heap[i];
+    tnode x = r->heap[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= r->n)
             break;
-        if (c + 1 < r->n && r->heap[c + 1]->when < r->heap[c]->when)
+        if (c + 1 < r->n && r->heap[c + 1].when < r->heap[c].when)
             c++;
-        if (r->heap[c]->when >= x->when)
+        if (r->heap[c].when >= x.when)
             break;
-        heap_set(r, i, r->heap[c]);
+        r->heap[i] = r->heap[c];
         i = c;
     }
-    heap_set(r, i, x);
+    r->heap[i] = x;
 }
 
+static void heap_pop(struct ary_wreactor *r)
+{
+    if (--r->n)
+        r->heap[0] = r->heap[r->n], sift_down(r, 0);
+}
+
+/* Drops stale entries at the top, then publishes the minimum (driving reads it unlocked). */
 static void publish_min(struct ary_wreactor *r)
 {
-    atomic_store_explicit(&r->next_when, r->n ? r->heap[0]->when : ARAYON_NO_DEADLINE,
+    while (r->n && !node_live(&r->heap[0]))
+        heap_pop(r);
+    atomic_store_explicit(&r->next_when, r->n ? r->heap[0].when : ARAYON_NO_DEADLINE,
                           memory_order_release);
 }
 
-static bool heap_push(struct ary_wreactor *r, ary_fiber *f)
+static bool heap_push(struct ary_wreactor *r, ary_fiber *f, uint64_t seq)
 {
+    if (r->n == r->cap && r->n > 2 * r->live) { /* mostly stale: compact instead of growing */
+        size_t k = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (node_live(&r->heap[i]))
+                r->heap[k++] = r->heap[i];
+        r->n = k;
+        for (size_t i = k / 2; i-- > 0;)
+            sift_down(r, i);
+    }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
-        ary_fiber **h = realloc(r->heap, cap * sizeof *h);
+        tnode *h = realloc(r->heap, cap * sizeof *h);
         if (!h)
             return false;
         r->heap = h;
         r->cap = cap;
     }
-    heap_set(r, r->n++, f);
+    f->wait_seq = seq;
+    r->heap[r->n++] = (tnode){f->when, seq, f};
+    f->in_heap = true;
+    r->live++;
     sift_up(r, r->n - 1);
     publish_min(r);
     return true;
 }
 
-static void heap_remove(struct ary_wreactor *r, ary_fiber *f)
+/* The wait of f ends some other way than its deadline: its entry becomes stale. */
+static void heap_forget(struct ary_wreactor *r, ary_fiber *f)
 {
-    size_t i = f->heap_index;
-    f->heap_index = ARY_FIBER_NOT_IN_HEAP;
-    if (--r->n != i) {
-        heap_set(r, i, r->heap[r->n]);
-        if (i > 0 && r->heap[i]->when < r->heap[(i - 1) / 2]->when)
-            sift_up(r, i);
-        else
-            sift_down(r, i);
-    }
-    publish_min(r);
+    f->in_heap = false;
+    r->live--;
 }
 
 /* ---- registrations (under the lock) -------------------------------------------------- */
@@ -271,9 +306,10 @@ static inline uint64_t slot_token(struct ary_reactor *r, uint32_t s)
 static void unregister(struct ary_reactor *r, ary_fiber *f)
 {
     struct ary_wreactor *wr = atomic_load_explicit(&f->owner->rx, memory_order_relaxed);
-    if (f->heap_index != ARY_FIBER_NOT_IN_HEAP) {
-        heap_remove(wr, f);
-        atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
+    if (f->in_heap) {
+        heap_forget(wr, f);
+        if (f->when != ARAYON_NO_DEADLINE)
+            atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
     }
     if (f->fd_slot) {
         epoll_ctl(wr->epfd, EPOLL_CTL_DEL, f->fd, NULL);
@@ -290,13 +326,6 @@ static void unregister(struct ary_reactor *r, ary_fiber *f)
         f->await_next = NULL;
     }
     if (f->registered) {
-        if (f->parked_prev)
-            f->parked_prev->parked_next = f->parked_next;
-        else
-            r->parked = f->parked_next;
-        if (f->parked_next)
-            f->parked_next->parked_prev = f->parked_prev;
-        f->parked_next = f->parked_prev = NULL;
         f->registered = false;
         atomic_fetch_and_explicit(&f->task->state, ~(uint32_t)ARY_T_PARKED, memory_order_relaxed);
         atomic_fetch_sub_explicit(&r->nparked, 1, memory_order_relaxed);
@@ -414,9 +443,10 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
                 done = true;
             }
         }
-        if (!done && f->when != ARAYON_NO_DEADLINE) {
-            if (heap_push(wr, f)) {
-                atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
+        if (!done) {
+            if (heap_push(wr, f, ++r->seq)) {
+                if (f->when != ARAYON_NO_DEADLINE)
+                    atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
             } else {
                 unregister(r, f);
                 rc = ARAYON_ENOMEM;
@@ -430,11 +460,6 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
                 r->await[b] = f;
             }
             f->registered = true;
-            f->parked_prev = NULL;
-            f->parked_next = r->parked;
-            if (r->parked)
-                r->parked->parked_prev = f;
-            r->parked = f;
             atomic_fetch_or_explicit(&t->state, ARY_T_PARKED, memory_order_relaxed);
             atomic_fetch_add_explicit(&r->nparked, 1, memory_order_relaxed);
         }
@@ -467,10 +492,13 @@ void ary_reactor_sweep(ary_pool *p)
         return;
     ary_fiber *list = NULL;
     pthread_mutex_lock(&r->lock);
-    for (ary_fiber *f = r->parked, *next; f; f = next) {
-        next = f->parked_next;
-        if (ary_task_cancelled(f->task))
-            wake(r, f, ARAYON_ECANCELED, &list);
+    for (unsigned i = 0; i < p->nworkers; i++) { /* every registered wait has a heap entry */
+        struct ary_wreactor *wr = atomic_load_explicit(&p->workers[i].rx, memory_order_relaxed);
+        for (size_t k = 0; wr && k < wr->n; k++) { /* (wake leaves the array as it is) */
+            ary_fiber *f = wr->heap[k].f;
+            if (node_live(&wr->heap[k]) && ary_task_cancelled(f->task))
+                wake(r, f, ARAYON_ECANCELED, &list);
+        }
     }
     pthread_mutex_unlock(&r->lock);
     post_all(p, list);
@@ -513,10 +541,13 @@ static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll
         }
     }
     uint64_t now = aryd_now_ns();
-    while (wr->n && wr->heap[0]->when <= now) {
-        ary_fiber *f = wr->heap[0];
-        wake(r, f, expiry_rc(f, now), list);
+    while (wr->n && wr->heap[0].when <= now) {
+        tnode top = wr->heap[0];
+        heap_pop(wr);
+        if (node_live(&top))
+            wake(r, top.f, expiry_rc(top.f, now), list);
     }
+    publish_min(wr);
 }
 
 void ary_reactor_poll(ary_worker *w)
