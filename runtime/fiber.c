@@ -329,7 +329,9 @@ ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
 #ifdef ARY_ASAN
     __asan_unpoison_memory_region(lo, (size_t)((char *)f - lo));
 #endif
-    memset(f, 0, sizeof *f);
+    memset(f, 0, offsetof(ary_fiber, wait_seq)); /* (the atomics after it: fiber.h) */
+    atomic_store_explicit(&f->in_heap, false, memory_order_relaxed);
+    atomic_store_explicit(&f->reg_owner, NULL, memory_order_relaxed);
     f->stack_lo = lo;
     f->guarded = guarded;
     f->stack_size = (size_t)((char *)f - lo);

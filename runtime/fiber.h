@@ -88,19 +88,19 @@ typedef struct ary_fiber {
     int result;               /* the function's return value (ARY_FREQ_FINISH) */
     int saved_errno;          /* the thread's errno is restored on each resume */
 
-    /* Wait state: reactor.c, under its lock, from registration to the wake. */
+    /* Wait state: reactor.c, under the lock of the worker it is registered with
+     * (reg_owner), from registration to the wake. */
     int wait_kind;            /* ARY_FW_* */
     int wake_rc;              /* what the primitive returns: OK, ETIMEDOUT, ECANCELED */
     uint64_t wait_deadline;   /* the primitive's absolute deadline, ARAYON_NO_DEADLINE */
     uint64_t when;            /* heap key: min(wait_deadline, the task's deadline) */
-    uint64_t wait_seq;        /* the current registration's number: tells its heap entry */
-    bool in_heap;             /* the current registration's heap entry is live */
     uint32_t fd_slot;         /* fd waits: slot in the reactor's table, 0 = none */
     int fd;
     int events, revents;
     ary_task *await_on;       /* ARY_FW_AWAIT: the awaited task */
     struct ary_fiber *await_next; /* chain of fibers awaiting tasks of one hash bucket */
     struct ary_fiber *wake_next;  /* resumes collected under the lock, posted after it */
+    bool await_linked;        /* in the pool's await hash (under its await lock) */
     bool migratable;
     bool registered;          /* in the reactor's structures */
     bool guarded;             /* the page below stack_lo faults (else: a canary there) */
@@ -113,6 +113,13 @@ typedef struct ary_fiber {
 #ifdef ARY_TSAN
     void *tsan_fiber, *tsan_caller;
 #endif
+
+    /* Read by other workers without this fiber's registration lock: through stale heap
+     * entries (reactor.c) and by a canceller. Atomic, and kept when the stack is reused
+     * (ary_fiber_new clears the record only up to here). */
+    _Atomic uint64_t wait_seq;          /* the current registration's number */
+    _Atomic bool in_heap;               /* that registration's heap entry is live */
+    _Atomic(ary_worker *) reg_owner;    /* the worker whose reactor holds its registration */
 } ary_fiber;
 
 /* The running fiber of this thread, or NULL (plain code). */

@@ -1,17 +1,18 @@
 /*
  * reactor.c - what suspended tasks wait for, and who wakes them.
  *
- * Per worker (struct ary_wreactor, made when the worker first suspends a task): a binary
- * min-heap of the deadlines of its suspended tasks (sleeps, and the deadline of every other
- * wait), one epoll instance for their fd waits, and an eventfd to interrupt that epoll. Per
- * pool (struct ary_reactor, made with the first suspendable task): the lock that covers all
- * of it, the fd slot table, the hash of tasks awaiting other tasks, and the list of every
- * registered fiber (cancellation sweeps). A wait is registered once and woken exactly once
- * (the first of: its event, its deadline, a cancellation), by whoever holds the lock then,
- * which removes every registration of the fiber before it queues the resume.
+ * Per worker (struct ary_wreactor, made when the worker first suspends a task), under the
+ * worker's own lock: a binary min-heap with an entry for every wait of its suspended tasks
+ * (keyed by the wait's deadline), their fd slots, one epoll instance for their fd waits, and
+ * an eventfd to interrupt that epoll. Per pool (struct ary_reactor, made with the first
+ * suspendable task), under the await lock: the hash of tasks awaiting other tasks. A wait is
+ * registered once, in the worker its task ran on (fiber->reg_owner), and woken exactly once
+ * (the first of: its event, its deadline, a cancellation), by whoever holds that worker's
+ * lock then, which removes every registration of the fiber before it queues the resume.
+ * Lock order: a worker's lock, then the await lock.
  *
  * Why per worker: a suspended task is tied to the worker it ran on, which is the only one
- * that can resume it (fiber.h). A waits are registered by that worker (right after the task
+ * that can resume it (fiber.h). Its waits are registered by that worker (right after the task
  * switched out), and that worker drives them itself: when it has nothing to run it waits in
  * epoll_pwait2 on its own epoll until its own earliest deadline (ary_reactor_drive, from
  * ary_park_sleep), with a timer slack of 1 ns (the default 50 us slack made every 100 us
@@ -22,7 +23,9 @@
  * (sleep.md) wakes it through its eventfd instead of its futex when work arrives. A spinning
  * worker fires its due timers without blocking (ary_reactor_poll). The price: a worker busy
  * with a long plain task fires nothing meanwhile; its tied tasks could not run elsewhere
- * anyway. Migratable tasks register with the worker they last ran on, like the others.
+ * anyway. Migratable tasks register with the worker they last ran on, like the others. And
+ * workers do not contend for one lock: a worker's lock is taken by others only to cancel or
+ * to wake an awaiting task.
  *
  * Stale fd events: an epoll event names a slot of the fd table and the slot's generation,
  * never a fiber pointer, so an event fetched before a wake-by-deadline removed the
@@ -54,27 +57,30 @@ typedef struct fd_slot {
 } fd_slot;
 
 struct ary_reactor {
-    pthread_mutex_t lock;
-    fd_slot *slots;    /* slot 0 unused: fd_slot 0 means "none" */
-    uint32_t nslots, slots_cap, free_slot;
-    ary_fiber *await[AWAIT_BUCKETS];
+    pthread_mutex_t await_lock;
+    ary_fiber *await[AWAIT_BUCKETS]; /* chains through fiber->await_next */
     _Atomic uint64_t nparked;     /* registered fibers (each has a heap entry) */
-    uint64_t seq;                 /* registrations so far (never 0 for a registration, never
-                                     reused, whatever happened to the fiber's record) */
 };
 
 /* A timer heap entry: see "a worker's timer heap" below. */
 typedef struct tnode {
     uint64_t when;
-    uint64_t seq; /* the registration's number (pool-wide: ary_reactor.seq) */
+    uint64_t seq; /* the registration's number (unique in the pool: wreactor.seq) */
     ary_fiber *f;
 } tnode;
 
-/* One worker's deadlines and fds (under the pool reactor's lock, except as noted). */
+/* One worker's waits (under its lock, except as noted). */
 struct ary_wreactor {
+    pthread_mutex_t lock;
     tnode *heap;
     size_t n, cap;
     size_t live;                  /* entries of waits still registered */
+    fd_slot *slots;               /* slot 0 unused: fd_slot 0 means "none" */
+    uint32_t nslots, slots_cap, free_slot;
+    uint64_t seq;                 /* registration numbers: k * ARAYON_MAX_THREADS + worker
+                                     index, never 0, never reused whatever happens to the
+                                     fiber records */
+    unsigned index;
     int epfd, evfd;
     _Atomic uint64_t nwaits;      /* its timers in the heap + its fd registrations */
     _Atomic uint64_t next_when;   /* heap minimum, ARAYON_NO_DEADLINE when empty */
@@ -95,13 +101,7 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
         if (rc == ARAYON_OK && !(r = calloc(1, sizeof *r)))
             rc = ARAYON_ENOMEM;
         if (r) {
-            /* Held for a heap push or pop: spinning a little beats sleeping on the futex. */
-            pthread_mutexattr_t a;
-            pthread_mutexattr_init(&a);
-            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-            pthread_mutex_init(&r->lock, &a);
-            pthread_mutexattr_destroy(&a);
-            r->nslots = 1;
+            pthread_mutex_init(&r->await_lock, NULL);
             atomic_store_explicit(&p->reactor, r, memory_order_release);
         }
     }
@@ -110,8 +110,8 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
     return rc;
 }
 
-/* w's own part, made by w itself at its first suspension (others read it under the lock, for
- * fibers registered after it was made). NULL when epoll or the eventfd cannot be made. */
+/* w's own part, made by w itself at its first suspension (others reach it through fibers
+ * registered after it was published). NULL when epoll or the eventfd cannot be made. */
 static struct ary_wreactor *wreactor_of(ary_worker *w)
 {
     struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
@@ -132,6 +132,14 @@ static struct ary_wreactor *wreactor_of(ary_worker *w)
         return NULL;
     }
     atomic_init(&wr->next_when, ARAYON_NO_DEADLINE);
+    /* Held for a heap push or pop: spinning a little beats sleeping on the futex. */
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&wr->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    wr->nslots = 1;
+    wr->index = w->index;
     atomic_store_explicit(&w->rx, wr, memory_order_release);
     return wr;
 }
@@ -144,6 +152,8 @@ void ary_reactor_free(ary_pool *p)
             close(wr->epfd);
             close(wr->evfd);
             free(wr->heap);
+            free(wr->slots);
+            pthread_mutex_destroy(&wr->lock);
             free(wr);
             p->workers[i].rx = NULL;
         }
@@ -151,8 +161,7 @@ void ary_reactor_free(ary_pool *p)
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_relaxed);
     if (!r)
         return;
-    free(r->slots);
-    pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->await_lock);
     free(r);
     p->reactor = NULL;
 }
@@ -178,7 +187,8 @@ void ary_reactor_interrupt(ary_worker *w)
 
 static inline bool node_live(const tnode *x)
 {
-    return x->f->in_heap && x->f->wait_seq == x->seq;
+    return atomic_load_explicit(&x->f->in_heap, memory_order_relaxed) &&
+           atomic_load_explicit(&x->f->wait_seq, memory_order_relaxed) == x->seq;
 }
 
 static void sift_up(struct ary_wreactor *r, size_t i)
@@ -245,10 +255,12 @@ static bool heap_push(struct ary_wreactor *r, ary_fiber *f, uint64_t seq)
         r->heap = h;
         r->cap = cap;
     }
-    f->wait_seq = seq;
+    atomic_store_explicit(&f->wait_seq, seq, memory_order_relaxed);
     r->heap[r->n++] = (tnode){f->when, seq, f};
-    f->in_heap = true;
+    atomic_store_explicit(&f->in_heap, true, memory_order_relaxed);
     r->live++;
+    if (f->when != ARAYON_NO_DEADLINE)
+        atomic_fetch_add_explicit(&r->nwaits, 1, memory_order_relaxed);
     sift_up(r, r->n - 1);
     publish_min(r);
     return true;
@@ -257,8 +269,10 @@ static bool heap_push(struct ary_wreactor *r, ary_fiber *f, uint64_t seq)
 /* The wait of f ends some other way than its deadline: its entry becomes stale. */
 static void heap_forget(struct ary_wreactor *r, ary_fiber *f)
 {
-    f->in_heap = false;
+    atomic_store_explicit(&f->in_heap, false, memory_order_relaxed);
     r->live--;
+    if (f->when != ARAYON_NO_DEADLINE)
+        atomic_fetch_sub_explicit(&r->nwaits, 1, memory_order_relaxed);
 }
 
 /* ---- registrations (under the lock) -------------------------------------------------- */
@@ -268,7 +282,7 @@ static inline unsigned bucket_of(const ary_task *t)
     return (unsigned)(((uintptr_t)t >> 6) % AWAIT_BUCKETS);
 }
 
-static uint32_t slot_alloc(struct ary_reactor *r, ary_fiber *f)
+static uint32_t slot_alloc(struct ary_wreactor *r, ary_fiber *f)
 {
     uint32_t s = r->free_slot;
     if (s) {
@@ -290,40 +304,41 @@ static uint32_t slot_alloc(struct ary_reactor *r, ary_fiber *f)
     return s;
 }
 
-static void slot_free(struct ary_reactor *r, uint32_t s)
+static void slot_free(struct ary_wreactor *r, uint32_t s)
 {
     r->slots[s].f = NULL;
     r->slots[s].next_free = r->free_slot;
     r->free_slot = s;
 }
 
-static inline uint64_t slot_token(struct ary_reactor *r, uint32_t s)
+static inline uint64_t slot_token(struct ary_wreactor *r, uint32_t s)
 {
     return (uint64_t)r->slots[s].gen << 32 | s;
 }
 
-/* Removes every registration of f; the wait is over. */
-static void unregister(struct ary_reactor *r, ary_fiber *f)
+/* Removes every registration of f (registered in wr, whose lock is held); the wait is over. */
+static void unregister(struct ary_reactor *r, struct ary_wreactor *wr, ary_fiber *f)
 {
-    struct ary_wreactor *wr = atomic_load_explicit(&f->owner->rx, memory_order_relaxed);
-    if (f->in_heap) {
+    if (atomic_load_explicit(&f->in_heap, memory_order_relaxed))
         heap_forget(wr, f);
-        if (f->when != ARAYON_NO_DEADLINE)
-            atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
-    }
     if (f->fd_slot) {
         epoll_ctl(wr->epfd, EPOLL_CTL_DEL, f->fd, NULL);
-        slot_free(r, f->fd_slot);
+        slot_free(wr, f->fd_slot);
         f->fd_slot = 0;
         atomic_fetch_sub_explicit(&wr->nwaits, 1, memory_order_relaxed);
     }
     if (f->wait_kind == ARY_FW_AWAIT && f->await_on) {
-        ary_fiber **pp = &r->await[bucket_of(f->await_on)];
-        while (*pp && *pp != f)
-            pp = &(*pp)->await_next;
-        if (*pp)
-            *pp = f->await_next;
-        f->await_next = NULL;
+        pthread_mutex_lock(&r->await_lock);
+        if (f->await_linked) { /* (task_done may have unlinked it already) */
+            ary_fiber **pp = &r->await[bucket_of(f->await_on)];
+            while (*pp && *pp != f)
+                pp = &(*pp)->await_next;
+            if (*pp)
+                *pp = f->await_next;
+            f->await_next = NULL;
+            f->await_linked = false;
+        }
+        pthread_mutex_unlock(&r->await_lock);
     }
     if (f->registered) {
         f->registered = false;
@@ -333,9 +348,10 @@ static void unregister(struct ary_reactor *r, ary_fiber *f)
 }
 
 /* Ends f's wait with rc; the resume is queued after the lock is released (post_all). */
-static void wake(struct ary_reactor *r, ary_fiber *f, int rc, ary_fiber **list)
+static void wake(struct ary_reactor *r, struct ary_wreactor *wr, ary_fiber *f, int rc,
+                 ary_fiber **list)
 {
-    unregister(r, f);
+    unregister(r, wr, f);
     f->wake_rc = rc;
     f->wake_next = *list;
     *list = f;
@@ -381,20 +397,20 @@ static int expiry_rc(const ary_fiber *f, uint64_t now)
  * concerned (a file epoll cannot watch, a closed fd: revents set); ARY_FD_SHARED when
  * another wait holds the fd's registration; or an error. */
 #define READY_NOW 1
-static int register_fd(struct ary_reactor *r, struct ary_wreactor *wr, ary_fiber *f)
+static int register_fd(struct ary_wreactor *wr, ary_fiber *f)
 {
-    uint32_t s = slot_alloc(r, f);
+    uint32_t s = slot_alloc(wr, f);
     if (!s)
         return ARAYON_ENOMEM;
     struct epoll_event ev = {.events = (uint32_t)f->events | EPOLLONESHOT,
-                             .data.u64 = slot_token(r, s)};
+                             .data.u64 = slot_token(wr, s)};
     if (epoll_ctl(wr->epfd, EPOLL_CTL_ADD, f->fd, &ev) == 0) {
         f->fd_slot = s;
         atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
         return ARAYON_OK;
     }
     int e = errno;
-    slot_free(r, s);
+    slot_free(wr, s);
     if (e == EPERM) { /* regular files and directories: always ready, as poll says */
         f->revents = f->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
         return READY_NOW;
@@ -418,53 +434,73 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
     int rc = ARAYON_OK;
     bool done = true;
     f->revents = 0;
-    pthread_mutex_lock(&r->lock);
     if (!wr) {
-        rc = ARAYON_ESYSTEM; /* no epoll / eventfd for this worker */
-    } else if (ary_task_cancelled(t)) {
+        f->wake_rc = ARAYON_ESYSTEM; /* no epoll / eventfd for this worker */
+        ary_fiber_post_resume(p, f);
+        return;
+    }
+    pthread_mutex_lock(&wr->lock);
+    if (ary_task_cancelled(t)) {
         rc = ARAYON_ECANCELED;
     } else if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
         rc = ARAYON_ETIMEDOUT;
-    } else if (f->wait_kind == ARY_FW_AWAIT &&
-               (atomic_fetch_or_explicit(&f->await_on->state, ARY_T_FWAIT,
-                                         memory_order_acq_rel) & ARY_T_DONE)) {
-        rc = ARAYON_OK;
     } else if (now >= f->wait_deadline) {
         rc = f->wait_kind == ARY_FW_SLEEP ? ARAYON_OK : ARAYON_ETIMEDOUT;
+        if (f->wait_kind == ARY_FW_AWAIT && arayon_task_poll(f->await_on) == ARAYON_OK)
+            rc = ARAYON_OK;
     } else {
         done = false;
         f->when = f->wait_deadline;
         if ((t->flags & ARY_TK_DEADLINE) && t->deadline_ns < f->when)
             f->when = t->deadline_ns;
         if (f->wait_kind == ARY_FW_FD) {
-            int frc = register_fd(r, wr, f);
+            int frc = register_fd(wr, f);
             if (frc != ARAYON_OK) {
                 rc = frc == READY_NOW ? ARAYON_OK : frc;
                 done = true;
             }
         }
-        if (!done) {
-            if (heap_push(wr, f, ++r->seq)) {
-                if (f->when != ARAYON_NO_DEADLINE)
-                    atomic_fetch_add_explicit(&wr->nwaits, 1, memory_order_relaxed);
-            } else {
-                unregister(r, f);
-                rc = ARAYON_ENOMEM;
-                done = true;
-            }
+        if (!done && !heap_push(wr, f, (wr->seq += ARAYON_MAX_THREADS) + wr->index + 1)) {
+            unregister(r, wr, f);
+            rc = ARAYON_ENOMEM;
+            done = true;
         }
-        if (!done) {
-            if (f->wait_kind == ARY_FW_AWAIT) {
+        if (!done && f->wait_kind == ARY_FW_AWAIT) {
+            /* The FWAIT bit and the link under the await lock: a task that finishes after
+             * the bit is set takes that lock after the link (ary_reactor_task_done). */
+            pthread_mutex_lock(&r->await_lock);
+            if (atomic_fetch_or_explicit(&f->await_on->state, ARY_T_FWAIT, memory_order_acq_rel) &
+                ARY_T_DONE) {
+                rc = ARAYON_OK;
+                done = true;
+            } else {
                 unsigned b = bucket_of(f->await_on);
                 f->await_next = r->await[b];
                 r->await[b] = f;
+                f->await_linked = true;
             }
+            pthread_mutex_unlock(&r->await_lock);
+            if (done)
+                unregister(r, wr, f);
+        }
+        if (!done) {
             f->registered = true;
-            atomic_fetch_or_explicit(&t->state, ARY_T_PARKED, memory_order_relaxed);
-            atomic_fetch_add_explicit(&r->nparked, 1, memory_order_relaxed);
+            atomic_store_explicit(&f->reg_owner, w, memory_order_relaxed);
+            /* Published, then cancellation looked at again: a canceller sets its flag and
+             * then looks for PARKED (the task's handle) or nparked (a sweep), so one of the
+             * two sees the other. PARKED also publishes task->fiber and reg_owner. */
+            atomic_fetch_or_explicit(&t->state, ARY_T_PARKED, memory_order_seq_cst);
+            atomic_fetch_add_explicit(&r->nparked, 1, memory_order_seq_cst);
+            atomic_thread_fence(memory_order_seq_cst);
+            if (ary_task_cancelled(t)) {
+                ary_fiber *list = NULL;
+                wake(r, wr, f, ARAYON_ECANCELED, &list);
+                done = true;
+                rc = ARAYON_ECANCELED;
+            }
         }
     }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&wr->lock);
     if (done) {
         f->wake_rc = rc;
         ary_fiber_post_resume(p, f);
@@ -477,32 +513,53 @@ void ary_reactor_cancel_task(ary_task *t)
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
     if (!r)
         return;
-    ary_fiber *list = NULL;
-    pthread_mutex_lock(&r->lock);
-    if (atomic_load_explicit(&t->state, memory_order_relaxed) & ARY_T_PARKED)
-        wake(r, t->fiber, ARAYON_ECANCELED, &list);
-    pthread_mutex_unlock(&r->lock);
-    post_all(p, list);
+    /* PARKED is set and cleared under the lock of the worker the task is registered with;
+     * find that worker through the fiber, then check again under its lock (a migratable
+     * task may have moved meanwhile: then look again). */
+    while (atomic_load_explicit(&t->state, memory_order_seq_cst) & ARY_T_PARKED) {
+        ary_fiber *f = t->fiber;
+        ary_worker *o = atomic_load_explicit(&f->reg_owner, memory_order_relaxed);
+        struct ary_wreactor *wr = o ? atomic_load_explicit(&o->rx, memory_order_acquire) : NULL;
+        if (!wr)
+            return;
+        ary_fiber *list = NULL;
+        bool moved = false;
+        pthread_mutex_lock(&wr->lock);
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) & ARY_T_PARKED) {
+            if (atomic_load_explicit(&f->reg_owner, memory_order_relaxed) == o)
+                wake(r, wr, f, ARAYON_ECANCELED, &list);
+            else
+                moved = true;
+        }
+        pthread_mutex_unlock(&wr->lock);
+        post_all(p, list);
+        if (!moved)
+            return;
+    }
 }
 
 void ary_reactor_sweep(ary_pool *p)
 {
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
-    if (!r || !atomic_load_explicit(&r->nparked, memory_order_relaxed))
+    if (!r || !atomic_load_explicit(&r->nparked, memory_order_seq_cst)) /* (see park) */
         return;
-    ary_fiber *list = NULL;
-    pthread_mutex_lock(&r->lock);
     for (unsigned i = 0; i < p->nworkers; i++) { /* every registered wait has a heap entry */
-        struct ary_wreactor *wr = atomic_load_explicit(&p->workers[i].rx, memory_order_relaxed);
-        for (size_t k = 0; wr && k < wr->n; k++) { /* (wake leaves the array as it is) */
+        struct ary_wreactor *wr = atomic_load_explicit(&p->workers[i].rx, memory_order_acquire);
+        if (!wr)
+            continue;
+        ary_fiber *list = NULL;
+        pthread_mutex_lock(&wr->lock);
+        for (size_t k = 0; k < wr->n; k++) { /* (wake leaves the array as it is) */
             ary_fiber *f = wr->heap[k].f;
             if (node_live(&wr->heap[k]) && ary_task_cancelled(f->task))
-                wake(r, f, ARAYON_ECANCELED, &list);
+                wake(r, wr, f, ARAYON_ECANCELED, &list);
         }
+        pthread_mutex_unlock(&wr->lock);
+        post_all(p, list);
     }
-    pthread_mutex_unlock(&r->lock);
-    post_all(p, list);
 }
+
+#define DONE_BATCH 64
 
 void ary_reactor_task_done(ary_task *t)
 {
@@ -510,15 +567,40 @@ void ary_reactor_task_done(ary_task *t)
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
     if (!r)
         return;
-    ary_fiber *list = NULL;
-    pthread_mutex_lock(&r->lock);
-    for (ary_fiber *f = r->await[bucket_of(t)], *next; f; f = next) {
-        next = f->await_next;
-        if (f->await_on == t)
-            wake(r, f, ARAYON_OK, &list);
+    /* Unlink the awaiters under the await lock, then wake each under its worker's lock (the
+     * lock order is worker, then await). An awaiter woken meanwhile by its deadline is no
+     * longer registered for t and is left alone. */
+    for (;;) {
+        ary_fiber *batch[DONE_BATCH];
+        unsigned n = 0;
+        pthread_mutex_lock(&r->await_lock);
+        ary_fiber **pp = &r->await[bucket_of(t)];
+        while (*pp && n < DONE_BATCH) {
+            ary_fiber *f = *pp;
+            if (f->await_on == t) {
+                *pp = f->await_next;
+                f->await_next = NULL;
+                f->await_linked = false;
+                batch[n++] = f;
+            } else {
+                pp = &f->await_next;
+            }
+        }
+        pthread_mutex_unlock(&r->await_lock);
+        for (unsigned i = 0; i < n; i++) {
+            ary_fiber *f = batch[i], *list = NULL;
+            ary_worker *o = atomic_load_explicit(&f->reg_owner, memory_order_relaxed);
+            struct ary_wreactor *wr = atomic_load_explicit(&o->rx, memory_order_acquire);
+            pthread_mutex_lock(&wr->lock);
+            if (f->registered && atomic_load_explicit(&f->reg_owner, memory_order_relaxed) == o &&
+                f->wait_kind == ARY_FW_AWAIT && f->await_on == t)
+                wake(r, wr, f, ARAYON_OK, &list);
+            pthread_mutex_unlock(&wr->lock);
+            post_all(p, list);
+        }
+        if (n < DONE_BATCH)
+            return;
     }
-    pthread_mutex_unlock(&r->lock);
-    post_all(p, list);
 }
 
 /* Fires what is due on one worker: the fd events in ev[0..n) and the expired deadlines. */
@@ -534,10 +616,10 @@ static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll
             continue;
         }
         uint32_t s = (uint32_t)tok;
-        if (s < r->nslots && r->slots[s].f && slot_token(r, s) == tok) {
-            ary_fiber *f = r->slots[s].f;
+        if (s < wr->nslots && wr->slots[s].f && slot_token(wr, s) == tok) {
+            ary_fiber *f = wr->slots[s].f;
             f->revents = (int)(ev[i].events & 0xffff);
-            wake(r, f, ARAYON_OK, list);
+            wake(r, wr, f, ARAYON_OK, list);
         }
     }
     uint64_t now = aryd_now_ns();
@@ -545,7 +627,7 @@ static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll
         tnode top = wr->heap[0];
         heap_pop(wr);
         if (node_live(&top))
-            wake(r, top.f, expiry_rc(top.f, now), list);
+            wake(r, wr, top.f, expiry_rc(top.f, now), list);
     }
     publish_min(wr);
 }
@@ -558,9 +640,9 @@ void ary_reactor_poll(ary_worker *w)
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
     ary_fiber *list = NULL;
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(&wr->lock);
     process(r, wr, NULL, 0, &list);
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&wr->lock);
     post_all(p, list);
 }
 
@@ -618,9 +700,9 @@ int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
     if (n < 0)
         n = 0;
     ary_fiber *list = NULL;
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(&wr->lock);
     process(r, wr, ev, n, &list);
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&wr->lock);
     bool busy = list != NULL;
     post_all(p, list);
     return claimed || busy || !deadline_ns || aryd_now_ns() < deadline_ns;

@@ -659,7 +659,7 @@ int arayon_task_cancel(arayon_task_t *t)
 {
     if (!t)
         return ARAYON_EINVAL;
-    uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_CANCEL, memory_order_acq_rel);
+    uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_CANCEL, memory_order_seq_cst);
     if (!(st & ARY_T_DONE)) { /* scopes begun inside the task re-check their chain */
         atomic_fetch_add_explicit(&ary_task_pool(t)->cancel_epoch, 1, memory_order_seq_cst);
         if (t->flags & ARY_TK_TIMER) /* still waiting for its deadline: finishes now */
