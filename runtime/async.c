@@ -67,6 +67,14 @@ void ary_exec_async(ary_job *j, ary_worker *w)
 {
     ary_task *t = (ary_task *)j;
     ary_pool *p = w->pool;
+    if (ARY_UNLIKELY(w->index >= p->nthreads)) {
+        /* A guest (team.h: an outside thread lent to the pool while it waits) leaves again;
+         * a task suspended on it would have nobody to resume it or fire its timers. Back
+         * to the node's injection queue, for a worker. */
+        if (ary_inject_push(&p->inj[w->node], t) == 0)
+            ary_wake_node(p, w->node);
+        return;
+    }
     ARY_TRACE(p, ARY_EV_START, ARY_EVF_TASK, t, 0, 0);
     uint32_t st = atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
     int outcome = ARAYON_OK;

@@ -597,6 +597,15 @@ static int wait_task(ary_task *t, uint64_t deadline_ns)
         return outcome_of(st);
     ary_worker *w = ary_tls_worker;
     if (w && w->pool == ary_task_pool(t)) {
+        ary_fiber *f = ary_tls_fiber;
+        if (f) { /* a suspendable task suspends instead of running others on its stack */
+            int rc = ary_fiber_await(f, t, deadline_ns ? deadline_ns : ARAYON_NO_DEADLINE);
+            if (rc == ARAYON_OK)
+                return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
+            if (rc == ARAYON_ETIMEDOUT && deadline_ns && aryd_now_ns() >= deadline_ns)
+                return ARAYON_ETIMEDOUT;
+            /* Its own cancellation or deadline woke it: this wait ignores those; help. */
+        }
         if (!ary_help_until(w, task_done, t, deadline_ns, park_for_task))
             return ARAYON_ETIMEDOUT;
         return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
