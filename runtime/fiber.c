@@ -7,8 +7,9 @@
  * pages its task touched: about 4 KiB for a shallow task. Guards, in order of preference:
  *   - MADV_GUARD_INSTALL (Linux 6.13+): a faulting marker that splits no mapping, so 100,000
  *     stacks do not run into vm.max_map_count;
- *   - mprotect(PROT_NONE): splits the slab's mapping (2 VMAs per stack), so only the first
- *     MPROTECT_GUARDS stacks get one (about a quarter of the default map count);
+ *   - mprotect(PROT_NONE): splits the slab's mapping (2 VMAs per stack), so only as many
+ *     stacks get one as vm.max_map_count allows with room to spare (process-wide: about
+ *     28,000 with the default 65,530);
  *   - none: a canary word at the bottom of the stack, checked at every switch out, is then
  *     the only check. (Guarded stacks get no canary: their bottom page is never touched, so
  *     it costs no memory; a shallow parked task is one resident page.)
@@ -52,11 +53,12 @@
 #endif
 
 #define STACKS_PER_SLAB 16u
-#define MPROTECT_GUARDS 16384u /* 2 VMAs each: about half of the default vm.max_map_count */
+#define MAP_COUNT_SPARE 8192u  /* mappings left to the rest of the process */
 #define CACHE_HIGH 256u        /* stacks a worker keeps */
 #define STACK_KEEP 8192u       /* bytes at the top of a stack kept resident in the pool list */
 #define TRIM_SLACK 4096u       /* free stacks beyond those in use before the pool trims */
 #define CANARY UINT64_C(0xa7a10f1b5eedc0de)
+#define CANARY_WORDS 16u /* the bottom 128 bytes of an unguarded stack */
 #define DEFAULT_STACK (64u * 1024u)
 #define MIN_STACK (16u * 1024u)
 #define MAX_STACK (256u * 1024u * 1024u)
@@ -72,7 +74,6 @@ struct ary_stacks {
     ary_fiber *free;   /* stacks returned by workers over their cache limit, or exiting */
     size_t nfree;
     int guard_mode;    /* 0 MADV_GUARD_INSTALL, 1 mprotect, 2 none (canary only) */
-    unsigned mprotected;
     _Atomic uint64_t total, in_use;
 };
 
@@ -103,13 +104,13 @@ int ary_stacks_create(ary_pool *p)
     pthread_mutex_init(&st->lock, NULL);
     st->size = p->fiber_stack;
     st->guard = page_size();
-    p->stacks = st;
+    atomic_store_explicit(&p->stacks, st, memory_order_release);
     return ARAYON_OK;
 }
 
 void ary_fiber_pool_free(ary_pool *p)
 {
-    struct ary_stacks *st = p->stacks;
+    struct ary_stacks *st = atomic_load_explicit(&p->stacks, memory_order_relaxed);
     if (!st)
         return;
     size_t len = STACKS_PER_SLAB * (st->guard + st->size);
@@ -118,12 +119,12 @@ void ary_fiber_pool_free(ary_pool *p)
     free(st->slabs);
     pthread_mutex_destroy(&st->lock);
     free(st);
-    p->stacks = NULL;
+    atomic_store_explicit(&p->stacks, NULL, memory_order_relaxed);
 }
 
 void ary_fiber_stack_counts(ary_pool *p, uint64_t *total, uint64_t *in_use)
 {
-    struct ary_stacks *st = p->stacks;
+    struct ary_stacks *st = atomic_load_explicit(&p->stacks, memory_order_acquire);
     *total = st ? atomic_load_explicit(&st->total, memory_order_relaxed) : 0;
     *in_use = st ? atomic_load_explicit(&st->in_use, memory_order_relaxed) : 0;
 }
@@ -170,7 +171,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 
 static void install_segv(void)
 {
-#if !defined(ARY_ASAN) && !defined(ARY_TSAN)
+#if !defined(ARY_ASAN) /* (ASan reports a stack overflow itself; TSan does not) */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = segv_handler;
@@ -185,7 +186,7 @@ static void install_segv(void)
 /* The alternate signal stack the overflow handler runs on (each worker that runs fibers). */
 static void altstack_setup(ary_worker *w)
 {
-#if !defined(ARY_ASAN) && !defined(ARY_TSAN)
+#if !defined(ARY_ASAN)
     size_t len = 64 * 1024;
     void *mem = malloc(len);
     if (!mem)
@@ -209,7 +210,7 @@ void ary_fiber_worker_exit(ary_worker *w)
         free(w->altstack);
         w->altstack = NULL;
     }
-    struct ary_stacks *st = w->pool->stacks;
+    struct ary_stacks *st = atomic_load_explicit(&w->pool->stacks, memory_order_acquire);
     if (!st || !w->fcache)
         return;
     ary_fiber *last = w->fcache;
@@ -233,6 +234,23 @@ static inline ary_fiber *record_of(struct ary_stacks *st, char *lo)
     return (ary_fiber *)(top & ~(uintptr_t)63);
 }
 
+/* mprotect guards cost 2 mappings each: the process may have (max_map_count - spare) / 2. */
+static unsigned mprotect_limit;
+static _Atomic unsigned mprotect_used;
+static pthread_once_t mprotect_once = PTHREAD_ONCE_INIT;
+
+static void read_map_count(void)
+{
+    unsigned long max = 65530;
+    FILE *fp = fopen("/proc/sys/vm/max_map_count", "r");
+    if (fp) {
+        if (fscanf(fp, "%lu", &max) != 1)
+            max = 65530;
+        fclose(fp);
+    }
+    mprotect_limit = max > MAP_COUNT_SPARE ? (unsigned)((max - MAP_COUNT_SPARE) / 2) : 0;
+}
+
 /* Returns whether the page at g now faults. */
 static bool guard_stack(struct ary_stacks *st, char *g)
 {
@@ -242,15 +260,17 @@ static bool guard_stack(struct ary_stacks *st, char *g)
         st->guard_mode = 1; /* the kernel does not have it */
     }
     if (st->guard_mode == 1) {
-        if (st->mprotected < MPROTECT_GUARDS && mprotect(g, st->guard, PROT_NONE) == 0) {
-            st->mprotected++;
+        pthread_once(&mprotect_once, read_map_count);
+        if (atomic_fetch_add_explicit(&mprotect_used, 1, memory_order_relaxed) < mprotect_limit &&
+            mprotect(g, st->guard, PROT_NONE) == 0)
             return true;
-        }
+        atomic_fetch_sub_explicit(&mprotect_used, 1, memory_order_relaxed);
         st->guard_mode = 2;
-        fprintf(stderr, "arayon: %u stacks have guard pages; further suspendable-task stacks "
-                        "rely on a canary check only (this kernel lacks MADV_GUARD_INSTALL "
-                        "and more mprotect guards would exhaust vm.max_map_count)\n",
-                MPROTECT_GUARDS);
+        fprintf(stderr, "arayon: %u suspendable-task stacks have guard pages; further ones "
+                        "rely on a canary check only, which misses an overflow that skips it "
+                        "(this kernel lacks MADV_GUARD_INSTALL, and more mprotect guards would "
+                        "exhaust vm.max_map_count: raise it to guard more)\n",
+                mprotect_limit);
     }
     return false;
 }
@@ -315,7 +335,7 @@ static void prepare(ary_fiber *f);
 
 ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
 {
-    struct ary_stacks *st = w->pool->stacks;
+    struct ary_stacks *st = atomic_load_explicit(&w->pool->stacks, memory_order_acquire);
     if (!w->fcache && !refill(w, st))
         return NULL;
     if (ARY_UNLIKELY(!w->altstack))
@@ -342,7 +362,8 @@ ary_fiber *ary_fiber_new(ary_worker *w, ary_task *t, arayon_fn fn, void *arg)
     f->owner = w;
     f->fd = -1;
     if (!guarded) /* (a guarded stack's bottom page stays untouched: not resident) */
-        *(uint64_t *)lo = CANARY;
+        for (unsigned i = 0; i < CANARY_WORDS; i++)
+            ((uint64_t *)lo)[i] = CANARY ^ i;
 #ifdef ARY_TSAN
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -355,7 +376,7 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
 #ifdef ARY_TSAN
     __tsan_destroy_fiber(f->tsan_fiber);
 #endif
-    struct ary_stacks *st = w->pool->stacks;
+    struct ary_stacks *st = atomic_load_explicit(&w->pool->stacks, memory_order_acquire);
     atomic_fetch_sub_explicit(&st->in_use, 1, memory_order_relaxed);
     f->next_free = w->fcache;
     w->fcache = f;
@@ -397,9 +418,14 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
 
 static void check_canary(ary_fiber *f)
 {
-    if (ARY_UNLIKELY(!f->guarded && *(volatile uint64_t *)f->stack_lo != CANARY)) {
-        overflow_message(f);
-        abort();
+    if (ARY_LIKELY(f->guarded))
+        return;
+    const volatile uint64_t *c = (const volatile uint64_t *)f->stack_lo;
+    for (unsigned i = 0; i < CANARY_WORDS; i++) {
+        if (ARY_UNLIKELY(c[i] != (CANARY ^ i))) {
+            overflow_message(f);
+            abort();
+        }
     }
 }
 
@@ -467,12 +493,26 @@ int ary_fiber_enter(ary_worker *w, ary_fiber *f)
     return f->request;
 }
 
+/* errno through functions of their own: __errno_location() is `const`, so within one
+ * function the compiler computes errno's address once and keeps it across the switch, and a
+ * task resumed on another thread (migratable) would write the first thread's errno. */
+static ARY_NOINLINE __attribute__((noclone)) int errno_get(void)
+{
+    __asm__ volatile("" ::: "memory");
+    return errno;
+}
+static ARY_NOINLINE __attribute__((noclone)) void errno_set(int e)
+{
+    __asm__ volatile("" ::: "memory");
+    errno = e;
+}
+
 void ary_fiber_leave(ary_fiber *f, int request)
 {
     f->request = request;
     f->cur_task = ary_tls_task;
     check_canary(f);
-    int e = errno;
+    int e = errno_get();
 #ifdef ARY_ASAN
     __sanitizer_start_switch_fiber(request == ARY_FREQ_FINISH ? NULL : &f->asan_fake,
                                    f->caller_bottom, f->caller_size);
@@ -484,7 +524,7 @@ void ary_fiber_leave(ary_fiber *f, int request)
 #ifdef ARY_ASAN
     __sanitizer_finish_switch_fiber(f->asan_fake, &f->caller_bottom, &f->caller_size);
 #endif
-    errno = e; /* this thread's errno: other tasks ran on it meanwhile */
+    errno_set(e); /* this thread's errno: other tasks ran on it meanwhile */
 }
 
 static void fiber_main(void)

@@ -353,7 +353,9 @@ struct arayon_pool {
 
     /* Suspendable tasks (fiber.h): made with the first one. */
     _Atomic(struct ary_reactor *) reactor;
-    struct ary_stacks *stacks;
+    _Atomic(struct ary_stacks *) stacks;    /* published before reactor */
+    pthread_mutex_t async_lock;               /* makes both (not shutdown_lock: a worker may
+                                                 start the first one during a shutdown) */
     size_t fiber_stack;       /* usable bytes per fiber stack */
     _Atomic uint64_t ext_async_spawned;
 };

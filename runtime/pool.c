@@ -70,6 +70,7 @@ static void pool_free(ary_pool *p)
     ary_fiber_pool_free(p);
     pthread_mutex_destroy(&p->ext_lock);
     pthread_mutex_destroy(&p->shutdown_lock);
+    pthread_mutex_destroy(&p->async_lock);
     free(p->workers);
     free(p->inj);
     free(p->bind_status);
@@ -240,6 +241,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->ext_lock, NULL);
     pthread_mutex_init(&p->shutdown_lock, NULL);
+    pthread_mutex_init(&p->async_lock, NULL);
     int rc = ary_topo_open(&cfg, &p->topo);
     if (rc != ARAYON_OK) {
         pool_free(p);

@@ -93,11 +93,12 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
         *out = r;
         return ARAYON_OK;
     }
-    pthread_mutex_lock(&p->shutdown_lock);
+    pthread_mutex_lock(&p->async_lock);
     r = atomic_load_explicit(&p->reactor, memory_order_relaxed);
     int rc = ARAYON_OK;
     if (!r) {
-        rc = p->stacks ? ARAYON_OK : ary_stacks_create(p);
+        rc = atomic_load_explicit(&p->stacks, memory_order_relaxed) ? ARAYON_OK
+                                                                     : ary_stacks_create(p);
         if (rc == ARAYON_OK && !(r = calloc(1, sizeof *r)))
             rc = ARAYON_ENOMEM;
         if (r) {
@@ -105,7 +106,7 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
             atomic_store_explicit(&p->reactor, r, memory_order_release);
         }
     }
-    pthread_mutex_unlock(&p->shutdown_lock);
+    pthread_mutex_unlock(&p->async_lock);
     *out = r;
     return rc;
 }

@@ -194,10 +194,13 @@ int arayon_wait_fd_for(int fd, int events, uint64_t timeout_ns, int *revents_or_
 int arayon_yield(void)
 {
     ary_worker *w = ary_tls_worker;
-    if (ary_tls_fiber) { /* to the back of the worker's resume queue */
+    ary_fiber *f = ary_tls_fiber;
+    if (f) { /* to the back of the worker's resume queue */
         if (caller_state(aryd_now_ns()) == ARAYON_ECANCELED)
             return ARAYON_ECANCELED;
-        ary_fiber_yield(ary_tls_fiber);
+        ary_fiber_yield(f);
+        /* (no thread-local read after the switch: a migratable task may be elsewhere) */
+        return ary_task_cancelled(f->cur_task) ? ARAYON_ECANCELED : ARAYON_OK;
     } else if (w)
         ary_yield_run(w);
     else

@@ -17,16 +17,19 @@
  *   cancel        handle, scope, task timeout, each waking a suspended sleep / await / fd
  *                 wait long before it would end
  *   shutdown      graceful shutdown waits for sleepers (and what they spawn); a shutdown
- *                 deadline wakes long sleepers with ECANCELED; spawns after: ESHUTDOWN
+ *                 deadline wakes long sleepers with ECANCELED; spawns after: ESHUTDOWN; the
+ *                 pool's first suspendable task starting only after shutdown began
  *   parked        100,000 tasks awaiting one gate task (metrics parked reaches them all),
  *                 20,000 sleeping until one common deadline
- *   max_pending   suspended tasks hold their admission credit (FULL_REJECT -> EAGAIN)
+ *   max_pending   suspended tasks hold their admission credit (FULL_REJECT -> EAGAIN); a
+ *                 suspendable task run inline by a full pool (RUN_INLINE, BLOCK in a worker)
  *   tied          errno and pthread_self() survive suspensions on a loaded 2-worker pool;
- *                 MIGRATABLE tasks run and finish
+ *                 MIGRATABLE tasks run and finish, and leave other tasks' errno alone
  *   bad input     NULL pool / fn, unknown flags, MIGRATABLE alone, fiber_stack_size bounds
  *   metrics       async_spawned, suspended, resumed, parked, stacks_in_use, blocking_waits
- *   nested        a tree of suspendable tasks awaiting their children (depth 3); a
- *                 suspendable task owning a scope of plain (and suspendable) children
+ *   nested        a tree of suspendable tasks awaiting their children (depth 3); parents
+ *                 using arayon_task_wait; a suspendable task owning a scope of plain (and
+ *                 suspendable) children
  *   bulk          arayon_batch_process_async / arayon_stream_process_async (ordered and not),
  *                 from outside and from inside a suspendable task, and their EINVAL cases
  *
@@ -1137,6 +1140,68 @@ static int shut_sleeper_fn(void *arg)
     return 0;
 }
 
+/* Holds the only worker until released. */
+static _Atomic int g_hold_release;
+static int hold_fn(void *arg)
+{
+    (void)arg;
+    uint64_t t0 = arayon_now_ns();
+    while (!atomic_load(&g_hold_release)) {
+        test_sleep_us(100);
+        CHECK_LT(arayon_now_ns() - t0, HANG_NS);
+    }
+    return 0;
+}
+
+typedef struct shut_arg {
+    arayon_pool_t *p;
+    _Atomic int done;
+    _Atomic int rc;
+} shut_arg;
+
+static void *shut_thread(void *arg)
+{
+    shut_arg *s = arg;
+    atomic_store(&s->rc, arayon_pool_shutdown(s->p));
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* The pool's first suspendable task starts only once shutdown has begun: shutdown must still
+ * run it and return. */
+static void test_shutdown_first_async(void)
+{
+    test_phase("shutdown: the first suspendable task starts after shutdown began");
+    arayon_pool_t *p = make_pool(1);
+    atomic_store(&g_hold_release, 0);
+    atomic_store(&g_count, 0);
+    CHECK_OK(arayon_spawn(p, hold_fn, NULL));
+    arayon_task_t *h;
+    CHECK_OK(arayon_spawn_async(p, count_fn, NULL, &h)); /* queued behind hold_fn */
+    shut_arg sa = {.p = p, .rc = -100};
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, shut_thread, &sa), 0);
+    uint64_t t0 = arayon_now_ns();
+    while (arayon_spawn(p, ok_fn, NULL) != ARAYON_ESHUTDOWN) { /* shutdown has begun */
+        test_sleep_us(100);
+        CHECK_LT(arayon_now_ns() - t0, HANG_NS);
+    }
+    atomic_store(&g_hold_release, 1);
+    t0 = arayon_now_ns();
+    while (!atomic_load(&sa.done)) {
+        test_sleep_us(1000);
+        CHECK_MSG(arayon_now_ns() - t0 < 10 * SEC,
+                  "arayon_pool_shutdown has not returned 10 s after the worker was released "
+                  "(the suspendable task ran: %d)", atomic_load(&g_count));
+    }
+    pthread_join(th, NULL);
+    CHECK_OK(atomic_load(&sa.rc));
+    CHECK_EQ(atomic_load(&g_count), 1);
+    CHECK_OK(wait_release(h));
+    check_quiescent(p);
+    arayon_pool_destroy(&p);
+}
+
 static void test_shutdown(void)
 {
     test_phase("shutdown: graceful shutdown waits for sleepers");
@@ -1192,7 +1257,11 @@ static void test_shutdown(void)
 /* ---------------------------------------------------------------------------------------
  * Many parked tasks
  * ------------------------------------------------------------------------------------- */
-#if SANITIZED
+#if TEST_TSAN
+/* ThreadSanitizer models each fiber as a thread (__tsan_create_fiber) and dies beyond 8128
+ * of them alive at once ("Thread limit (8128 threads) exceeded"). */
+enum { PARKED_N = 4000, SLEEPERS_N = 2000 };
+#elif SANITIZED
 enum { PARKED_N = 20000, SLEEPERS_N = 5000 };
 #else
 enum { PARKED_N = 100000, SLEEPERS_N = 20000 };
@@ -1315,6 +1384,71 @@ static void test_max_pending(void)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * A full pool: a suspendable task run inline (ARAYON_FULL_RUN_INLINE, or ARAYON_FULL_BLOCK
+ * inside a worker with nothing else queued) still runs, and can wait.
+ * ------------------------------------------------------------------------------------- */
+static arayon_pool_t *g_inline_pool;
+static _Atomic int g_inline_ran, g_inline_rc;
+
+static int inline_child_fn(void *arg)
+{
+    (void)arg;
+    atomic_store(&g_inline_ran, 1);
+    atomic_store(&g_inline_rc, arayon_sleep(1 * MS));
+    return 0;
+}
+
+static int inline_parent_fn(void *arg)
+{
+    (void)arg;
+    arayon_task_t *h = NULL;
+    CHECK_OK(arayon_spawn_async(g_inline_pool, inline_child_fn, NULL, &h));
+    CHECK_OK(arayon_await(h, ARAYON_NO_DEADLINE));
+    arayon_task_release(h);
+    CHECK_OK(arayon_sleep(1 * MS));
+    return 0;
+}
+
+static void test_inline(void)
+{
+    for (int pol = 0; pol < 2; pol++) {
+        arayon_full_policy_t fp = pol ? ARAYON_FULL_RUN_INLINE : ARAYON_FULL_BLOCK;
+        for (int async_parent = 0; async_parent < 2; async_parent++) {
+            static const char *const names[2][2] = {
+                {"full pool: BLOCK, a plain parent", "full pool: BLOCK, a suspendable parent"},
+                {"full pool: RUN_INLINE, a plain parent",
+                 "full pool: RUN_INLINE, a suspendable parent"}};
+            test_phase(names[pol][async_parent]);
+            /* one worker, room for 2: a parked gate and the parent */
+            arayon_pool_t *p = make_pool_ex(1, 2, fp);
+            g_inline_pool = p;
+            int pfd[2];
+            CHECK_EQ(pipe(pfd), 0);
+            arayon_task_t *g, *h;
+            CHECK_OK(arayon_spawn_async(p, fd_gate_fn, (void *)(intptr_t)pfd[0], &g));
+            arayon_metrics_t m;
+            WAIT_METRIC(p, m, m.parked >= 1);
+            atomic_store(&g_inline_ran, 0);
+            atomic_store(&g_inline_rc, -100);
+            if (async_parent)
+                CHECK_OK(arayon_spawn_async(p, inline_parent_fn, NULL, &h));
+            else
+                CHECK_OK(arayon_spawn_handle(p, inline_parent_fn, NULL, &h));
+            CHECK_OK(wait_release(h));
+            CHECK_EQ(atomic_load(&g_inline_ran), 1);
+            CHECK_RC(atomic_load(&g_inline_rc), ARAYON_OK);
+            m = metrics(p);
+            CHECK_GE(m.run_inline, 1);
+            write_byte(pfd[1]);
+            CHECK_OK(wait_release(g));
+            close(pfd[0]);
+            close(pfd[1]);
+            finish_pool(&p);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
  * Tied tasks: errno and the thread survive suspensions; MIGRATABLE
  * ------------------------------------------------------------------------------------- */
 enum { TIED_TASKS = 200, TIED_LOAD = 400 };
@@ -1330,10 +1464,15 @@ static int busy_fn(void *arg)
     return 0;
 }
 
+/* pthread_self() is declared const: an optimizing compiler may call it once per function
+ * and reuse the value after a suspension, which would make the check below vacuous. Through
+ * a volatile pointer it is called each time. */
+static pthread_t (*volatile g_self_fn)(void) = pthread_self;
+
 static int tied_fn(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    pthread_t me = pthread_self();
+    pthread_t me = g_self_fn();
     int widx = arayon_worker_index();
     CHECK_GE(widx, 0);
     arayon_task_t *ok = NULL;
@@ -1351,7 +1490,7 @@ static int tied_fn(void *arg)
         CHECK_RC(rc, ARAYON_OK);
         CHECK_MSG(e == 1234 + id, "task %d round %d: errno %d, expected %d", id, round, e,
                   1234 + id);
-        CHECK_MSG(pthread_equal(me, pthread_self()), "task %d round %d resumed on another thread",
+        CHECK_MSG(pthread_equal(me, g_self_fn()), "task %d round %d resumed on another thread",
                   id, round);
         CHECK_EQ(arayon_worker_index(), widx);
         /* more load while others are suspended */
@@ -1373,6 +1512,71 @@ static int migratable_fn(void *arg)
     CHECK_GE(arayon_worker_index(), 0);
     atomic_fetch_add(&g_migr_done, 1);
     return 0;
+}
+
+/* A migratable task may lose its own errno across a wait (documented), but the runtime must
+ * not write into the errno of the worker it left: a plain task running there meanwhile would
+ * see its errno change under it. The migratable tasks touch no thread-local state themselves
+ * (as the header asks: an optimizing compiler keeps errno's address across the wait), and the
+ * plain tasks each use their own errno value and make no call that sets errno. */
+enum { MIGR_YIELDERS = 16, MIGR_SPINNERS = 40 };
+static _Atomic int g_migr_stop, g_migr_moves, g_errno_clobbered;
+
+static int migr_yielder_fn(void *arg)
+{
+    (void)arg;
+    int last = arayon_worker_index();
+    while (!atomic_load(&g_migr_stop)) {
+        int rc = arayon_yield();
+        CHECK_RC(rc, ARAYON_OK);
+        int now = arayon_worker_index();
+        CHECK_GE(now, 0);
+        if (now != last)
+            atomic_fetch_add(&g_migr_moves, 1);
+        last = now;
+    }
+    return 0;
+}
+
+static int errno_watch_fn(void *arg)
+{
+    int mine = 1000 + (int)(intptr_t)arg; /* no other task uses this value */
+    errno = mine;
+    uint64_t t0 = arayon_now_ns();
+    while (arayon_now_ns() - t0 < 5 * MS)
+        if (errno != mine) {
+            atomic_fetch_add(&g_errno_clobbered, 1);
+            errno = mine;
+        }
+    return 0;
+}
+
+static void test_migratable_errno(void)
+{
+    test_phase("migratable: other tasks' errno is left alone");
+    arayon_pool_t *p = make_pool(2);
+    atomic_store(&g_errno_clobbered, 0);
+    atomic_store(&g_migr_moves, 0);
+    /* a few rounds: the window in which a stale write can be seen is short */
+    for (int round = 0; round < 3 && atomic_load(&g_errno_clobbered) == 0; round++) {
+        atomic_store(&g_migr_stop, 0);
+        arayon_task_t *y[MIGR_YIELDERS], *w[MIGR_SPINNERS];
+        for (int i = 0; i < MIGR_YIELDERS; i++)
+            CHECK_OK(spawn_async_ex(p, migr_yielder_fn, NULL, NULL, 0,
+                                    ARAYON_TASK_SUSPENDABLE | ARAYON_TASK_MIGRATABLE, &y[i]));
+        for (int i = 0; i < MIGR_SPINNERS; i++)
+            CHECK_OK(arayon_spawn_handle(p, errno_watch_fn, (void *)(intptr_t)i, &w[i]));
+        for (int i = 0; i < MIGR_SPINNERS; i++)
+            CHECK_OK(wait_release(w[i]));
+        atomic_store(&g_migr_stop, 1);
+        for (int i = 0; i < MIGR_YIELDERS; i++)
+            CHECK_OK(wait_release(y[i]));
+    }
+    fprintf(stderr, "   %d moves between workers\n", atomic_load(&g_migr_moves));
+    CHECK_MSG(atomic_load(&g_errno_clobbered) == 0,
+              "%d plain tasks saw their errno overwritten while migratable tasks moved between "
+              "workers (%d moves)", atomic_load(&g_errno_clobbered), atomic_load(&g_migr_moves));
+    finish_pool(&p);
 }
 
 static void test_tied(void)
@@ -1552,11 +1756,11 @@ static _Atomic int g_tree_subtree[TREE_NODES];
 static int tree_fn(void *arg)
 {
     int i = (int)(intptr_t)arg;
-    pthread_t me = pthread_self();
+    pthread_t me = g_self_fn();
     int first = TREE_FANOUT * i + 1;
     if (first >= TREE_NODES) {
         CHECK_OK(arayon_sleep(1 * MS));
-        CHECK(pthread_equal(me, pthread_self()));
+        CHECK(pthread_equal(me, g_self_fn()));
         atomic_store(&g_tree_subtree[i], 1);
         return 0;
     }
@@ -1566,7 +1770,7 @@ static int tree_fn(void *arg)
     int sum = 1;
     for (int k = 0; k < TREE_FANOUT; k++) {
         CHECK_RC(arayon_await(h[k], ARAYON_NO_DEADLINE), ARAYON_OK);
-        CHECK(pthread_equal(me, pthread_self()));
+        CHECK(pthread_equal(me, g_self_fn()));
         sum += atomic_load(&g_tree_subtree[first + k]);
         arayon_task_release(h[k]);
     }
@@ -1622,6 +1826,26 @@ static int scope_owner_fn(void *arg)
     return 0;
 }
 
+/* A suspendable parent that waits for a sleeping suspendable child with arayon_task_wait
+ * (the plain wait, not arayon_await). */
+static _Atomic int g_tw_done;
+static int tw_child_fn(void *arg)
+{
+    (void)arg;
+    return arayon_sleep(1 * MS) == ARAYON_OK ? 0 : 1;
+}
+
+static int tw_parent_fn(void *arg)
+{
+    (void)arg;
+    arayon_task_t *h;
+    CHECK_OK(arayon_spawn_async(g_tree_pool, tw_child_fn, NULL, &h));
+    CHECK_OK(arayon_task_wait(h));
+    arayon_task_release(h);
+    atomic_fetch_add(&g_tw_done, 1);
+    return 0;
+}
+
 static void test_nested(void)
 {
     for (unsigned workers = 1; workers <= 2; workers++) {
@@ -1638,6 +1862,16 @@ static void test_nested(void)
         arayon_metrics_t m;
         WAIT_METRIC(p, m, m.pending == 0);
         CHECK_EQ(m.async_spawned, TREE_NODES);
+
+        test_phase(workers == 1 ? "nested: 200 parents arayon_task_wait a sleeping child, 1 worker"
+                                : "nested: 200 parents arayon_task_wait a sleeping child, 2 workers");
+        atomic_store(&g_tw_done, 0);
+        arayon_task_t *tw[200];
+        for (int i = 0; i < 200; i++)
+            CHECK_OK(arayon_spawn_async(p, tw_parent_fn, NULL, &tw[i]));
+        for (int i = 0; i < 200; i++)
+            CHECK_OK(wait_release(tw[i]));
+        CHECK_EQ(atomic_load(&g_tw_done), 200);
 
         test_phase(workers == 1 ? "nested: a suspendable task owns a scope, 1 worker"
                                 : "nested: a suspendable task owns a scope, 2 workers");
@@ -1912,11 +2146,15 @@ int main(void)
     test_cancel();
     test_shutdown();
     test_max_pending();
+    test_inline();
     test_tied();
     test_metrics();
     test_nested();
     test_many_parked();
     test_bulk();
+    /* last: these found runtime bugs (a failure here leaves the others above reported) */
+    test_migratable_errno();
+    test_shutdown_first_async();
     printf("test_async: ok (%.1f s)\n", (arayon_now_ns() - t0) / 1e9);
     return 0;
 }
