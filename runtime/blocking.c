@@ -27,7 +27,6 @@
  * quiescence after announcing that it parks, the Dekker pairing of sleep.md).
  */
 #include "blocking.h"
-#include "fiber.h" /* ary_reactor_task_done */
 
 #include <errno.h>
 #include <limits.h>
@@ -40,15 +39,6 @@
  * Accounting shared with timer.c
  * ------------------------------------------------------------------------------------- */
 
-static inline uint32_t outcome_bits(int outcome)
-{
-    switch (outcome) {
-    case ARAYON_OK: return 0;
-    case ARAYON_EFAILED: return 1;
-    case ARAYON_ECANCELED: return 2;
-    default: return 3; /* ARAYON_ETIMEDOUT */
-    }
-}
 
 /* A worker found the pool full under ARAYON_FULL_BLOCK. A worker never blocks its thread:
  * it runs queued jobs (each returns a credit) until it can take a credit. Returns ARAYON_OK
@@ -157,14 +147,6 @@ void ary_offw_count_refused(ary_pool *p, ary_worker *w)
     ary_wake_all(p);
 }
 
-static void task_unref(ary_task *t)
-{
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        ary_pool *p = ary_task_pool(t);
-        ary_cell_release(p, (ary_cell *)t);
-        ary_pool_unref(p);
-    }
-}
 
 static inline void count_on(ary_counters *c, int outcome)
 {
@@ -195,7 +177,6 @@ static void count_off(ary_pool *p, int outcome)
 
 void ary_offw_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r)
 {
-    ary_scope *s = t->scope;
     const uint32_t flags = t->flags;
     if (flags & ARY_TK_INLINE) {
         if (w) {
@@ -211,22 +192,7 @@ void ary_offw_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r
         ary_credit_give_ext(p, 1); /* before it counts as finished, as on a worker */
         count_off(p, outcome);
     }
-    if (!(flags & ARY_TK_HANDLE)) {
-        ary_cell_release(p, (ary_cell *)t);
-        if (s)
-            ary_scope_task_done(s, outcome);
-        return;
-    }
-    t->result = r;
-    uint32_t st = atomic_fetch_or_explicit(
-        &t->state, ARY_T_DONE | outcome_bits(outcome) << ARY_T_OUT_SHIFT, memory_order_acq_rel);
-    if (st & ARY_T_WAITERS)
-        aryd_futex_wake(&t->state, INT_MAX);
-    if (st & ARY_T_FWAIT) /* suspended tasks await this one (reactor.c) */
-        ary_reactor_task_done(t);
-    if (s)
-        ary_scope_task_done(s, outcome);
-    task_unref(t);
+    ary_task_release_done(t, p, outcome, r);
 }
 
 uint64_t ary_offw_finished(ary_pool *p)

@@ -563,6 +563,8 @@ ARY_HIDDEN int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *ar
 /* Finishes a task of the full kind (handle, deadline, inline or suspendable) that has its
  * RUNNING bit: counts it, records its result, releases waiters, scope and reference. */
 ARY_HIDDEN void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r);
+/* Its last step only, once it is counted (blocking.c, timer.c count their own way). */
+ARY_HIDDEN void ary_task_release_done(ary_task *t, ary_pool *p, int outcome, int r);
 ARY_HIDDEN bool ary_task_past_deadline(const ary_task *t);
 /* async.c: the exec function of a suspendable task that has not started; running one on the
  * spawning worker (run-inline policy). */

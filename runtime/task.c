@@ -124,20 +124,14 @@ void ary_count_finished_ext(ary_pool *p, int outcome)
     atomic_fetch_add_explicit(&p->ext_run_inline, 1, memory_order_release);
 }
 
-/* The end of a task of the full kind (run_full_impl, and suspendable tasks: async.c). */
-static ARY_ALWAYS_INLINE void task_finish(ary_task *t, ary_pool *p, ary_worker *w,
-                                          const uint32_t flags, int outcome, int r)
+/* The last step of a finished task, once it is counted: a task without a handle is freed;
+ * a handle task gets its result and outcome, its waiters are woken (threads on the state
+ * word, suspended tasks through the reactor) and the execution's reference is dropped; then
+ * the scope learns of it. w: the calling worker of p, or NULL. */
+static ARY_ALWAYS_INLINE void task_release(ary_task *t, ary_pool *p, ary_worker *w,
+                                           const uint32_t flags, int outcome, int r)
 {
     ary_scope *s = t->scope;
-    if (w) {
-        if (flags & ARY_TK_INLINE)
-            ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
-        if (!(flags & ARY_TK_INLINE))
-            ary_credit_return(w);
-        count_finished(w, outcome);
-    } else {
-        ary_count_finished_ext(p, outcome);
-    }
     if (!(flags & ARY_TK_HANDLE)) {
         if (w)
             ary_cell_free(w, (ary_cell *)t);
@@ -159,9 +153,31 @@ static ARY_ALWAYS_INLINE void task_finish(ary_task *t, ary_pool *p, ary_worker *
     task_unref(t);
 }
 
+/* The end of a task of the full kind (run_full_impl, and suspendable tasks: async.c). */
+static ARY_ALWAYS_INLINE void task_finish(ary_task *t, ary_pool *p, ary_worker *w,
+                                          const uint32_t flags, int outcome, int r)
+{
+    if (w) {
+        if (flags & ARY_TK_INLINE)
+            ary_count(&w->c.inline_done, 1); /* before finished: metrics.c reads the other way */
+        if (!(flags & ARY_TK_INLINE))
+            ary_credit_return(w);
+        count_finished(w, outcome);
+    } else {
+        ary_count_finished_ext(p, outcome);
+    }
+    task_release(t, p, w, flags, outcome, r);
+}
+
 void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r)
 {
     task_finish(t, p, w, t->flags, outcome, r);
+}
+
+void ary_task_release_done(ary_task *t, ary_pool *p, int outcome, int r)
+{
+    task_release(t, p, ary_tls_worker && ary_tls_worker->pool == p ? ary_tls_worker : NULL,
+                 t->flags, outcome, r);
 }
 
 bool ary_task_past_deadline(const ary_task *t) { return past_deadline(t); }
