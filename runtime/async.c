@@ -106,24 +106,27 @@ void ary_exec_async(ary_job *j, ary_worker *w)
 
 /* ---- the primitives inside a fiber (wait.c) --------------------------------------------- */
 
-static int suspend(ary_fiber *f, int kind, uint64_t deadline)
+/* now: a recent reading of the clock (the registration checks the deadlines against it), or
+ * 0 to have the registration read it. */
+static int suspend(ary_fiber *f, int kind, uint64_t deadline, uint64_t now)
 {
     f->wait_kind = kind;
     f->wait_deadline = deadline;
+    f->wait_now = now;
     ary_fiber_leave(f, ARY_FREQ_WAIT);
     f->wait_kind = 0;
     return f->wake_rc;
 }
 
-int ary_fiber_sleep_until(ary_fiber *f, uint64_t deadline_ns)
+int ary_fiber_sleep_until(ary_fiber *f, uint64_t deadline_ns, uint64_t now)
 {
-    return suspend(f, ARY_FW_SLEEP, deadline_ns);
+    return suspend(f, ARY_FW_SLEEP, deadline_ns, now);
 }
 
 int ary_fiber_await(ary_fiber *f, ary_task *t, uint64_t deadline_ns)
 {
     f->await_on = t;
-    int rc = suspend(f, ARY_FW_AWAIT, deadline_ns);
+    int rc = suspend(f, ARY_FW_AWAIT, deadline_ns, 0);
     f->await_on = NULL;
     return rc;
 }
@@ -133,7 +136,7 @@ int ary_fiber_wait_fd(ary_fiber *f, int fd, int events, uint64_t deadline_ns, in
     for (;;) {
         f->fd = fd;
         f->events = events;
-        int rc = suspend(f, ARY_FW_FD, deadline_ns);
+        int rc = suspend(f, ARY_FW_FD, deadline_ns, 0);
         f->fd = -1;
         if (rc != ARY_FD_SHARED) {
             *revents = rc == ARAYON_OK ? f->revents : 0;
@@ -148,7 +151,7 @@ int ary_fiber_wait_fd(ary_fiber *f, int fd, int events, uint64_t deadline_ns, in
         uint64_t now = aryd_now_ns();
         uint64_t until = deadline_ns - now > SHARED_FD_POLL_NS ? now + SHARED_FD_POLL_NS
                                                                 : deadline_ns;
-        rc = suspend(f, ARY_FW_SLEEP, until);
+        rc = suspend(f, ARY_FW_SLEEP, until, now);
         if (rc != ARAYON_OK)
             return rc;
         if (aryd_now_ns() >= deadline_ns) {

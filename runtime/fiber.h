@@ -93,6 +93,7 @@ typedef struct ary_fiber {
     int wait_kind;            /* ARY_FW_* */
     int wake_rc;              /* what the primitive returns: OK, ETIMEDOUT, ECANCELED */
     uint64_t wait_deadline;   /* the primitive's absolute deadline, ARAYON_NO_DEADLINE */
+    uint64_t wait_now;        /* the primitive's reading of the clock, 0 = none */
     uint64_t when;            /* heap key: min(wait_deadline, the task's deadline) */
     uint32_t fd_slot;         /* fd waits: slot in the reactor's table, 0 = none */
     int fd;
@@ -172,7 +173,7 @@ ARY_HIDDEN void ary_reactor_interrupt(ary_worker *w);
 
 /* async.c: the primitives inside fiber f (wait.c calls them once the quick checks are
  * done): ARAYON_OK, ARAYON_ETIMEDOUT, ARAYON_ECANCELED (or ENOMEM, ESYSTEM). */
-ARY_HIDDEN int ary_fiber_sleep_until(ary_fiber *f, uint64_t deadline_ns);
+ARY_HIDDEN int ary_fiber_sleep_until(ary_fiber *f, uint64_t deadline_ns, uint64_t now);
 ARY_HIDDEN int ary_fiber_await(ary_fiber *f, ary_task *t, uint64_t deadline_ns);
 ARY_HIDDEN int ary_fiber_wait_fd(ary_fiber *f, int fd, int events, uint64_t deadline_ns,
                                  int *revents);

@@ -456,7 +456,7 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
     struct ary_wreactor *wr = wreactor_of(w);
     ary_task *t = f->task;
-    uint64_t now = aryd_now_ns();
+    uint64_t now = f->wait_now ? f->wait_now : aryd_now_ns();
     int rc = ARAYON_OK;
     bool done = true;
     f->revents = 0;
@@ -631,7 +631,7 @@ void ary_reactor_task_done(ary_task *t)
 
 /* Fires what is due on one worker: the fd events in ev[0..n) and the expired deadlines. */
 static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll_event *ev,
-                    int n, ary_fiber **list)
+                    int n, uint64_t now, ary_fiber **list)
 {
     for (int i = 0; i < n; i++) {
         uint64_t tok = ev[i].data.u64;
@@ -648,7 +648,6 @@ static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll
             wake(r, wr, f, ARAYON_OK, list);
         }
     }
-    uint64_t now = aryd_now_ns();
     while (wr->n && wr->heap[0].when <= now) {
         tnode top = wr->heap[0];
         heap_pop(wr);
@@ -661,13 +660,16 @@ static void process(struct ary_reactor *r, struct ary_wreactor *wr, struct epoll
 void ary_reactor_poll(ary_worker *w)
 {
     struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
-    if (!wr || atomic_load_explicit(&wr->next_when, memory_order_acquire) > aryd_now_ns())
+    if (!wr)
+        return;
+    uint64_t now = aryd_now_ns();
+    if (atomic_load_explicit(&wr->next_when, memory_order_acquire) > now)
         return;
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
     ary_fiber *list = NULL;
     pthread_mutex_lock(&wr->lock);
-    process(r, wr, NULL, 0, &list);
+    process(r, wr, NULL, 0, now, &list);
     pthread_mutex_unlock(&wr->lock);
     post_all(p, list);
 }
@@ -727,7 +729,7 @@ int ary_reactor_drive(ary_worker *w, uint64_t deadline_ns)
         n = 0;
     ary_fiber *list = NULL;
     pthread_mutex_lock(&wr->lock);
-    process(r, wr, ev, n, &list);
+    process(r, wr, ev, n, aryd_now_ns(), &list);
     pthread_mutex_unlock(&wr->lock);
     bool busy = list != NULL;
     post_all(p, list);

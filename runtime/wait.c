@@ -63,16 +63,16 @@ static void count_blocking_wait(void)
         ary_count(&w->c.blocking_waits, 1);
 }
 
-int arayon_sleep_until(uint64_t deadline_ns)
+/* now: the caller's reading of the clock (one read per sleep on the suspending path). */
+static int sleep_until(uint64_t deadline_ns, uint64_t now)
 {
-    uint64_t now = aryd_now_ns();
     int st = caller_state(now);
     if (st != ARAYON_OK)
         return st;
     if (now >= deadline_ns)
         return ARAYON_OK;
     if (ary_tls_fiber) /* a suspendable task: suspends (async.c) */
-        return ary_fiber_sleep_until(ary_tls_fiber, deadline_ns);
+        return ary_fiber_sleep_until(ary_tls_fiber, deadline_ns, now);
     count_blocking_wait();
     for (;;) {
         uint64_t end = slice_end(now, deadline_ns);
@@ -90,7 +90,13 @@ int arayon_sleep_until(uint64_t deadline_ns)
     }
 }
 
-int arayon_sleep(uint64_t ns) { return arayon_sleep_until(deadline_in(ns)); }
+int arayon_sleep_until(uint64_t deadline_ns) { return sleep_until(deadline_ns, aryd_now_ns()); }
+
+int arayon_sleep(uint64_t ns)
+{
+    uint64_t now = aryd_now_ns();
+    return sleep_until(now + ns < now ? ARAYON_NO_DEADLINE : now + ns, now);
+}
 
 int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
 {
