@@ -293,7 +293,8 @@ static int run_inline(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn, vo
     }
     if (handle)
         *handle = t;
-    if (tk && w) { /* a suspendable task: on a fiber, entered from here (async.c) */
+    if (tk && w && w->index < p->nthreads) { /* suspendable: on a fiber entered from here
+                                                 (async.c); a guest runs it as a plain task */
         ary_exec_async(&t->job, w);
         return ARAYON_OK;
     }
