@@ -241,9 +241,8 @@ static ARY_NOINLINE void trace_spawn(ary_pool *p, ary_task *t, unsigned f)
 }
 
 /* Fills a task record. The plain path writes only fn, arg, scope, state and flags. */
-static ARY_ALWAYS_INLINE void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn,
-                                        void *arg, bool handle, uint64_t timeout_ns,
-                                        const uint32_t tk)
+static inline void task_init(ary_task *t, ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
+                             bool handle, uint64_t timeout_ns, const uint32_t tk)
 {
     t->fn = fn;
     t->arg = arg;
@@ -371,10 +370,9 @@ static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn
     return ARAYON_OK;
 }
 
-static ARY_ALWAYS_INLINE int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s,
-                                            arayon_fn fn, void *arg, ary_task **handle,
-                                            uint64_t timeout_ns, int node, bool traced,
-                                            const uint32_t tk);
+static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                                 void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                                 bool traced, const uint32_t tk);
 
 /* A worker's spawn found the pool full. A worker never blocks its thread: under
  * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
@@ -403,9 +401,7 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
             return run_inline(p, w, s, fn, arg, handle, timeout_ns, tk);
         j->exec(j, w);
         if (ary_credit_take(w))
-            return ary_tracing(p)
-                       ? spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, true, tk)
-                       : spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, false, tk);
+            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p), tk);
         if (deadline && aryd_now_ns() >= deadline) {
             ary_count(&w->c.rejected, 1);
             ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
@@ -467,10 +463,9 @@ int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task
 /* A worker's spawn that holds a credit. With a hint for another node the task goes to that
  * node's injection queue instead of this worker's deque. traced: record the spawn and give
  * the task the traced exec function (trace_spawn). */
-static ARY_ALWAYS_INLINE int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s,
-                                            arayon_fn fn, void *arg, ary_task **handle,
-                                            uint64_t timeout_ns, int node, bool traced,
-                                            const uint32_t tk)
+static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                                 void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                                 bool traced, const uint32_t tk)
 {
     ary_cell *c = ary_cell_alloc(w);
     if (ARY_UNLIKELY(!c)) {
