@@ -466,9 +466,8 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
         return;
     }
     pthread_mutex_lock(&wr->lock);
-    if (ary_task_cancelled(t)) {
-        rc = ARAYON_ECANCELED;
-    } else if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
+    /* (Cancellation is looked at once the wait is published, below.) */
+    if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
         rc = ARAYON_ETIMEDOUT;
     } else if (now >= f->wait_deadline) {
         rc = f->wait_kind == ARY_FW_SLEEP ? ARAYON_OK : ARAYON_ETIMEDOUT;
