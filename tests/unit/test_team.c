@@ -56,6 +56,51 @@ static void *try_slot(void *arg)
     return NULL;
 }
 
+/* A suspendable task never starts on a guest (a guest leaves again: the task would have
+ * nobody to resume it); a guest that takes one hands it back for a worker. */
+static _Atomic int async_on_guest, async_done;
+static int async_sleeper(void *arg)
+{
+    (void)arg;
+    if (ary_tls_worker == atomic_load(&the_guest))
+        atomic_fetch_add(&async_on_guest, 1);
+    CHECK_OK(arayon_sleep(1000000));
+    if (ary_tls_worker == atomic_load(&the_guest))
+        atomic_fetch_add(&async_on_guest, 1);
+    atomic_fetch_add(&async_done, 1);
+    return 0;
+}
+
+static void test_guest_async(void)
+{
+    test_phase("guests and suspendable tasks");
+    arayon_config_t cfg = arayon_config_default();
+    cfg.num_threads = 1;
+    cfg.max_pending = 0;
+    ary_pool *p;
+    CHECK_OK(ary_pool_create_ex(&cfg, 0, 1, false, &p));
+    ary_worker *g = ary_guest_enter(p);
+    CHECK(g != NULL);
+    atomic_store(&the_guest, g);
+    arayon_task_t *h[20];
+    for (int i = 0; i < 20; i++)
+        CHECK_OK(arayon_spawn_async(p, async_sleeper, NULL, &h[i])); /* into the guest's deque */
+    for (int i = 0; i < 20; i++) { /* the guest helps while it waits */
+        CHECK_OK(arayon_task_wait(h[i]));
+        arayon_task_release(h[i]);
+    }
+    CHECK_EQ(atomic_load(&async_done), 20);
+    CHECK_EQ(atomic_load(&async_on_guest), 0);
+    ary_guest_leave(g);
+    atomic_store(&the_guest, NULL);
+    arayon_metrics_t m;
+    CHECK_OK(arayon_pool_metrics(p, &m));
+    CHECK_EQ(m.async_spawned, 20u);
+    CHECK_EQ(m.resumed, m.suspended);
+    CHECK_EQ(m.parked, 0u);
+    arayon_pool_destroy(&p);
+}
+
 static void test_guests(void)
 {
     test_phase("guests");
@@ -349,9 +394,10 @@ int main(void)
 {
     test_watchdog(120);
     test_guests();
+    test_guest_async();
     test_gangs();
     test_peers();
     test_latches();
-    printf("test_team: guests, gangs, peers, latches: ok\n");
+    printf("test_team: guests, guests and suspendable tasks, gangs, peers, latches: ok\n");
     return 0;
 }
