@@ -165,6 +165,11 @@ int ary_fiber_wait_fd(ary_fiber *f, int fd, int events, uint64_t deadline_ns, in
     }
 }
 
+int ary_fiber_scope_wait(ary_fiber *f)
+{
+    return suspend(f, ARY_FW_SCOPE, ARAYON_NO_DEADLINE, 0);
+}
+
 int ary_fiber_yield(ary_fiber *f)
 {
     ary_fiber_leave(f, ARY_FREQ_YIELD);

@@ -64,7 +64,7 @@ typedef struct ary_fctx {
 enum { ARY_FREQ_FINISH = 1, ARY_FREQ_WAIT = 2, ARY_FREQ_YIELD = 3 };
 
 /* Wait kinds (ary_fiber->wait_kind): what a suspended fiber is registered for. */
-enum { ARY_FW_SLEEP = 1, ARY_FW_AWAIT = 2, ARY_FW_FD = 3 };
+enum { ARY_FW_SLEEP = 1, ARY_FW_AWAIT = 2, ARY_FW_FD = 3, ARY_FW_SCOPE = 4 };
 
 /* wake_rc of an fd wait whose fd is already watched for another wait (epoll's EEXIST): the
  * primitive then polls the fd between short sleeps. Positive: never an arayon code. */
@@ -99,6 +99,8 @@ typedef struct ary_fiber {
     int fd;
     int events, revents;
     ary_task *await_on;       /* ARY_FW_AWAIT: the awaited task */
+    _Atomic uint32_t scope_park; /* ARY_FW_SCOPE: the park word registered as the scope's
+                                    waiter (ARY_PARK_FIBER until the completer claims it) */
     struct ary_fiber *await_next; /* chain of fibers awaiting tasks of one hash bucket */
     struct ary_fiber *wake_next;  /* resumes collected under the lock, posted after it */
     bool await_linked;        /* in the pool's await hash (under its await lock) */
@@ -178,6 +180,13 @@ ARY_HIDDEN int ary_fiber_await(ary_fiber *f, ary_task *t, uint64_t deadline_ns);
 ARY_HIDDEN int ary_fiber_wait_fd(ary_fiber *f, int fd, int events, uint64_t deadline_ns,
                                  int *revents);
 ARY_HIDDEN int ary_fiber_yield(ary_fiber *f);
+/* Suspends f until the scope whose waiter is &f->scope_park is done (the completer claims
+ * that park word: ary_reactor_scope_claimed). */
+ARY_HIDDEN int ary_fiber_scope_wait(ary_fiber *f);
+/* A scope completer claimed a park word of value ARY_PARK_FIBER. */
+ARY_HIDDEN void ary_reactor_scope_claimed(_Atomic uint32_t *park);
+/* Prepares w's reactor part before f registers as a scope waiter; false: none can be made. */
+ARY_HIDDEN bool ary_reactor_prepare(ary_worker *w, ary_fiber *f);
 ARY_HIDDEN int ary_fiber_check_config(const arayon_config_t *cfg);
 ARY_HIDDEN int ary_stacks_create(ary_pool *p);
 

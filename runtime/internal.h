@@ -274,7 +274,10 @@ struct ary_worker {
 
 /* Park word values. The thread that changes a non-zero park word to 0 is the one that
  * wakes the sleeper (and, for value 1, decrements pool->sleepers). */
-enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2, ARY_PARK_DRIVER = 3 };
+enum { ARY_PARK_AWAKE = 0, ARY_PARK_WORKER = 1, ARY_PARK_EXTERNAL = 2, ARY_PARK_DRIVER = 3,
+       ARY_PARK_FIBER = 4 };
+/* ARY_PARK_FIBER: a suspended task waiting for a scope (scope.c); claiming it resumes that
+ * task (reactor.c, ary_reactor_scope_claimed). */
 /* ARY_PARK_DRIVER: a parked worker that waits in its own epoll (reactor.c), counted in
  * sleepers like 1; whoever claims it writes that worker's eventfd instead of the futex.
  * Only ever set by a worker on its own park word. */

@@ -469,6 +469,10 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
     /* (Cancellation is looked at once the wait is published, below.) */
     if ((t->flags & ARY_TK_DEADLINE) && now >= t->deadline_ns) {
         rc = ARAYON_ETIMEDOUT;
+    } else if (f->wait_kind == ARY_FW_SCOPE &&
+               atomic_load_explicit(&f->scope_park, memory_order_acquire) != ARY_PARK_FIBER) {
+        rc = ARAYON_OK; /* the scope's completer claimed it already (it found us not yet
+                           registered: ary_reactor_scope_claimed, under this lock) */
     } else if (now >= f->wait_deadline) {
         rc = f->wait_kind == ARY_FW_SLEEP ? ARAYON_OK : ARAYON_ETIMEDOUT;
         if (f->wait_kind == ARY_FW_AWAIT && arayon_task_poll(f->await_on) == ARAYON_OK)
@@ -530,6 +534,34 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
         f->wake_rc = rc;
         ary_fiber_post_resume(p, f);
     }
+}
+
+bool ary_reactor_prepare(ary_worker *w, ary_fiber *f)
+{
+    if (!wreactor_of(w))
+        return false;
+    atomic_store_explicit(&f->reg_owner, w, memory_order_release);
+    return true;
+}
+
+void ary_reactor_scope_claimed(_Atomic uint32_t *park)
+{
+    ary_fiber *f = (ary_fiber *)((char *)park - offsetof(ary_fiber, scope_park));
+    /* The fiber set reg_owner to its worker before it registered the park word, and a task
+     * waiting for a scope is tied to that worker until the scope is done (it cannot resume
+     * elsewhere before this wake). Under that worker's lock: either the fiber is registered
+     * for the scope (wake it), or its registration has not looked yet and will find the park
+     * word claimed. */
+    ary_worker *o = atomic_load_explicit(&f->reg_owner, memory_order_acquire);
+    struct ary_wreactor *wr = atomic_load_explicit(&o->rx, memory_order_acquire);
+    ary_pool *p = o->pool;
+    struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
+    ary_fiber *list = NULL;
+    pthread_mutex_lock(&wr->lock);
+    if (f->registered && f->wait_kind == ARY_FW_SCOPE)
+        wake(r, wr, f, ARAYON_OK, &list);
+    pthread_mutex_unlock(&wr->lock);
+    post_all(p, list);
 }
 
 void ary_reactor_cancel_task(ary_task *t)

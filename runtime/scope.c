@@ -201,12 +201,36 @@ static void park_for_scope(ary_worker *w, void *ctx, uint64_t deadline_ns)
     waiter_unregister(s);
 }
 
+/* A suspendable task suspends until the scope is done instead of running other tasks on its
+ * stack: its fiber's own park word (value ARY_PARK_FIBER) is the registered waiter, and the
+ * completer's claim of it resumes the task (reactor.c). Returns false when it must help
+ * after all (no reactor part for this worker, or its wait was cut by its own cancellation:
+ * a scope wait does not end on that). */
+static bool wait_pending_suspended(ary_scope *s, ary_worker *w, ary_fiber *f)
+{
+    if (!ary_reactor_prepare(w, f))
+        return false;
+    while (!scope_done(s)) {
+        atomic_store_explicit(&f->scope_park, ARY_PARK_FIBER, memory_order_relaxed);
+        if (!waiter_register(s, &f->scope_park))
+            break;
+        int rc = ary_fiber_scope_wait(f);
+        waiter_unregister(s); /* (waits for a completer that saw it: wake_done) */
+        if (rc != ARAYON_OK)
+            return scope_done(s);
+    }
+    return true;
+}
+
 static void wait_pending(ary_scope *s)
 {
     if (scope_done(s))
         return;
     ary_worker *w = ary_tls_worker;
     if (w && w->pool == s->pool) {
+        ary_fiber *f = ary_tls_fiber;
+        if (f && wait_pending_suspended(s, w, f))
+            return;
         ary_help_until(w, scope_done, s, 0, park_for_scope);
         return;
     }

@@ -34,6 +34,10 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
         return false;
     if (v == ARY_PARK_WORKER)
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+    if (v == ARY_PARK_FIBER) { /* a suspended task waiting for a scope */
+        ary_reactor_scope_claimed(park);
+        return true;
+    }
     if (v == ARY_PARK_DRIVER) { /* a worker waiting in its epoll, not on the futex */
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
         ary_reactor_interrupt((ary_worker *)((char *)park - offsetof(ary_worker, park)));

@@ -1846,6 +1846,58 @@ static int tw_parent_fn(void *arg)
     return 0;
 }
 
+static arayon_pool_t *pool_of_small;
+
+/* A suspendable task with a small stack waits for a scope of plain tasks that each use more
+ * stack than it has: the wait suspends it (the children run on the worker's own stack), where
+ * helping would run them on the 16 KiB stack and overflow it. */
+static int deep_plain_child(void *arg)
+{
+    volatile char buf[32 * 1024];
+    for (size_t i = 0; i < sizeof buf; i += 512)
+        buf[i] = (char)i;
+    atomic_fetch_add((_Atomic int *)arg, 1);
+    return 0;
+}
+
+static int small_stack_scope_owner(void *arg)
+{
+    _Atomic int *ran = arg;
+    arayon_scope_t *sc;
+    CHECK_OK(arayon_scope_begin(pool_of_small, &sc));
+    for (int i = 0; i < 50; i++)
+        CHECK_OK(arayon_scope_spawn(sc, deep_plain_child, ran, NULL));
+    CHECK_OK(arayon_scope_wait(sc)); /* suspends */
+    for (int i = 0; i < 50; i++)
+        CHECK_OK(arayon_scope_spawn(sc, deep_plain_child, ran, NULL));
+    return arayon_scope_end(&sc); /* suspends again */
+}
+
+static void test_scope_wait_suspends(void)
+{
+    test_phase("nested: a scope wait suspends a 16 KiB-stack task; its 32 KiB children run");
+    for (unsigned n = 1; n <= 2; n++) {
+        arayon_config_t c = arayon_config_default();
+        c.num_threads = n;
+        c.fiber_stack_size = 16 * 1024;
+        CHECK_OK(arayon_pool_create(&c, &pool_of_small));
+        _Atomic int ran = 0;
+        arayon_task_t *h[4];
+        for (int i = 0; i < 4; i++)
+            CHECK_OK(arayon_spawn_async(pool_of_small, small_stack_scope_owner, &ran, &h[i]));
+        for (int i = 0; i < 4; i++) {
+            CHECK_OK(arayon_task_wait(h[i]));
+            arayon_task_release(h[i]);
+        }
+        CHECK_EQ(atomic_load(&ran), 400);
+        arayon_metrics_t m;
+        CHECK_OK(arayon_pool_metrics(pool_of_small, &m));
+        CHECK_EQ(m.parked, 0u);
+        CHECK_EQ(m.resumed, m.suspended);
+        arayon_pool_destroy(&pool_of_small);
+    }
+}
+
 static void test_nested(void)
 {
     for (unsigned workers = 1; workers <= 2; workers++) {
@@ -2150,6 +2202,7 @@ int main(void)
     test_tied();
     test_metrics();
     test_nested();
+    test_scope_wait_suspends();
     test_many_parked();
     test_bulk();
     /* last: these found runtime bugs (a failure here leaves the others above reported) */
