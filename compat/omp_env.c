@@ -231,28 +231,16 @@ static void parse_proc_bind(kmpx_settings *s, arayon_config_t *cfg)
 /* OMP_STACKSIZE: size[B|K|M|G], K when no unit. */
 static void parse_stacksize(kmpx_settings *s)
 {
-    const char *v = ary_env_str("OMP_STACKSIZE");
-    if (!v)
+    size_t n = 0;
+    int rc = ary_env_size("OMP_STACKSIZE", 1024, &n); /* (runtime/env.c) */
+    if (rc == 0)
         return;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    unsigned long long mul = 1024;
-    while (isspace((unsigned char)*end))
-        end++;
-    switch (toupper((unsigned char)*end)) {
-    case 0: break;
-    case 'B': mul = 1; end++; break;
-    case 'K': mul = 1ull << 10; end++; break;
-    case 'M': mul = 1ull << 20; end++; break;
-    case 'G': mul = 1ull << 30; end++; break;
-    default: end = (char *)"?"; break;
-    }
-    if (errno || *end || x == 0 || x > (1ull << 40) / mul) {
-        warn("OMP_STACKSIZE", v, "a size such as 4M, 512K or 65536B", "the runtime's default (8M)");
+    if (rc < 0) {
+        warn("OMP_STACKSIZE", ary_env_str("OMP_STACKSIZE"), "a size such as 4M, 512K or 65536B",
+             "the runtime's default (8M)");
         return;
     }
-    s->stacksize = (size_t)(x * mul);
+    s->stacksize = n;
     if (s->stacksize < (64u << 10))
         s->stacksize = 64u << 10; /* the runtime's minimum */
 }

@@ -192,7 +192,7 @@ void ary_offw_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r
         ary_credit_give_ext(p, 1); /* before it counts as finished, as on a worker */
         count_off(p, outcome);
     }
-    ary_task_release_done(t, p, outcome, r);
+    ary_task_release_done(t, p, w, outcome, r);
 }
 
 uint64_t ary_offw_finished(ary_pool *p)

@@ -185,26 +185,44 @@ bool ary_env_latency(void)
     return ary_env_bool("ARAYON_LATENCY", false, &on) == 1 && on;
 }
 
-/* ARAYON_FIBER_STACK=<bytes>[K|M]: the stack of suspendable tasks when the pool's config does
- * not set one (16K .. 256M). Returns 0 (the default) when unset or malformed (one warning). */
-size_t ary_env_fiber_stack(void)
+/* A size: digits, optional blanks, an optional unit B, K, M or G (any case; powers of 1024),
+ * `unit` bytes when there is none. 1 and *out set; 0 when unset; -1 when malformed, zero or
+ * above 1 TiB (the caller warns: it knows the range and the default). */
+int ary_env_size(const char *name, unsigned long long unit, size_t *out)
 {
-    const char *v = ary_env_str("ARAYON_FIBER_STACK");
+    const char *v = ary_env_str(name);
     if (!v)
         return 0;
     char *end;
     errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    unsigned long long mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    if (errno || end == v || *end || v[0] == '-' || x > (256ull << 20) / mul ||
-        x * mul < (16u << 10)) {
-        fprintf(stderr, "arayon: ignoring ARAYON_FIBER_STACK=%s (expected a size from 16K to "
-                        "256M, e.g. 128K); using 64K\n", v);
-        return 0;
+    unsigned long long x = strtoull(v, &end, 10), mul = unit;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    switch (*end) {
+    case 0: break;
+    case 'b': case 'B': mul = 1; end++; break;
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default: return -1;
     }
-    return (size_t)(x * mul);
+    if (errno || end == v + strspn(v, " \t") || *end || v[strspn(v, " \t")] == '-' || x == 0 ||
+        x > (1ull << 40) / mul)
+        return -1;
+    *out = (size_t)(x * mul);
+    return 1;
+}
+
+/* ARAYON_FIBER_STACK=<bytes>[K|M|G]: the stack of suspendable tasks when the pool's config
+ * does not set one (16K .. 256M). Returns 0 (the default) when unset or bad (one warning). */
+size_t ary_env_fiber_stack(void)
+{
+    size_t n = 0;
+    int rc = ary_env_size("ARAYON_FIBER_STACK", 1, &n);
+    if (rc == 1 && n >= (16u << 10) && n <= (256u << 20))
+        return n;
+    if (rc != 0)
+        fprintf(stderr, "arayon: ignoring ARAYON_FIBER_STACK=%s (expected a size from 16K to "
+                        "256M, e.g. 128K); using 64K\n", ary_env_str("ARAYON_FIBER_STACK"));
+    return 0;
 }

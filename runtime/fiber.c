@@ -202,6 +202,16 @@ static void altstack_setup(ary_worker *w)
 #endif
 }
 
+/* Hands the list head..last (n stacks) to the pool's list. */
+static void give_to_pool(struct ary_stacks *st, ary_fiber *head, ary_fiber *last, size_t n)
+{
+    pthread_mutex_lock(&st->lock);
+    last->next_free = st->free;
+    st->free = head;
+    st->nfree += n;
+    pthread_mutex_unlock(&st->lock);
+}
+
 void ary_fiber_worker_exit(ary_worker *w)
 {
     if (w->altstack) {
@@ -216,11 +226,7 @@ void ary_fiber_worker_exit(ary_worker *w)
     ary_fiber *last = w->fcache;
     while (last->next_free)
         last = last->next_free;
-    pthread_mutex_lock(&st->lock);
-    last->next_free = st->free;
-    st->free = w->fcache;
-    st->nfree += w->nfcache;
-    pthread_mutex_unlock(&st->lock);
+    give_to_pool(st, w->fcache, last, w->nfcache);
     w->fcache = NULL;
     w->nfcache = 0;
 }
@@ -407,11 +413,7 @@ void ary_fiber_free(ary_worker *w, ary_fiber *f)
         if (!g->next_free)
             break;
     }
-    pthread_mutex_lock(&st->lock);
-    last->next_free = st->free;
-    st->free = give;
-    st->nfree += n;
-    pthread_mutex_unlock(&st->lock);
+    give_to_pool(st, give, last, n);
 }
 
 /* ---- the switch ---------------------------------------------------------------------- */

@@ -567,7 +567,8 @@ ARY_HIDDEN int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *ar
  * RUNNING bit: counts it, records its result, releases waiters, scope and reference. */
 ARY_HIDDEN void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r);
 /* Its last step only, once it is counted (blocking.c, timer.c count their own way). */
-ARY_HIDDEN void ary_task_release_done(ary_task *t, ary_pool *p, int outcome, int r);
+ARY_HIDDEN void ary_task_release_done(ary_task *t, ary_pool *p, ary_worker *w, int outcome,
+                                      int r); /* w: the calling worker of p, or NULL */
 ARY_HIDDEN bool ary_task_past_deadline(const ary_task *t);
 /* async.c: the exec function of a suspendable task that has not started; running one on the
  * spawning worker (run-inline policy). */
@@ -637,6 +638,7 @@ ARY_HIDDEN void ary_env_hwloc(const char **synthetic, const char **xmlfile, bool
 ARY_HIDDEN const char *ary_env_str(const char *name);
 ARY_HIDDEN const char *ary_env_trace(size_t *buffer_events, arayon_trace_overflow_t *overflow);
 ARY_HIDDEN int ary_env_long(const char *name, long lo, long hi, long dflt, long *out);
+ARY_HIDDEN int ary_env_size(const char *name, unsigned long long unit, size_t *out);
 ARY_HIDDEN int ary_env_bool(const char *name, bool dflt, bool *out);
 ARY_HIDDEN int ary_env_metrics(void);
 ARY_HIDDEN bool ary_env_latency(void);

@@ -32,18 +32,14 @@ bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park)
     v = atomic_exchange_explicit(park, ARY_PARK_AWAKE, memory_order_acq_rel);
     if (v == ARY_PARK_AWAKE)
         return false;
-    if (v == ARY_PARK_WORKER)
+    if (v == ARY_PARK_WORKER || v == ARY_PARK_DRIVER)
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
-    if (v == ARY_PARK_FIBER) { /* a suspended task waiting for a scope */
+    if (v == ARY_PARK_FIBER) /* a suspended task waiting for a scope */
         ary_reactor_scope_claimed(park);
-        return true;
-    }
-    if (v == ARY_PARK_DRIVER) { /* a worker waiting in its epoll, not on the futex */
-        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+    else if (v == ARY_PARK_DRIVER) /* a worker waiting in its epoll, not on the futex */
         ary_reactor_interrupt((ary_worker *)((char *)park - offsetof(ary_worker, park)));
-        return true;
-    }
-    aryd_futex_wake(park, 1);
+    else
+        aryd_futex_wake(park, 1);
     return true;
 }
 

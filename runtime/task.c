@@ -174,10 +174,9 @@ void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r
     task_finish(t, p, w, t->flags, outcome, r);
 }
 
-void ary_task_release_done(ary_task *t, ary_pool *p, int outcome, int r)
+void ary_task_release_done(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r)
 {
-    task_release(t, p, ary_tls_worker && ary_tls_worker->pool == p ? ary_tls_worker : NULL,
-                 t->flags, outcome, r);
+    task_release(t, p, w, t->flags, outcome, r);
 }
 
 bool ary_task_past_deadline(const ary_task *t) { return past_deadline(t); }
@@ -444,18 +443,14 @@ int ary_spawn(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **han
 int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ary_task **handle,
                     uint64_t timeout_ns, int node, uint32_t tk)
 {
-    ary_worker *w = ary_tls_worker;
-    if (w && w->pool == p)
-        ary_count(&w->c.async_spawned, 1);
-    else
-        atomic_fetch_add_explicit(&p->ext_async_spawned, 1, memory_order_relaxed);
     int rc = ary_tracing(p) ? spawn_core(p, s, fn, arg, handle, timeout_ns, node, true, tk)
                             : spawn_core(p, s, fn, arg, handle, timeout_ns, node, false, tk);
-    if (rc != ARAYON_OK) { /* not spawned: not counted */
+    if (rc == ARAYON_OK) { /* (a metric only: counting after the spawn is enough) */
+        ary_worker *w = ary_tls_worker;
         if (w && w->pool == p)
-            ary_count(&w->c.async_spawned, (uint64_t)-1);
+            ary_count(&w->c.async_spawned, 1);
         else
-            atomic_fetch_sub_explicit(&p->ext_async_spawned, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&p->ext_async_spawned, 1, memory_order_relaxed);
     }
     return rc;
 }

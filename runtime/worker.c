@@ -193,10 +193,6 @@ static ary_job *search(ary_worker *w)
     return j;
 }
 
-/* Work found elsewhere than in our own deque. If workers sleep and more work is visible, pass
- * the wake-up on: one wake-up per found job keeps as many workers awake as there are jobs to
- * take (a push wakes one sleeper; the worker that takes its job wakes the next one if work
- * remains, for instance the rest of an injected batch). */
 /* Resume entries of this worker's suspended tasks (fiber.h), oldest first. */
 static ARY_NOINLINE ary_job *take_inbox(ary_worker *w)
 {
@@ -208,8 +204,12 @@ static ARY_NOINLINE ary_job *take_inbox(ary_worker *w)
     return t ? &t->job : NULL;
 }
 
-/* Resume entries alternate with the other sources (injection queue, steals) so that neither
- * starves the other: a task that yields in a loop lets injected and stolen work run. */
+/* Work found elsewhere than in our own deque. If workers sleep and more work is visible, pass
+ * the wake-up on: one wake-up per found job keeps as many workers awake as there are jobs to
+ * take (a push wakes one sleeper; the worker that takes its job wakes the next one if work
+ * remains, for instance the rest of an injected batch). Resume entries of suspended tasks
+ * alternate with the other sources (injection queue, steals) so that neither starves the
+ * other: a task that yields in a loop lets injected and stolen work run. */
 ary_job *ary_find_work(ary_worker *w)
 {
     bool inbox_later = false;
