@@ -7,8 +7,9 @@
  *                  ucontext fallback for other machines (or -DARAYON_FIBER_UCONTEXT=ON).
  *   fiber.c      - stacks (slabs, guards, canaries, the overflow message), entering and
  *                  leaving a fiber (with the ASan and TSan fiber annotations).
- *   reactor.c    - what a suspended fiber waits for: one timer heap, one epoll instance with
- *                  an eventfd, awaited tasks, and the worker that drives them when idle.
+ *   reactor.c    - what a suspended fiber waits for, per worker: a timer heap, an epoll
+ *                  instance with an eventfd, driven by that worker when it is idle; and the
+ *                  pool's hash of tasks awaiting other tasks.
  *   async.c      - the task side: spawning, starting, resuming and finishing a suspendable
  *                  task, and the suspension primitives that wait.c calls inside one.
  *
