@@ -83,9 +83,14 @@ KMPX_HIDDEN extern kmpx_settings kmpx_set;
 
 #define KMPX_WS_RING 8
 
+/* Per member of a team, a cache line of its own: its task counts, and what the barrier
+ * (kmp_parallel.c) tells it: the episode it was last released into, polled by the member
+ * alone; and the reduction data it published (__kmpc_reduce). */
 struct kmpx_tcount {
     _Alignas(64) _Atomic uint64_t spawned;
     _Atomic uint64_t done;
+    _Atomic uint32_t release;
+    void *_Atomic red_data;
 };
 
 #include "kmp_loop.h" /* struct kmpx_ws (shared loop slot), struct kmpx_ws_thread */
@@ -99,10 +104,14 @@ struct kmpx_team {
     kmpx_thread *primary;
     void *serial_frame;         /* serialized regions: what to restore at their end */
 
-    /* Barrier (compat/kmp_parallel.c): arrivals of the current episode and its number. */
-    _Alignas(64) _Atomic uint32_t bar_arrived;
-    _Atomic uint32_t bar_gen;
     ary_worker **members;       /* per tid: the worker (or guest) it runs on, for wakes */
+    /* Set when a member first registers an explicit task in the region: barriers then look
+     * for tasks and at the task counts (read-mostly: written once per region). */
+    _Atomic uint32_t has_tasks;
+
+    /* Barrier (compat/kmp_parallel.c): episode number << 32 | arrivals. The episode number
+     * keeps counting across the regions a team record serves. */
+    _Alignas(64) _Atomic uint64_t bar;
 
     /* single: the number of single constructs claimed so far. */
     _Alignas(64) _Atomic uint64_t single_claimed;
@@ -162,6 +171,9 @@ struct kmpx_thread {
     uint64_t share_count;       /* gcc shared constructs met in the current team (gomp_task.c) */
     struct gompx_share *ws_share; /* ... and the one in progress */
     int pushed_num_teams, pushed_teams_threads;
+    struct kmpx_hot *hot;       /* the hot team this thread forks with (kmp_parallel.c) */
+    uint32_t split_gen;         /* the barrier episode this thread opened and has not released */
+    bool red_opener;            /* ... for a reduction (__kmpc_reduce / __kmpc_end_reduce) */
 };
 
 /* The calling thread's state; registers the thread (and initializes the layer) on first use. */
@@ -186,6 +198,14 @@ KMPX_HIDDEN void kmpx_barrier(kmpx_thread *th);
  * cancelling thread, before it goes to the join barrier, waits until no member is still
  * counted as arrived in a cancellable barrier. Both in kmp_parallel.c. */
 KMPX_HIDDEN bool kmpx_barrier_cancellable(kmpx_thread *th);
+/* A split barrier: every member arrives; exactly one (the opener, once all have arrived and
+ * the team's tasks are done) returns true without releasing the others, does what must
+ * happen while they wait, then calls kmpx_barrier_release; the others return false once
+ * released. */
+KMPX_HIDDEN bool kmpx_barrier_split(kmpx_thread *th);
+KMPX_HIDDEN void kmpx_barrier_release(kmpx_thread *th);
+/* A thread leaves the layer: its hot team (if any) goes back to the pool. */
+KMPX_HIDDEN void kmpx_hot_release(kmpx_thread *th);
 KMPX_HIDDEN void kmpx_cancel_parallel_sync(kmpx_thread *th);
 
 /* kmp_runtime.c: a team record with room for any team size; setting one up for a region. */
@@ -197,6 +217,8 @@ KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads
  * access to the team. */
 static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
 {
+    if (ARY_UNLIKELY(!atomic_load_explicit(&team->has_tasks, memory_order_relaxed)))
+        atomic_store_explicit(&team->has_tasks, 1, memory_order_relaxed);
     if (team->tasks)
         ary_latch_add(team->tasks, 1);
     else

@@ -45,6 +45,19 @@ void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void 
 
 /* ---- barrier ------------------------------------------------------------------------- *
  *
+ * Episodes. team->bar holds the episode number (high 32 bits) and the arrivals of the
+ * current episode (low 32 bits). A member arrives with one fetch_add, which also tells it the
+ * episode g. Whoever opens episode g moves the word from (g, n) to (g + 1, 0) with a CAS, so
+ * that exactly one thread opens it and a thread looking late at an old episode cannot, then
+ * writes g + 1 into every other member's release word (team->counts[tid].release, the
+ * member's own cache line), the primary's last: once the primary is released the team
+ * record may serve the next region (hot teams), so that store is the opener's last access to
+ * the team. A waiter polls its own line only, under the team wait policy (runtime/team.h:
+ * spin, yield, then sleep), and sleeps parked the light way: the opener's seq_cst store, a
+ * fence and a look at the park word pair with the waiter's announcement (ary_wake_parked).
+ * A waiter reads nothing of the team but atomics after it could have been released: what it
+ * needs (size, latch mode) it reads before it arrives.
+ *
  * Barriers and tasks. An episode ends when every member has arrived and every explicit task
  * of the team has completed; waiting members run the team's tasks. The tasks are counted
  * per member (team->counts[tid]: registered by the member, completed by the member), so a
@@ -53,23 +66,28 @@ void kmpx_invoke_microtask(void *fn, kmp_int32 *g, kmp_int32 *t, int argc, void 
  * counted as completed was registered before it was published, so its registration is seen
  * by the later reads; a task not completed keeps the sums apart. Only tasks spawned by
  * members exist in the team, and only members run them (they steal from their team only,
- * runtime/team.h), so once all members have arrived nothing can join the count.
+ * runtime/team.h), so once all members have arrived nothing can join the count. Until the
+ * region's first task (team->has_tasks) nobody looks for tasks or at the counts.
  *
- * Any waiting member that finds all arrived and the team quiet opens the barrier (one wins
- * the reset of the arrival count), then wakes the others. A member that completes the last
- * task is itself waiting in the barrier, so it is the one that sees the team quiet. With
- * nested active teams a thread may run tasks of a team it is not in; then the team counts
- * with one shared latch (team->tasks) and the last member to arrive waits for it.
+ * Who opens: the last member to arrive, when the team is quiet; otherwise a waiting member
+ * that, after running a task, finds all arrived and the team quiet (the member that
+ * completes the last task is such a waiter, or arrives after it). A task completed outside
+ * the team (a detached task fulfilled elsewhere) wakes every parked worker
+ * (kmpx_team_task_done_slow). With nested active teams a thread may run tasks of a team it
+ * is not in; then the team counts with one shared latch (team->tasks) and the last member
+ * to arrive waits for it and opens.
  */
 
-typedef struct bar_wait {
-    kmpx_team *team;
-    uint32_t gen;
-} bar_wait;
+#define BAR_WORD(g, a) (((uint64_t)(g) << 32) | (uint32_t)(a))
+#define BAR_GEN(w) ((uint32_t)((w) >> 32))
+#define BAR_ARRIVED(w) ((uint32_t)(w))
 
-static bool team_quiet(kmpx_team *team)
+enum { BAR_RELEASED, BAR_OPENER, BAR_CANCELLED };
+
+static bool team_quiet(kmpx_team *team, int n)
 {
-    int n = team->nthreads;
+    if (!atomic_load_explicit(&team->has_tasks, memory_order_acquire))
+        return true;
     uint64_t done = 0, spawned = 0;
     for (int i = 0; i < n; i++)
         done += atomic_load_explicit(&team->counts[i].done, memory_order_acquire);
@@ -78,41 +96,145 @@ static bool team_quiet(kmpx_team *team)
     return done == spawned;
 }
 
-static void bar_open(kmpx_team *team, uint32_t gen, int self)
+/* Releases member i into episode v. The worker record is read before the store: after it,
+ * the team may be someone else's. */
+static inline void release_one(kmpx_team *team, int i, uint32_t v)
 {
-    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->bar_gen, gen + 1, memory_order_seq_cst);
-    for (int i = 0; i < team->nthreads; i++)
-        if (i != self && team->members[i])
-            ary_wake_worker(team->members[i]);
+    ary_worker *w = team->members[i];
+    atomic_store_explicit(&team->counts[i].release, v, memory_order_seq_cst);
+    if (w)
+        ary_wake_parked(w);
 }
 
-static bool bar_released(void *ctx)
+/* The opener of episode g releases every member but itself, the primary last. */
+static void bar_release(kmpx_team *team, int n, uint32_t g, int self)
 {
-    bar_wait *b = ctx;
-    kmpx_team *team = b->team;
-    if (atomic_load_explicit(&team->bar_gen, memory_order_acquire) != b->gen)
-        return true;
-    uint32_t n = (uint32_t)team->nthreads;
-    if (team->tasks || atomic_load_explicit(&team->bar_arrived, memory_order_acquire) != n ||
-        !team_quiet(team))
+    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    for (int i = 1; i < n; i++)
+        if (i != self)
+            release_one(team, i, g + 1);
+    if (self != 0)
+        release_one(team, 0, g + 1);
+}
+
+static inline bool bar_can_open(kmpx_team *team, int n, uint32_t g)
+{
+    return atomic_load_explicit(&team->bar, memory_order_acquire) == BAR_WORD(g, n) &&
+           team_quiet(team, n);
+}
+
+static bool bar_try_open(kmpx_team *team, int n, uint32_t g)
+{
+    if (!bar_can_open(team, n, g))
         return false;
-    uint32_t expect = n;
-    if (!atomic_compare_exchange_strong_explicit(&team->bar_arrived, &expect, 0,
-                                                 memory_order_acq_rel, memory_order_relaxed))
-        return false; /* another member is opening it */
-    bar_open(team, b->gen, kmpx_tls_self->tid);
+    uint64_t expect = BAR_WORD(g, n);
+    return atomic_compare_exchange_strong_explicit(&team->bar, &expect, BAR_WORD(g + 1, 0),
+                                                   memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* Waits, after arriving at episode g, until released (or, cancellable, until the region is
+ * cancelled), running the team's tasks; returns BAR_OPENER when this member opened the
+ * episode (it has released nobody yet). latch: the team counts its tasks in a latch, which
+ * the last member to arrive waits for; the others never open. */
+static int bar_wait(kmpx_thread *th, kmpx_team *team, int n, uint32_t g, bool latch,
+                    bool cancellable)
+{
+    ary_worker *w = th->worker;
+    ary_pool *p = w->pool;
+    _Atomic uint32_t *rel = &team->counts[th->tid].release;
+    ary_backoff b = ARY_BACKOFF_INIT;
+    for (;;) {
+        if (atomic_load_explicit(rel, memory_order_acquire) == g + 1)
+            return BAR_RELEASED;
+        if (cancellable && atomic_load_explicit(&team->cancel_parallel, memory_order_seq_cst))
+            return BAR_CANCELLED;
+        if (atomic_load_explicit(&team->has_tasks, memory_order_relaxed)) {
+            bool ran = ary_run_one(w);
+            if (!latch && bar_try_open(team, n, g))
+                return BAR_OPENER;
+            if (ran) {
+                b = ARY_BACKOFF_INIT;
+                continue;
+            }
+        }
+        if (ary_backoff_step(p, &b))
+            continue;
+        /* Sleep, parked: the opener, a task push, or a cancellation wakes us. */
+        ary_park_begin_light(p, w);
+        if (atomic_load_explicit(rel, memory_order_seq_cst) == g + 1 ||
+            (cancellable && atomic_load_explicit(&team->cancel_parallel, memory_order_seq_cst)) ||
+            (atomic_load_explicit(&team->has_tasks, memory_order_seq_cst) &&
+             (ary_pool_has_work(p) || (!latch && bar_can_open(team, n, g)))))
+            ary_park_cancel(p, w);
+        else
+            ary_park_sleep(p, w, 0);
+        b = ARY_BACKOFF_INIT;
+    }
+}
+
+/* A team of one waits for its detached tasks (their completions come from anywhere). */
+static bool quiet_alone(void *ctx) { return team_quiet(ctx, 1); }
+
+static void barrier_alone(kmpx_thread *th, kmpx_team *team)
+{
+    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    if (!team_quiet(team, 1))
+        ary_wait_until(th->worker, quiet_alone, team);
+}
+
+/* Arrives and waits. Returns BAR_OPENER to the member that opened the episode (it must then
+ * release the others: bar_release with *gen), BAR_RELEASED to the others. */
+static int bar_arrive(kmpx_thread *th, kmpx_team *team, int n, uint32_t *gen)
+{
+    bool latch = team->tasks != NULL;
+    uint64_t old = atomic_fetch_add_explicit(&team->bar, 1, memory_order_acq_rel);
+    uint32_t g = BAR_GEN(old);
+    *gen = g;
+    if (BAR_ARRIVED(old) + 1 == (uint32_t)n) { /* the last to arrive */
+        if (latch) {
+            ary_latch_wait(team->tasks);
+            atomic_store_explicit(&team->bar, BAR_WORD(g + 1, 0), memory_order_release);
+            return BAR_OPENER;
+        }
+        if (bar_try_open(team, n, g))
+            return BAR_OPENER;
+    }
+    return bar_wait(th, team, n, g, latch, false);
+}
+
+void kmpx_barrier(kmpx_thread *th)
+{
+    kmpx_team *team = th->team;
+    int n = team->nthreads;
+    if (n == 1) { /* its tasks were included, except detached ones */
+        barrier_alone(th, team);
+        return;
+    }
+    uint32_t g;
+    if (bar_arrive(th, team, n, &g) == BAR_OPENER)
+        bar_release(team, n, g, th->tid);
+}
+
+bool kmpx_barrier_split(kmpx_thread *th)
+{
+    kmpx_team *team = th->team;
+    int n = team->nthreads;
+    if (n == 1) {
+        barrier_alone(th, team);
+        return true;
+    }
+    uint32_t g;
+    if (bar_arrive(th, team, n, &g) != BAR_OPENER)
+        return false;
+    th->split_gen = g;
     return true;
 }
 
-/* Latch mode (nested active teams): the last member to arrive waits for the team's tasks,
- * then opens the episode. */
-static void latch_open(kmpx_thread *th, uint32_t gen)
+void kmpx_barrier_release(kmpx_thread *th)
 {
     kmpx_team *team = th->team;
-    ary_latch_wait(team->tasks);
-    atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
-    bar_open(team, gen, th->tid);
+    if (team->nthreads > 1)
+        bar_release(team, team->nthreads, th->split_gen, th->tid);
 }
 
 /* gcc's cancellable barrier. A member counts itself in in_cancel_bar before it looks at the
@@ -120,52 +242,46 @@ static void latch_open(kmpx_thread *th, uint32_t gen)
  * in_cancel_bar to drop to zero: so either the member sees the flag and does not arrive, or
  * the canceller waits until the member has taken its arrival back (or the episode ended
  * normally). The join barrier therefore never counts an arrival of an abandoned episode. */
-static bool cbar_released(void *ctx)
-{
-    bar_wait *b = ctx;
-    if (atomic_load_explicit(&b->team->cancel_parallel, memory_order_seq_cst))
-        return true;
-    return bar_released(ctx);
-}
-
 bool kmpx_barrier_cancellable(kmpx_thread *th)
 {
     kmpx_team *team = th->team;
-    if (!kmpx_set.cancellation || team->nthreads == 1) {
+    int n = team->nthreads;
+    if (!kmpx_set.cancellation || n == 1) {
         kmpx_barrier(th);
         return kmpx_set.cancellation &&
                atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
     }
+    bool latch = team->tasks != NULL;
     atomic_fetch_add_explicit(&team->in_cancel_bar, 1, memory_order_seq_cst);
     bool cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_seq_cst);
     if (!cancelled) {
-        uint32_t n = (uint32_t)team->nthreads;
-        uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
-        uint32_t arrived =
-            atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
-        bar_wait b = {team, gen};
-        if (team->tasks && arrived == n)
-            latch_open(th, gen);
-        else {
-            ary_wait_until(th->worker, cbar_released, &b);
+        uint64_t old = atomic_fetch_add_explicit(&team->bar, 1, memory_order_acq_rel);
+        uint32_t g = BAR_GEN(old);
+        int r;
+        if (BAR_ARRIVED(old) + 1 == (uint32_t)n && latch) {
+            ary_latch_wait(team->tasks);
+            atomic_store_explicit(&team->bar, BAR_WORD(g + 1, 0), memory_order_release);
+            r = BAR_OPENER;
+        } else if (BAR_ARRIVED(old) + 1 == (uint32_t)n && bar_try_open(team, n, g)) {
+            r = BAR_OPENER;
+        } else {
+            r = bar_wait(th, team, n, g, latch, true);
         }
-        cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
         /* cancelled while waiting: take the arrival back, unless the episode is ending */
-        while (cancelled && atomic_load_explicit(&team->bar_gen, memory_order_acquire) == gen) {
-            uint32_t x = atomic_load_explicit(&team->bar_arrived, memory_order_acquire);
-            if (x == n) { /* all were in before the cancel: the episode ends normally */
-                ary_wait_until(th->worker, bar_released, &b);
+        while (r == BAR_CANCELLED) {
+            uint64_t x = atomic_load_explicit(&team->bar, memory_order_acquire);
+            if (BAR_GEN(x) != g || BAR_ARRIVED(x) == (uint32_t)n) {
+                /* opened already, or all were in before the cancel: it ends normally */
+                r = bar_wait(th, team, n, g, latch, false);
                 break;
             }
-            if (x == 0) { /* an opener is resetting it: the episode ends */
-                aryd_cpu_relax();
-                continue;
-            }
-            if (atomic_compare_exchange_weak_explicit(&team->bar_arrived, &x, x - 1,
-                                                      memory_order_acq_rel,
+            if (atomic_compare_exchange_weak_explicit(&team->bar, &x, x - 1, memory_order_acq_rel,
                                                       memory_order_relaxed))
                 break;
         }
+        if (r == BAR_OPENER)
+            bar_release(team, n, g, th->tid);
+        cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
     }
     atomic_fetch_sub_explicit(&team->in_cancel_bar, 1, memory_order_seq_cst);
     return cancelled;
@@ -187,38 +303,15 @@ void kmpx_cancel_parallel_sync(kmpx_thread *th)
     }
 }
 
-/* A team of one waits for its detached tasks (their completions come from anywhere). */
-static bool quiet_alone(void *ctx) { return team_quiet(((bar_wait *)ctx)->team); }
-
-void kmpx_barrier(kmpx_thread *th)
-{
-    kmpx_team *team = th->team;
-    int n = team->nthreads;
-    if (n == 1) { /* its tasks were included, except detached ones */
-        atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
-        if (!team_quiet(team)) {
-            bar_wait b = {team, atomic_load_explicit(&team->bar_gen, memory_order_relaxed)};
-            ary_wait_until(th->worker, quiet_alone, &b);
-        }
-        return;
-    }
-    uint32_t gen = atomic_load_explicit(&team->bar_gen, memory_order_relaxed);
-    uint32_t arrived = atomic_fetch_add_explicit(&team->bar_arrived, 1, memory_order_acq_rel) + 1;
-    if (team->tasks && arrived == (uint32_t)n) {
-        latch_open(th, gen);
-        return;
-    }
-    bar_wait b = {team, gen};
-    ary_wait_until(th->worker, bar_released, &b);
-}
-
 /* A task of the team completed on a thread outside it (detach fulfilled elsewhere, nested
  * teams): counted on slot 0, and the pool's sleepers are woken to look at the counts again.
  * Not the team's members: once the count is in, the barrier may open and the team record
- * serve the next region, so the team is not read after it (the pool outlives all teams). */
+ * serve the next region, so the team is not read after it (the pool outlives all teams).
+ * The fence pairs with a parking waiter's announcement (bar_wait). */
 void kmpx_team_task_done_slow(kmpx_team *team)
 {
     atomic_fetch_add_explicit(&team->counts[0].done, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
     ary_wake_all(kmpx_pool);
 }
 
@@ -387,11 +480,169 @@ static int next_team_size(kmpx_thread *th)
     return n;
 }
 
+/* The forking thread's ICVs, which the implicit tasks inherit. */
+static void fill_icv(kmpx_thread *th, fork_ctx *c)
+{
+    c->icv.nthreads_var = th->nthreads_var;
+    c->icv.run_sched_kind = th->run_sched_kind;
+    c->icv.run_sched_chunk = th->run_sched_chunk;
+    c->icv.num_teams = th->num_teams;
+    c->icv.team_num = th->team_num;
+    c->icv.teams_limit = th->teams_limit;
+}
+
+/* ---- hot teams --------------------------------------------------------------------------- *
+ *
+ * A thread that forks from outside any active region and holds a worker record of its own
+ * (the program's initial thread) keeps its team between regions: the workers it reserved
+ * stay in it, each waiting for the next region on a flag of its own (hot->slot[member], its
+ * own cache line), under the team wait policy (spin, yield, sleep: runtime/team.h). A fork
+ * sets up the team record, publishes the region (hot->ctx) and advances the flags of the
+ * members it needs; the join is the region's last barrier, after which members go back to
+ * their flags (the barrier's release order lets the primary reuse the team record at once:
+ * see "Episodes"). A larger region reserves more workers; a smaller one leaves the rest
+ * waiting. The team goes back to the pool when its thread leaves (kmpx_hot_release).
+ * Nested regions and threads without a worker record of their own fork as before: reserve
+ * workers, post the region to them, and give them back at the join.
+ */
+typedef struct kmpx_hot_slot {
+    _Alignas(64) _Atomic uint32_t fork; /* advanced by 2 per region posted (bit 0: asleep) */
+    uint32_t first;                     /* its value when the worker was posted */
+} kmpx_hot_slot;
+
+typedef struct kmpx_hot {
+    kmpx_team *team;
+    fork_ctx *ctx;          /* the region being started: written before the flags */
+    _Atomic uint32_t dissolve;
+    int nw, cap;            /* workers held (members 1..nw), room for */
+    uint32_t gen;           /* the last value written to a flag */
+    ary_worker **w;         /* [cap]: w[i - 1] is member i */
+    kmpx_hot_slot *slot;    /* [cap + 1], by member */
+    ary_latch *gone;        /* counts the members' functions still running */
+} kmpx_hot;
+
+static void hot_member_main(void *ctx, unsigned member)
+{
+    kmpx_hot *hot = ctx;
+    kmpx_thread *th = kmpx_self();
+    ary_worker *w = th->worker;
+    ary_pool *p = w->pool;
+    _Atomic uint32_t *flag = &hot->slot[member].fork;
+    uint32_t seen = hot->slot[member].first;
+    for (;;) {
+        uint32_t v = ary_flag_get(flag);
+        if (v == seen) {
+            ary_backoff b = ARY_BACKOFF_INIT;
+            ary_idle_begin(&w->c, aryd_now_ns());
+            while ((v = ary_flag_get(flag)) == seen)
+                if (!ary_backoff_step(p, &b)) {
+                    ary_flag_sleep(p, flag, seen);
+                    b = ARY_BACKOFF_INIT;
+                }
+            ary_idle_end(&w->c, aryd_now_ns());
+        }
+        seen = v;
+        if (atomic_load_explicit(&hot->dissolve, memory_order_acquire))
+            return;
+        member_run(th, hot->ctx, (int)member);
+    }
+}
+
+static kmpx_hot *hot_new(void)
+{
+    kmpx_hot *hot = calloc(1, sizeof *hot);
+    int cap = (int)kmpx_pool->nthreads;
+    if (hot) {
+        hot->cap = cap;
+        hot->w = calloc((size_t)cap, sizeof *hot->w);
+        hot->slot = aligned_alloc(64, (size_t)(cap + 1) * sizeof *hot->slot);
+        hot->team = kmpx_team_new();
+        hot->gone = ary_latch_new(kmpx_pool);
+    }
+    if (!hot || !hot->w || !hot->slot || !hot->gone) {
+        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
+        abort();
+    }
+    memset(hot->slot, 0, (size_t)(cap + 1) * sizeof *hot->slot);
+    return hot;
+}
+
+/* Reserves workers until the team has `want` members (or the pool has no more), and posts
+ * the member loop to them; they wait for their first region. */
+static void hot_grow(kmpx_thread *th, kmpx_hot *hot, int want)
+{
+    int more = want - 1 - hot->nw;
+    if (more > hot->cap - hot->nw)
+        more = hot->cap - hot->nw;
+    if (more <= 0)
+        return;
+    unsigned got = ary_gang_reserve(th->worker, (unsigned)more, hot->w + hot->nw);
+    ary_latch_add(hot->gone, got);
+    for (unsigned k = 0; k < got; k++) {
+        int member = hot->nw + 1;
+        hot->slot[member].first = hot->gen;
+        atomic_store_explicit(&hot->slot[member].fork, hot->gen, memory_order_relaxed);
+        hot->team->members[member] = hot->w[hot->nw];
+        hot->nw++;
+        ary_gang_post(hot->w[member - 1], hot_member_main, hot, (unsigned)member, hot->gone);
+    }
+}
+
+static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
+{
+    kmpx_hot *hot = th->hot;
+    if (!hot)
+        hot = th->hot = hot_new();
+    if (want - 1 > hot->nw)
+        hot_grow(th, hot, want);
+    int n = want - 1 > hot->nw ? hot->nw + 1 : want;
+    kmpx_team *team = hot->team;
+    kmpx_team_init(team, th->team, n, th->tid);
+    team->primary = th;
+    if (team->members[0] != th->worker)
+        team->members[0] = th->worker;
+    c->team = team;
+    fill_icv(th, c);
+    if (n > 1 && kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
+        team->tasks = latch_new();
+    hot->ctx = c;
+    hot->gen += 2;
+    for (int i = 1; i < n; i++) /* the exchange publishes the above */
+        ary_flag_set(&hot->slot[i].fork, hot->gen);
+    member_run(th, c, 0);
+    if (team->tasks) { /* the join barrier waited for it: nobody uses it any more */
+        ary_latch_free(team->tasks);
+        team->tasks = NULL;
+    }
+    return n;
+}
+
+void kmpx_hot_release(kmpx_thread *th)
+{
+    kmpx_hot *hot = th->hot;
+    if (!hot)
+        return;
+    th->hot = NULL;
+    atomic_store_explicit(&hot->dissolve, 1, memory_order_release);
+    hot->gen += 2;
+    for (int i = 1; i <= hot->nw; i++)
+        ary_flag_set(&hot->slot[i].fork, hot->gen);
+    ary_latch_wait(hot->gone);
+    ary_latch_free(hot->gone);
+    free(hot->team);
+    free(hot->slot);
+    free(hot->w);
+    free(hot);
+}
+
 /* Runs a region of (up to) the next team size on th and its reserved workers; returns the
  * team's real size. c: the body (team and icv are filled in here). */
 static int fork_team(kmpx_thread *th, fork_ctx *c)
 {
     int want = next_team_size(th);
+    if (want > 1 && th->worker && th->team->active_level == 0 &&
+        th->worker->index >= kmpx_pool->nthreads) /* a guest slot of its own: hot team */
+        return fork_hot(th, c, want);
     bool took_guest = false;
     if (want > 1 && !th->worker && kmpx_pool && !ary_tls_worker)
         took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
@@ -411,12 +662,7 @@ static int fork_team(kmpx_thread *th, fork_ctx *c)
     for (unsigned i = 0; i < got; i++)
         team->members[i + 1] = res[i];
     c->team = team;
-    c->icv.nthreads_var = th->nthreads_var;
-    c->icv.run_sched_kind = th->run_sched_kind;
-    c->icv.run_sched_chunk = th->run_sched_chunk;
-    c->icv.num_teams = th->num_teams;
-    c->icv.team_num = th->team_num;
-    c->icv.teams_limit = th->teams_limit;
+    fill_icv(th, c);
     ary_latch *joined = NULL;
     if (n > 1) {
         if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */

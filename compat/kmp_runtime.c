@@ -42,6 +42,7 @@ static void thread_exit(void *arg)
 {
     thread_block *b = arg;
     kmpx_thread *th = &b->th;
+    kmpx_hot_release(th);
     if (th->worker && th->worker->index >= th->worker->pool->nthreads)
         ary_guest_leave(th->worker);
     kmpx_tls_self = NULL;
@@ -111,8 +112,8 @@ void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent
     team->parent_tid = parent_tid;
     team->level = parent ? parent->level + 1 : 0;
     team->active_level = parent ? parent->active_level + (nthreads > 1) : 0;
-    atomic_store_explicit(&team->bar_arrived, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->bar_gen, 0, memory_order_relaxed);
+    /* team->bar is not reset: its episode number keeps counting (kmp_parallel.c) */
+    atomic_store_explicit(&team->has_tasks, 0, memory_order_relaxed);
     atomic_store_explicit(&team->single_claimed, 0, memory_order_relaxed);
     atomic_store_explicit(&team->copy_data, NULL, memory_order_relaxed);
     atomic_store_explicit(&team->cancel_parallel, 0, memory_order_relaxed);

@@ -324,6 +324,14 @@ struct arayon_pool {
     _Atomic uint64_t ext_admit_rejected;
     _Atomic uint64_t ext_inline_failed, ext_inline_cancelled, ext_inline_timed_out;
 
+    /* Team waits (sleep.c, sleep.md "Team waits"): the wait policy, the CPUs the process
+     * can use, threads asleep in team waits and guests occupied (for oversubscription). */
+    uint64_t tw_spin_ns;      /* pause-spin this long before yielding */
+    uint64_t tw_block_ns;     /* spin + yield this long before sleeping; UINT64_MAX: never */
+    unsigned usable_cpus;
+    _Alignas(ARY_CACHELINE) _Atomic uint32_t tw_asleep;
+    _Atomic uint32_t guests_busy;
+
     /* Sleep state (sleep.c). */
     _Alignas(ARY_CACHELINE) _Atomic uint32_t sleepers;
 
@@ -483,6 +491,9 @@ ARY_HIDDEN void ary_wake_node(ary_pool *p, unsigned node);
 ARY_HIDDEN void ary_wake_all(ary_pool *p);
 ARY_HIDDEN bool ary_park_claim(ary_pool *p, _Atomic uint32_t *park);
 ARY_HIDDEN void ary_park_begin(ary_pool *p, ary_worker *w);
+/* ary_park_begin without the heavy barrier, for waits whose end is signalled to this
+ * worker directly (team waits: sleep.md, "Team waits"): pushes may not see it. */
+ARY_HIDDEN void ary_park_begin_light(ary_pool *p, ary_worker *w);
 ARY_HIDDEN bool ary_park_cancel(ary_pool *p, ary_worker *w);
 ARY_HIDDEN bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns);
 ARY_HIDDEN bool ary_park_cancel_driver(ary_pool *p, ary_worker *w);

@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 #include "fiber.h" /* ary_reactor_interrupt */
+#include "team.h"
 #include "trace.h"
 
 #include <limits.h>
@@ -20,6 +21,9 @@ void ary_sleep_init(ary_pool *p)
 {
     atomic_init(&p->sleepers, 0);
     p->fence_on_push = !aryd_membarrier_init();
+    p->tw_spin_ns = ARY_TW_SPIN_NS;
+    p->tw_block_ns = ARY_TW_BLOCK_NS;
+    p->usable_cpus = aryd_usable_cpus();
 }
 
 /* Takes a sleeper out of the parked state: 1 -> 0 (or 2 -> 0 for an external waiter).
@@ -113,6 +117,17 @@ void ary_park_begin(ary_pool *p, ary_worker *w)
         atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* The light announcement: the seq_cst increment of sleepers is this side's full fence for
+ * the team waits' Dekker pairs (a releaser stores the flag, fences, then looks at park);
+ * there is no membarrier, so a push's compiler-only barrier may miss us (sleep.md). */
+void ary_park_begin_light(ary_pool *p, ary_worker *w)
+{
+    ary_credit_flush(w);
+    atomic_store_explicit(&w->park, ARY_PARK_WORKER, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
 /* Undo ary_park_begin because the re-check found a reason to stay awake. Returns true if
  * we were still parked (nobody had claimed us). */
 bool ary_park_cancel(ary_pool *p, ary_worker *w)
@@ -169,3 +184,67 @@ bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
     ary_idle_end(&w->c, aryd_now_ns());
     return true;
 }
+
+/* ---- Team waits (team.h; sleep.md, "Team waits") ----------------------------------------- */
+
+void ary_team_wait_set(ary_pool *p, uint64_t spin_ns, uint64_t block_ns)
+{
+    p->tw_spin_ns = spin_ns;
+    p->tw_block_ns = block_ns;
+}
+
+/* Threads of this pool that may want a CPU now: every started worker and occupied guest,
+ * less those asleep (parked in the pool, or asleep in a team wait). A racy estimate, good
+ * for a policy decision. */
+bool ary_oversubscribed(ary_pool *p)
+{
+    int64_t awake = (int64_t)atomic_load_explicit(&p->started, memory_order_relaxed) +
+                    atomic_load_explicit(&p->guests_busy, memory_order_relaxed) -
+                    atomic_load_explicit(&p->sleepers, memory_order_relaxed) -
+                    atomic_load_explicit(&p->tw_asleep, memory_order_relaxed);
+    if (!atomic_load_explicit(&p->guests_busy, memory_order_relaxed))
+        awake++; /* a thread outside the pool waits for it, or runs with it */
+    return awake > (int64_t)p->usable_cpus;
+}
+
+/* The clock is read every ARY_BACKOFF_POLLS polls (ary_backoff_step). Phase 0 pause-spins
+ * until spin_ns has passed since the first look (at once when the process is
+ * oversubscribed: spinning would take the CPU from a thread this one waits for); phase 1
+ * yields until block_ns has passed; then the caller sleeps. */
+bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
+{
+    uint64_t now = aryd_now_ns();
+    if (!b->start) {
+        b->start = now;
+        b->over = ary_oversubscribed(p);
+    }
+    uint64_t waited = now - b->start;
+    if (b->phase == 0) {
+        if (waited < p->tw_spin_ns && !b->over) {
+            aryd_cpu_relax();
+            return true;
+        }
+        b->phase = 1;
+    }
+    if (p->tw_block_ns != UINT64_MAX && waited >= p->tw_block_ns)
+        return false;
+    aryd_yield();
+    return true;
+}
+
+bool ary_flag_sleep(ary_pool *p, _Atomic uint32_t *flag, uint32_t seen)
+{
+    uint32_t v = atomic_load_explicit(flag, memory_order_acquire);
+    if (v == seen) /* on failure v is the new value */
+        atomic_compare_exchange_strong_explicit(flag, &v, seen | ARY_FLAG_SLEEPING,
+                                                memory_order_acq_rel, memory_order_acquire);
+    if ((v & ~ARY_FLAG_SLEEPING) != seen)
+        return true;
+    atomic_fetch_add_explicit(&p->tw_asleep, 1, memory_order_relaxed);
+    aryd_futex_wait(flag, seen | ARY_FLAG_SLEEPING, 0);
+    atomic_fetch_sub_explicit(&p->tw_asleep, 1, memory_order_relaxed);
+    v = atomic_load_explicit(flag, memory_order_acquire);
+    return (v & ~ARY_FLAG_SLEEPING) != seen;
+}
+
+void ary_flag_wake(_Atomic uint32_t *flag) { aryd_futex_wake(flag, INT_MAX); }

@@ -18,6 +18,7 @@ ary_worker *ary_guest_enter(ary_pool *p)
             atomic_compare_exchange_strong_explicit(&w->guest_busy, &free_, 1,
                                                     memory_order_acquire, memory_order_relaxed)) {
             ary_tls_worker = w;
+            atomic_fetch_add_explicit(&p->guests_busy, 1, memory_order_relaxed);
             return w;
         }
     }
@@ -34,6 +35,7 @@ void ary_guest_leave(ary_worker *w)
     ary_credit_flush(w);
     ary_idle_end(&w->c, aryd_now_ns());
     ary_tls_worker = NULL;
+    atomic_fetch_sub_explicit(&w->pool->guests_busy, 1, memory_order_relaxed);
     atomic_store_explicit(&w->guest_busy, 0, memory_order_release);
 }
 

@@ -89,6 +89,74 @@ ARY_HIDDEN void ary_gang_run_posted(ary_worker *w);
 ARY_HIDDEN void ary_wait_until(ary_worker *w, ary_done_fn done, void *ctx);
 ARY_HIDDEN void ary_wake_worker(ary_worker *w);
 
+/* ---- Team waits: the wait policy (sleep.c; sleep.md, "Team waits") -------------------------
+ *
+ * A thread that waits in a team (a barrier, a hot team's wait for the next region) polls a
+ * flag of its own: it pause-spins for the pool's tw_spin_ns, then yields until tw_block_ns
+ * has passed since the wait began, then sleeps. While the process is oversubscribed (more
+ * awake threads of the pool than usable CPUs: affinity mask and cgroup quota) it does not
+ * spin: it yields at once, so the thread it waits for can run. No system call is made
+ * until the yield phase; sleeping and waking are targeted (no membarrier).
+ *
+ *     ary_backoff b = ARY_BACKOFF_INIT;
+ *     while (!condition())
+ *         if (!ary_backoff_step(p, &b)) { sleep until woken; b = ARY_BACKOFF_INIT; }
+ */
+#define ARY_TW_SPIN_NS 200000u   /* default spin phase: 200 us */
+#define ARY_TW_BLOCK_NS 2000000u /* default: sleep after 2 ms of spinning and yielding */
+#define ARY_BACKOFF_POLLS 16u     /* polls between clock reads in the spin phase */
+
+typedef struct ary_backoff {
+    uint64_t start; /* first clock reading, 0 before it */
+    uint32_t polls;
+    uint8_t phase;  /* 0 spinning, 1 yielding */
+    bool over;      /* oversubscribed when the wait began */
+} ary_backoff;
+#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, false})
+
+/* Sets the pool's team wait policy: spin_ns of pause-spinning, block_ns in all before a
+ * waiter sleeps (UINT64_MAX: never; 0: at once). */
+ARY_HIDDEN void ary_team_wait_set(ary_pool *p, uint64_t spin_ns, uint64_t block_ns);
+ARY_HIDDEN bool ary_oversubscribed(ary_pool *p);
+ARY_HIDDEN bool ary_backoff_slow(ary_pool *p, ary_backoff *b);
+/* One step of a wait whose condition was just found false: a pause, or now and then a look
+ * at the clock and the policy. Returns false when the waiter should sleep now. */
+static inline bool ary_backoff_step(ary_pool *p, ary_backoff *b)
+{
+    if (ARY_LIKELY(b->phase == 0 && (++b->polls % ARY_BACKOFF_POLLS) != 0)) {
+        aryd_cpu_relax();
+        return true;
+    }
+    return ary_backoff_slow(p, b);
+}
+
+/* Flags with a sleeper bit: a 32-bit word whose values the setter advances by 2 (bit 0 is
+ * ARY_FLAG_SLEEPING). ary_flag_sleep: sleeps while the value (without the bit) is `seen`;
+ * returns whether it changed. ary_flag_set: stores v (bit 0 clear) and wakes sleepers. The
+ * bit is set with a CAS and read back by the setter's exchange: a sleeper is never missed. */
+#define ARY_FLAG_SLEEPING 1u
+ARY_HIDDEN bool ary_flag_sleep(ary_pool *p, _Atomic uint32_t *flag, uint32_t seen);
+ARY_HIDDEN void ary_flag_wake(_Atomic uint32_t *flag);
+static inline void ary_flag_set(_Atomic uint32_t *flag, uint32_t v)
+{
+    if (atomic_exchange_explicit(flag, v, memory_order_acq_rel) & ARY_FLAG_SLEEPING)
+        ary_flag_wake(flag);
+}
+static inline uint32_t ary_flag_get(_Atomic uint32_t *flag)
+{
+    return atomic_load_explicit(flag, memory_order_acquire) & ~ARY_FLAG_SLEEPING;
+}
+
+/* Wakes w if it is parked (a team wait's release: the caller stored what w waits for with
+ * a seq_cst store; this fence and the look at the park word pair with
+ * ary_park_begin_light). */
+static inline void ary_wake_parked(ary_worker *w)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (ARY_UNLIKELY(atomic_load_explicit(&w->park, memory_order_relaxed) != ARY_PARK_AWAKE))
+        ary_park_claim(w->pool, &w->park);
+}
+
 /* Jobs queued anywhere in the pool (a cheap look, may be stale). */
 static inline bool ary_pool_has_work(ary_pool *p) { return ary_work_visible(p); }
 

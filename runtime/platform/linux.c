@@ -8,6 +8,9 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,4 +89,62 @@ unsigned aryd_allowed_cpus(void)
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1u;
+}
+
+/* Reads up to two integers from a small file; "max" reads as -1. Returns how many. */
+static int read_two(const char *path, long long *a, long long *b)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char buf[128];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *s = buf, *end;
+    long long v[2];
+    int n = 0;
+    while (n < 2) {
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        if (!strncmp(s, "max", 3)) {
+            v[n++] = -1;
+            s += 3;
+            continue;
+        }
+        v[n] = strtoll(s, &end, 10);
+        if (end == s)
+            break;
+        n++;
+        s = end;
+    }
+    if (n > 0)
+        *a = v[0];
+    if (n > 1)
+        *b = v[1];
+    return n;
+}
+
+/* The quota of the cgroup this process is in (its own directory, not the hierarchy above:
+ * that is where container runtimes put the limit). */
+static unsigned cgroup_quota_cpus(void)
+{
+    long long quota = -1, period = 0;
+    if (read_two("/sys/fs/cgroup/cpu.max", &quota, &period) == 2 && quota > 0 && period > 0)
+        return (unsigned)((quota + period - 1) / period);
+    long long q1 = -1, p1 = 0, dummy;
+    if (read_two("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", &q1, &dummy) >= 1 &&
+        read_two("/sys/fs/cgroup/cpu/cpu.cfs_period_us", &p1, &dummy) >= 1 && q1 > 0 && p1 > 0)
+        return (unsigned)((q1 + p1 - 1) / p1);
+    return 0;
+}
+
+unsigned aryd_usable_cpus(void)
+{
+    unsigned n = aryd_allowed_cpus(), q = cgroup_quota_cpus();
+    if (q && q < n)
+        n = q;
+    return n ? n : 1u;
 }

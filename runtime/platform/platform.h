@@ -48,4 +48,9 @@ void aryd_yield(void);
 /* Number of CPUs this process may run on (sched_getaffinity), at least 1. */
 unsigned aryd_allowed_cpus(void);
 
+/* The CPUs this process can actually use at once: aryd_allowed_cpus(), lowered by a cgroup
+ * CPU quota (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us / cpu.cfs_period_us, rounded up):
+ * a container limited to 1.5 CPUs on a 64-CPU host gets 2. At least 1. */
+unsigned aryd_usable_cpus(void);
+
 #endif
