@@ -77,6 +77,11 @@ typedef struct kmpx_settings {
     const char *affinity_format; /* OMP_AFFINITY_FORMAT, NULL = the default */
     int num_teams;           /* OMP_NUM_TEAMS / omp_set_num_teams, 0 = unset */
     int teams_thread_limit;  /* OMP_TEAMS_THREAD_LIMIT / omp_set_teams_thread_limit */
+    /* Team wait policy (runtime/team.h): OMP_WAIT_POLICY, then GOMP_SPINCOUNT, then
+     * KMP_BLOCKTIME, each overriding the one before; tw_from names the last one set, NULL:
+     * the runtime's defaults. */
+    uint64_t tw_spin_ns, tw_block_ns;
+    const char *tw_from;
 } kmpx_settings;
 
 KMPX_HIDDEN extern kmpx_settings kmpx_set;

@@ -731,9 +731,18 @@ void __kmpc_flush(ident_t *loc)
 
 /* ---- reductions and copyprivate ---- */
 
-/* Critical method: every thread returns 1 holding lck, and combines into the originals;
- * end_reduce releases it. A team of 1 takes no lock (end_reduce then takes none either:
- * the team size cannot change in between). Never 2, so no atomic path to care about. */
+/* Two methods.
+ * - Critical (the nowait forms, and a team of 1): every thread returns 1 holding lck and
+ *   combines its privates into the originals; end_reduce releases it. A team of 1 takes no
+ *   lock (end_reduce then takes none either: the team size cannot change in between). The
+ *   nowait forms cannot do better without waiting: a thread that returns 0 leaves its
+ *   privates to go out of scope, so someone would have to combine them first.
+ * - Combined in the barrier (the blocking form, which is the construct's barrier anyway):
+ *   each member publishes its list and arrives at a split barrier (kmp_parallel.c); the
+ *   member that opens it (all arrived, the team's tasks done) combines every other list into
+ *   its own with reduce_func and returns 1: it alone combines into the originals; its
+ *   end_reduce releases the others, which return 0 once released (clang calls no
+ *   end_reduce for 0). One barrier in all, no lock, n - 1 calls of reduce_func. */
 static kmp_int32 reduce_begin(kmp_critical_name *lck)
 {
     kmpx_thread *th = kmpx_self();
@@ -779,9 +788,21 @@ kmp_int32 __kmpc_reduce(ident_t *loc, kmp_int32 gtid, kmp_int32 num_vars, size_t
     (void)gtid;
     (void)num_vars;
     (void)reduce_size;
-    (void)reduce_data;
-    (void)reduce_func;
-    return reduce_begin(lck);
+    kmpx_thread *th = kmpx_self();
+    kmpx_team *team = th->team;
+    int n = team->nthreads;
+    if (n == 1 || !reduce_func || !reduce_data)
+        return reduce_begin(lck);
+    atomic_store_explicit(&team->counts[th->tid].red_data, reduce_data, memory_order_relaxed);
+    if (!kmpx_barrier_split(th))
+        return 0; /* released: the opener has combined our list */
+    /* the arrivals (acq_rel) published every list */
+    for (int i = 0; i < n; i++)
+        if (i != th->tid)
+            reduce_func(reduce_data,
+                        atomic_load_explicit(&team->counts[i].red_data, memory_order_relaxed));
+    th->red_opener = true;
+    return 1;
 }
 
 /* The blocking form is also the construct's barrier (clang emits no other). */
@@ -789,6 +810,12 @@ void __kmpc_end_reduce(ident_t *loc, kmp_int32 gtid, kmp_critical_name *lck)
 {
     (void)loc;
     (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    if (th->red_opener) {
+        th->red_opener = false;
+        kmpx_barrier_release(th);
+        return;
+    }
     kmpx_barrier(reduce_end(lck));
 }
 

@@ -76,6 +76,8 @@ static void layer_init(void)
                         "parallel regions run with one thread\n", arayon_strerror(rc));
         kmpx_pool = NULL;
     }
+    if (kmpx_pool && kmpx_set.tw_from)
+        ary_team_wait_set(kmpx_pool, kmpx_set.tw_spin_ns, kmpx_set.tw_block_ns);
     pthread_key_create(&thread_key, thread_exit);
     if (kmpx_set.display_env)
         kmpx_display_env(&kmpx_set, kmpx_set.nthreads);

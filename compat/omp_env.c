@@ -27,13 +27,16 @@ static void warn(const char *name, const char *v, const char *expected, const ch
  * number with an optional k, M, G or T suffix, or infinite/infinity. Mapped onto the
  * runtime's spin time at 100 polls per microsecond (about what a libgomp poll costs here);
  * infinite is one second. It overrides OMP_WAIT_POLICY's spin time, as in libgomp. */
-static void parse_gomp_spincount(arayon_config_t *cfg)
+static void parse_gomp_spincount(kmpx_settings *s, arayon_config_t *cfg)
 {
     const char *v = ary_env_str("GOMP_SPINCOUNT");
     if (!v)
         return;
     if (!strcasecmp(v, "infinite") || !strcasecmp(v, "infinity")) {
         cfg->spin_us = 1000000;
+        s->tw_block_ns = UINT64_MAX;
+        s->tw_spin_ns = UINT64_MAX;
+        s->tw_from = "GOMP_SPINCOUNT";
         return;
     }
     char *end;
@@ -55,6 +58,44 @@ static void parse_gomp_spincount(arayon_config_t *cfg)
     }
     unsigned long long us = n > ULLONG_MAX / mul ? ULLONG_MAX : n * mul / 100;
     cfg->spin_us = us < 1 ? 1 : us > 1000000 ? 1000000 : (unsigned)us;
+    /* team waits: the same polls, at 10 ns each */
+    unsigned long long polls = n > ULLONG_MAX / mul ? ULLONG_MAX : n * mul;
+    s->tw_block_ns = polls > UINT64_MAX / 10 ? UINT64_MAX : polls * 10;
+    s->tw_spin_ns = s->tw_block_ns;
+    s->tw_from = "GOMP_SPINCOUNT";
+}
+
+/* KMP_BLOCKTIME (libomp): how long a waiting thread spins (yielding when the process is
+ * oversubscribed) before it sleeps: milliseconds, or a number with us, ms or s, or
+ * infinite. */
+static void parse_kmp_blocktime(kmpx_settings *s)
+{
+    const char *v = ary_env_str("KMP_BLOCKTIME");
+    if (!v)
+        return;
+    if (!strcasecmp(v, "infinite") || !strcasecmp(v, "infinity")) {
+        s->tw_block_ns = s->tw_spin_ns = UINT64_MAX;
+        s->tw_from = "KMP_BLOCKTIME";
+        return;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned long long unit = 1000000ull; /* ms */
+    if (!strcasecmp(end, "us"))
+        unit = 1000ull, end += 2;
+    else if (!strcasecmp(end, "ms"))
+        end += 2;
+    else if (!strcasecmp(end, "s"))
+        unit = 1000000000ull, end += 1;
+    if (end == v || *end || errno || v[0] == '-') {
+        warn("KMP_BLOCKTIME", v, "milliseconds, a number with us, ms or s, or infinite",
+             "the runtime's block time");
+        return;
+    }
+    s->tw_block_ns = n > UINT64_MAX / unit ? UINT64_MAX : n * unit;
+    s->tw_spin_ns = s->tw_block_ns;
+    s->tw_from = "KMP_BLOCKTIME";
 }
 
 /* GOMP_CPU_AFFINITY (libgomp): the CPUs to bind threads to, in order: "0 3 1-2 4-15:2"
@@ -305,11 +346,15 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
     /* OMP_WAIT_POLICY: how long an idle thread spins before it sleeps. */
     v = ary_env_str("OMP_WAIT_POLICY");
     if (v) {
-        if (!strcasecmp(v, "active"))
+        if (!strcasecmp(v, "active")) {
             cfg->spin_us = 2000;
-        else if (!strcasecmp(v, "passive"))
+            s->tw_spin_ns = s->tw_block_ns = UINT64_MAX; /* never sleeps in a team wait */
+            s->tw_from = "OMP_WAIT_POLICY";
+        } else if (!strcasecmp(v, "passive")) {
             cfg->spin_us = 1;
-        else
+            s->tw_spin_ns = s->tw_block_ns = 0; /* sleeps at once */
+            s->tw_from = "OMP_WAIT_POLICY";
+        } else
             warn("OMP_WAIT_POLICY", v, "active or passive", "the runtime's spin time");
     }
     /* OMP_PLACES: the binding follows the topology placement (cores and threads both place
@@ -332,7 +377,8 @@ void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg)
         s->num_teams = (int)lv;
     if (ary_env_long("OMP_TEAMS_THREAD_LIMIT", 1, INT32_MAX, 0, &lv) == 1)
         s->teams_thread_limit = (int)lv;
-    parse_gomp_spincount(cfg);
+    parse_gomp_spincount(s, cfg);
+    parse_kmp_blocktime(s); /* wins over GOMP_SPINCOUNT for team waits */
     if (!ary_env_str("OMP_PLACES") && !s->bind_off)
         parse_gomp_cpu_affinity(cfg);
     if (ary_env_bool("KMP_ENABLE_TASK_THROTTLING", true, &b) == 1)
@@ -359,6 +405,15 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
     char chunk[24] = "";
     if (s->run_sched_chunk)
         snprintf(chunk, sizeof chunk, ",%d", s->run_sched_chunk);
+    uint64_t spin = s->tw_from ? s->tw_spin_ns : ARY_TW_SPIN_NS;
+    uint64_t block = s->tw_from ? s->tw_block_ns : ARY_TW_BLOCK_NS;
+    char tw[160];
+    if (block == UINT64_MAX)
+        snprintf(tw, sizeof tw, "spin, never sleep (%s)", s->tw_from ? s->tw_from : "default");
+    else
+        snprintf(tw, sizeof tw, "spin %llu us, yield, sleep after %llu us (%s)",
+                 (unsigned long long)((spin < block ? spin : block) / 1000),
+                 (unsigned long long)(block / 1000), s->tw_from ? s->tw_from : "default");
     fprintf(stderr,
             "\nOPENMP DISPLAY ENVIRONMENT BEGIN\n"
             "  _OPENMP = '201811'\n"
@@ -371,12 +426,15 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
             "  [host] OMP_CANCELLATION = '%s'\n"
             "  [host] OMP_MAX_TASK_PRIORITY = '%d'\n"
             "  [host] OMP_STACKSIZE = '%zuK'\n"
+            "  [host] OMP_WAIT_POLICY = '%s'\n"
             "  [host] KMP_ENABLE_TASK_THROTTLING = '%s'\n"
+            "  [host] ARAYON team wait = '%s'\n"
             "  [host] ARAYON runtime = 'arayon %s'\n"
             "OPENMP DISPLAY ENVIRONMENT END\n",
             nthreads, s->dynamic ? "TRUE" : "FALSE", sched[s->run_sched_kind], chunk,
             bind[s->proc_bind],
             s->max_active_levels, s->thread_limit, s->cancellation ? "TRUE" : "FALSE",
             s->max_task_priority, (s->stacksize ? s->stacksize : (size_t)8 << 20) / 1024,
-            s->throttle ? "TRUE" : "FALSE", arayon_version());
+            block == UINT64_MAX ? "ACTIVE" : "PASSIVE", s->throttle ? "TRUE" : "FALSE", tw,
+            arayon_version());
 }
