@@ -106,15 +106,48 @@ static inline void release_one(kmpx_team *team, int i, uint32_t v)
         ary_wake_parked(w);
 }
 
-/* The opener of episode g releases every member but itself, the primary last. */
+/* Releasing. Up to BAR_FLAT members, the opener of episode g releases every member but
+ * itself, the primary last. Larger teams release along a tree of fan-out BAR_FANOUT rooted
+ * at the primary (member i's children are FANOUT*i+1 ... FANOUT*i+FANOUT): the opener
+ * releases the primary and its own children, and every released member releases its
+ * children before it leaves the barrier, so no thread writes more than FANOUT + 1 lines.
+ * Stale releases are harmless: member c waits for exactly g + 1, and only its parent (or
+ * the opener) writes it while c still waits in episode g, so a late store can neither
+ * release c early nor overwrite a newer release (episode g + 1 cannot open before c has
+ * been released from g). That also lets the primary go on while the tree is still being
+ * walked: what the walkers read of the team (members, the size snapshot) a hot team never
+ * rewrites, and the others keep the record until every member has left the region. */
+#define BAR_FLAT 8
+#define BAR_FANOUT 4
+
+static void release_children(kmpx_team *team, int n, uint32_t g, int i)
+{
+    int first = BAR_FANOUT * i + 1;
+    for (int c = first; c < first + BAR_FANOUT && c < n; c++)
+        release_one(team, c, g + 1);
+}
+
 static void bar_release(kmpx_team *team, int n, uint32_t g, int self)
 {
     atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    if (n > BAR_FLAT) {
+        if (self != 0)
+            release_one(team, 0, g + 1);
+        release_children(team, n, g, self);
+        return;
+    }
     for (int i = 1; i < n; i++)
         if (i != self)
             release_one(team, i, g + 1);
     if (self != 0)
         release_one(team, 0, g + 1);
+}
+
+/* A member released from episode g passes the release on to its children (large teams). */
+static inline void bar_released(kmpx_team *team, int n, uint32_t g, int tid)
+{
+    if (n > BAR_FLAT)
+        release_children(team, n, g, tid);
 }
 
 static inline bool bar_can_open(kmpx_team *team, int n, uint32_t g)
@@ -213,6 +246,8 @@ void kmpx_barrier(kmpx_thread *th)
     uint32_t g;
     if (bar_arrive(th, team, n, &g) == BAR_OPENER)
         bar_release(team, n, g, th->tid);
+    else
+        bar_released(team, n, g, th->tid);
 }
 
 bool kmpx_barrier_split(kmpx_thread *th)
@@ -224,8 +259,10 @@ bool kmpx_barrier_split(kmpx_thread *th)
         return true;
     }
     uint32_t g;
-    if (bar_arrive(th, team, n, &g) != BAR_OPENER)
+    if (bar_arrive(th, team, n, &g) != BAR_OPENER) {
+        bar_released(team, n, g, th->tid);
         return false;
+    }
     th->split_gen = g;
     return true;
 }
@@ -281,6 +318,8 @@ bool kmpx_barrier_cancellable(kmpx_thread *th)
         }
         if (r == BAR_OPENER)
             bar_release(team, n, g, th->tid);
+        else if (r == BAR_RELEASED)
+            bar_released(team, n, g, th->tid);
         cancelled = atomic_load_explicit(&team->cancel_parallel, memory_order_acquire);
     }
     atomic_fetch_sub_explicit(&team->in_cancel_bar, 1, memory_order_seq_cst);
