@@ -583,7 +583,11 @@ static void hot_member_main(void *ctx, unsigned member)
         seen = v;
         if (atomic_load_explicit(&hot->dissolve, memory_order_acquire))
             return;
-        member_run(th, hot->ctx, (int)member);
+        fork_ctx *c = hot->ctx;
+        /* each region a span of its own in a trace (the gang's span covers the team's life) */
+        ARY_TRACE(p, ARY_EV_START, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
+        member_run(th, c, (int)member);
+        ARY_TRACE(p, ARY_EV_END, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
     }
 }
 
