@@ -576,12 +576,15 @@ static bool task_done(void *ctx)
 
 /* A worker waiting on a handle parks with a deadline that doubles from 50 us to 2 ms: it
  * wakes for new work (it is counted as a sleeper) or when the deadline passes, and then
- * re-checks the task (sleep.md explains why this wait is not targeted). */
+ * re-checks the task (sleep.md explains why this wait is not targeted). Since it wakes by
+ * itself within 2 ms, it parks the light way (no membarrier): a push that races the park
+ * and misses it delays that work by the rest of the deadline at most (sleep.md, "Timed
+ * parks"). */
 static void park_for_task(ary_worker *w, void *ctx, uint64_t deadline_ns)
 {
     ary_pool *p = w->pool;
     static ARY_TLS uint64_t backoff_ns;
-    ary_park_begin(p, w);
+    ary_park_begin_light(p, w);
     if (task_done(ctx) || ary_work_visible(p)) {
         ary_park_cancel(p, w);
         backoff_ns = 0;
