@@ -470,6 +470,7 @@ void gompx_ws_begin(kmpx_thread *th, uintptr_t *reductions, void **mem)
         g = th->task->cur_tg;
     }
     uint64_t k = th->share_count++, expect = k;
+    kmpx_team_mark_used(team, KMPX_WS_USED_SHARE);
     gompx_share *s;
     if (team->nthreads == 1 ||
         atomic_compare_exchange_strong_explicit(&team->share_claimed, &expect, k + 1,

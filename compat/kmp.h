@@ -113,6 +113,8 @@ struct kmpx_team {
     /* Set when a member first registers an explicit task in the region: barriers then look
      * for tasks and at the task counts (read-mostly: written once per region). */
     _Atomic uint32_t has_tasks;
+    /* What the region used that the next fork must reset (kmpx_team_mark_used). */
+    _Atomic uint32_t ws_dirty;
 
     /* Barrier (compat/kmp_parallel.c): episode number << 32 | arrivals. The episode number
      * keeps counting across the regions a team record serves. */
@@ -212,6 +214,14 @@ KMPX_HIDDEN void kmpx_barrier_release(kmpx_thread *th);
 /* A thread leaves the layer: its hot team (if any) goes back to the pool. */
 KMPX_HIDDEN void kmpx_hot_release(kmpx_thread *th);
 KMPX_HIDDEN void kmpx_cancel_parallel_sync(kmpx_thread *th);
+
+/* Marks a part of the team record that the next fork must reset (kmpx_team_init). */
+enum { KMPX_WS_USED_RING = 1, KMPX_WS_USED_DACR = 2, KMPX_WS_USED_SHARE = 4 };
+static inline void kmpx_team_mark_used(kmpx_team *team, uint32_t what)
+{
+    if (ARY_UNLIKELY(!(atomic_load_explicit(&team->ws_dirty, memory_order_relaxed) & what)))
+        atomic_fetch_or_explicit(&team->ws_dirty, what, memory_order_relaxed);
+}
 
 /* kmp_runtime.c: a team record with room for any team size; setting one up for a region. */
 KMPX_HIDDEN kmpx_team *kmpx_team_new(void);

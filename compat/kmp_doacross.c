@@ -57,6 +57,7 @@ void __kmpc_doacross_init(ident_t *loc, kmp_int32 gtid, kmp_int32 num_dims, cons
         abort();
     }
     uint64_t k = th->dacr_count++;
+    kmpx_team_mark_used(th->team, KMPX_WS_USED_DACR);
     struct kmpx_dacr_slot *slot = &th->team->dacr[k % 4];
     unsigned spins = 0;
     while (atomic_load_explicit(&slot->gen, memory_order_acquire) != k)

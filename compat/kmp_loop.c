@@ -400,6 +400,7 @@ static void dispatch_init(int ty, kmp_int32 sched, uint64_t lb, uint64_t ub, int
     }
     L->alone = false;
 
+    kmpx_team_mark_used(team, KMPX_WS_USED_RING);
     struct kmpx_ws *ws = &team->ws[L->construct % KMPX_WS_RING];
     uint64_t want = L->construct << 2;
     for (;;) {

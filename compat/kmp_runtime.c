@@ -84,6 +84,8 @@ static void layer_init(void)
     /* ARAYON_METRICS: the runtime reports every pool at exit, this one included. */
 }
 
+static void dacr_init(kmpx_team *team);
+
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 kmpx_team *kmpx_team_new(void)
@@ -96,42 +98,74 @@ kmpx_team *kmpx_team_new(void)
         fputs("arayon: out of memory creating an OpenMP team\n", stderr);
         abort();
     }
-    memset(t, 0, sizeof *t);
+    memset(t, 0, at_counts + cap * sizeof(struct kmpx_tcount));
     t->members = (ary_worker **)((char *)t + at_members);
     t->counts = (struct kmpx_tcount *)((char *)t + at_counts);
+    t->nthreads = 0; /* kmpx_team_init sets everything that depends on the size */
+    dacr_init(t);
+    kmpx_loop_team_init(t);
     return t;
 }
 
-/* Sets up a team record: size, level, barrier, task counts, ring. */
+/* Resets an atomic only if it holds something else: a fork rewrites nothing that the last
+ * region left as it should be, so lines the members read stay shared in their caches. */
+#define RESET(field, v)                                                                      \
+    do {                                                                                     \
+        if (atomic_load_explicit(&(field), memory_order_relaxed) != (v))                     \
+            atomic_store_explicit(&(field), (v), memory_order_relaxed);                      \
+    } while (0)
+
+static void dacr_init(kmpx_team *team)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        atomic_store_explicit(&team->dacr[i].gen, i, memory_order_relaxed);
+        atomic_store_explicit(&team->dacr[i].loop, NULL, memory_order_relaxed);
+    }
+}
+
+/* Sets up a team record: size, level, barrier, task counts, ring. A fork of the same team
+ * record (hot teams, kmp_parallel.c) costs what the last region used: the task counts are
+ * reset only if it had tasks (only then are they non-zero), the worksharing ring, the
+ * doacross slots and gcc's shared constructs only if it used them (team->ws_dirty). */
 void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid)
 {
-    for (int i = 0; i < nthreads; i++) {
-        atomic_store_explicit(&team->counts[i].spawned, 0, memory_order_relaxed);
-        atomic_store_explicit(&team->counts[i].done, 0, memory_order_relaxed);
+    int old_n = team->nthreads;
+    if (atomic_load_explicit(&team->has_tasks, memory_order_relaxed)) {
+        for (int i = 0; i < old_n; i++) {
+            atomic_store_explicit(&team->counts[i].spawned, 0, memory_order_relaxed);
+            atomic_store_explicit(&team->counts[i].done, 0, memory_order_relaxed);
+        }
+        atomic_store_explicit(&team->has_tasks, 0, memory_order_relaxed);
     }
-    team->nthreads = nthreads;
+    if (team->nthreads != nthreads)
+        team->nthreads = nthreads;
     team->parent = parent;
     team->parent_tid = parent_tid;
     team->level = parent ? parent->level + 1 : 0;
     team->active_level = parent ? parent->active_level + (nthreads > 1) : 0;
     /* team->bar is not reset: its episode number keeps counting (kmp_parallel.c) */
-    atomic_store_explicit(&team->has_tasks, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->single_claimed, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->copy_data, NULL, memory_order_relaxed);
-    atomic_store_explicit(&team->cancel_parallel, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->in_cancel_bar, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->share_claimed, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->share_ready, 0, memory_order_relaxed);
-    atomic_store_explicit(&team->share_seen, (uint32_t)nthreads - 1, memory_order_relaxed);
-    atomic_store_explicit(&team->share, NULL, memory_order_relaxed);
-    team->tasks = NULL;
-    team->serial_frame = NULL;
-    for (unsigned i = 0; i < 4; i++) {
-        atomic_store_explicit(&team->dacr[i].gen, i, memory_order_relaxed);
-        atomic_store_explicit(&team->dacr[i].loop, NULL, memory_order_relaxed);
+    RESET(team->single_claimed, 0);
+    RESET(team->copy_data, NULL);
+    RESET(team->cancel_parallel, 0);
+    RESET(team->cancel_ws, 0);
+    RESET(team->in_cancel_bar, 0);
+    uint32_t dirty = atomic_load_explicit(&team->ws_dirty, memory_order_relaxed);
+    if ((dirty & KMPX_WS_USED_SHARE) || old_n != nthreads) {
+        atomic_store_explicit(&team->share_claimed, 0, memory_order_relaxed);
+        atomic_store_explicit(&team->share_ready, 0, memory_order_relaxed);
+        atomic_store_explicit(&team->share_seen, (uint32_t)nthreads - 1, memory_order_relaxed);
+        atomic_store_explicit(&team->share, NULL, memory_order_relaxed);
     }
-    kmpx_loop_team_init(team);
+    if (team->tasks)
+        team->tasks = NULL;
+    if (team->serial_frame)
+        team->serial_frame = NULL;
+    if (dirty & KMPX_WS_USED_DACR)
+        dacr_init(team);
+    if (dirty & KMPX_WS_USED_RING)
+        kmpx_loop_team_init(team);
+    if (dirty)
+        atomic_store_explicit(&team->ws_dirty, 0, memory_order_relaxed);
 }
 
 kmpx_thread *kmpx_self_slow(void)

@@ -215,13 +215,21 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
 {
     uint64_t now = aryd_now_ns();
     if (!b->start) {
-        b->start = now;
+        b->start = b->last_yield = now;
         b->over = ary_oversubscribed(p);
     }
     uint64_t waited = now - b->start;
     if (b->phase == 0) {
         if (waited < p->tw_spin_ns && !b->over) {
-            aryd_cpu_relax();
+            /* A yield now and then: the thread this one waits for may have been put on
+             * this CPU (the other CPUs busy with other processes); without it, it would
+             * wait for the whole spin phase. On an idle CPU a yield returns at once. */
+            if (now - b->last_yield >= ARY_TW_YIELD_EVERY_NS) {
+                b->last_yield = now;
+                aryd_yield();
+            } else {
+                aryd_cpu_relax();
+            }
             return true;
         }
         b->phase = 1;

@@ -93,7 +93,8 @@ ARY_HIDDEN void ary_wake_worker(ary_worker *w);
  *
  * A thread that waits in a team (a barrier, a hot team's wait for the next region) polls a
  * flag of its own: it pause-spins for the pool's tw_spin_ns, then yields until tw_block_ns
- * has passed since the wait began, then sleeps. While the process is oversubscribed (more
+ * has passed since the wait began, then sleeps; the spin phase yields every 20 us too (the
+ * thread waited for may share this CPU). While the process is oversubscribed (more
  * awake threads of the pool than usable CPUs: affinity mask and cgroup quota) it does not
  * spin: it yields at once, so the thread it waits for can run. No system call is made
  * until the yield phase; sleeping and waking are targeted (no membarrier).
@@ -105,14 +106,16 @@ ARY_HIDDEN void ary_wake_worker(ary_worker *w);
 #define ARY_TW_SPIN_NS 200000u   /* default spin phase: 200 us */
 #define ARY_TW_BLOCK_NS 2000000u /* default: sleep after 2 ms of spinning and yielding */
 #define ARY_BACKOFF_POLLS 16u     /* polls between clock reads in the spin phase */
+#define ARY_TW_YIELD_EVERY_NS 20000u /* the spin phase yields this often */
 
 typedef struct ary_backoff {
     uint64_t start; /* first clock reading, 0 before it */
+    uint64_t last_yield;
     uint32_t polls;
     uint8_t phase;  /* 0 spinning, 1 yielding */
     bool over;      /* oversubscribed when the wait began */
 } ary_backoff;
-#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, false})
+#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false})
 
 /* Sets the pool's team wait policy: spin_ns of pause-spinning, block_ns in all before a
  * waiter sleeps (UINT64_MAX: never; 0: at once). */
