@@ -732,8 +732,10 @@ void __kmpc_flush(ident_t *loc)
 
 /* ---- reductions and copyprivate ---- */
 
-/* Two methods.
- * - Critical (the nowait forms, and a team of 1): every thread returns 1 holding lck and
+/* Three methods.
+ * - Atomic (the nowait form in teams of up to KMPX_ATOMIC_REDUCE_MAX, when clang allows it):
+ *   return 2, clang's code does the rest.
+ * - Critical (the other nowait forms, and a team of 1): every thread returns 1 holding lck and
  *   combines its privates into the originals; end_reduce releases it. A team of 1 takes no
  *   lock (end_reduce then takes none either: the team size cannot change in between). The
  *   nowait forms cannot do better without waiting: a thread that returns 0 leaves its
@@ -744,6 +746,9 @@ void __kmpc_flush(ident_t *loc)
  *   its own with reduce_func and returns 1: it alone combines into the originals; its
  *   end_reduce releases the others, which return 0 once released (clang calls no
  *   end_reduce for 0). One barrier in all, no lock, n - 1 calls of reduce_func. */
+#define KMPX_IDENT_ATOMIC_REDUCE 0x10
+#define KMPX_ATOMIC_REDUCE_MAX 8
+
 static kmp_int32 reduce_begin(kmp_critical_name *lck)
 {
     kmpx_thread *th = kmpx_self();
@@ -765,12 +770,18 @@ kmp_int32 __kmpc_reduce_nowait(ident_t *loc, kmp_int32 gtid, kmp_int32 num_vars,
                                void (*reduce_func)(void *lhs, void *rhs),
                                kmp_critical_name *lck)
 {
-    (void)loc;
     (void)gtid;
     (void)num_vars;
     (void)reduce_size;
     (void)reduce_data;
     (void)reduce_func;
+    int n = kmpx_self()->team->nthreads;
+    /* Small teams, when the compiler allows it (ATOMIC_REDUCE on loc): the atomic method.
+     * Every thread combines its privates with atomic updates (clang puts the types it
+     * cannot update atomically in a critical section of its own) and calls no end: no lock
+     * is held, nothing waits. Larger teams would contend on the variables' lines. */
+    if (n > 1 && n <= KMPX_ATOMIC_REDUCE_MAX && loc && (loc->flags & KMPX_IDENT_ATOMIC_REDUCE))
+        return 2;
     return reduce_begin(lck);
 }
 
