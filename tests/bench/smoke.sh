@@ -11,6 +11,12 @@
 #   smoke.sh libgomp SRC_DIR OUT [SHIM]     bench_omp.c built by gcc -fopenmp, on libgomp or
 #                                           with SHIM preloaded (runtime arayon-gomp)
 #   smoke.sh tbb     SRC_DIR OUT            bench_tbb.cpp built by g++ -ltbb
+#   smoke.sh forkjoin SRC_DIR OUT SHIM [SANITIZE]
+#                                           bench_forkjoin.c built by clang -fopenmp=libomp and
+#                                           by gcc -fopenmp, each run --quick on arayon (SHIM
+#                                           preloaded) with 2 and 4 threads: every line must
+#                                           parse, every construct and kernel say ok. Skipped
+#                                           when SANITIZE (the build's -fsanitize) is set.
 #
 # SRC_DIR is the repository's bench/ directory; OUT a scratch directory. Peers are compiled
 # the way bench/run compiles them (plus -Wall -Wextra).
@@ -122,6 +128,77 @@ tbb)
     # shellcheck disable=SC2086
     run_check tbb "fib,nqueens,uts,reduce,stream,flat_out,flat_in,flood_out,flood_in" \
         "$exe" $ARGS --bench "$BENCHES_ALL"
+    ;;
+forkjoin)
+    src=$1 out=$2 shim=$3 san=${4:-}
+    # A sanitized shim needs its sanitizer's runtime loaded first, which a program built
+    # without the sanitizer does not do (as bench.smoke.arayon-omp, which is not defined there).
+    [ -z "$san" ] || skip "sanitizer build (-fsanitize=$san): a sanitized libarayon-omp.so cannot be preloaded into bench_forkjoin, which is built without the sanitizer; run this test in a build without ARAYON_SANITIZE"
+    [ -f "$shim" ] || fail "no shim at $shim"
+    mkdir -p "$out" || exit 1
+    printf '#include <omp.h>\nint main(void){int n=0;\n#pragma omp parallel\n#pragma omp atomic\nn++;\nreturn n>0?0:1;}\n' >"$out/probe.c"
+    constructs="PARALLEL FOR PARALLEL_FOR BARRIER SINGLE CRITICAL LOCK ATOMIC REDUCTION ORDERED SECTIONS DYNAMIC GUIDED PRIVATE FIRSTPRIVATE COPYPRIVATE COPYIN"
+    built=0
+    for cc in clang gcc; do
+        if [ "$cc" = clang ]; then flags="-fopenmp=libomp"; else flags="-fopenmp"; fi
+        if ! command -v "$cc" >/dev/null 2>&1; then
+            echo "SKIP: $cc not found: bench_forkjoin_$cc not tested"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        if ! $cc $flags "$out/probe.c" -o "$out/probe-$cc" >/dev/null 2>&1; then
+            echo "SKIP: $cc $flags cannot build an OpenMP program (omp.h or its runtime missing?): bench_forkjoin_$cc not tested"
+            continue
+        fi
+        exe="$out/bench_forkjoin_$cc"
+        # shellcheck disable=SC2086
+        $cc -std=c11 -O2 -Wall -Wextra $flags "$src/bench_forkjoin.c" -o "$exe" -ldl -lm ||
+            fail "$cc could not build bench_forkjoin.c"
+        built=1
+        for t in 2 4; do
+            echo "== bench_forkjoin_$cc --quick on arayon, $t threads"
+            res=$(env OMP_NUM_THREADS="$t" LD_PRELOAD="$shim" "$exe" --quick 2>&1)
+            rc=$?
+            printf '%s\n' "$res"
+            [ "$rc" -eq 0 ] || fail "bench_forkjoin_$cc, $t threads: exit status $rc"
+            # Every line: empty, a # comment, or "fj" and key=value fields, the constructs'
+            # and kernels' lines ending in ok (WRONG, or anything else, fails).
+            bad=$(printf '%s\n' "$res" | awk -v cc="$cc" -v t="$t" -v want="$constructs" '
+                function problem(m) { print m ": " $0; nbad++ }
+                /^$/ || /^#/ { next }
+                $1 != "fj" { problem("not an fj line"); next }
+                {
+                    delete f; st = ""
+                    for (i = 2; i <= NF; i++) {
+                        if ($i ~ /^[a-z_]+=[^= ]+$/) { p = index($i, "="); f[substr($i, 1, p - 1)] = substr($i, p + 1) }
+                        else if (i == NF) st = $i
+                        else { problem("field " i " is not key=value"); next }
+                    }
+                    if (f["runtime"] != "arayon") problem("runtime is not arayon")
+                    if (f["compiler"] != cc) problem("compiler is not " cc)
+                    if (f["threads"] != t) problem("threads is not " t)
+                    if ("setup" in f) { setup++; if (st != "") problem("setup line with a status"); next }
+                    if (st != "ok") problem("status not ok")
+                    if ("construct" in f) {
+                        for (k in f) if (k ~ /_us$/ && f[k] !~ /^-?[0-9]+(\.[0-9]+)?$/) problem(k " is not a number")
+                        seen[f["construct"]]++
+                    } else if ("kernel" in f) {
+                        if (f["ms"] !~ /^[0-9]+(\.[0-9]+)?$/) problem("ms is not a number")
+                        seen[f["kernel"]]++
+                    } else problem("neither setup, construct nor kernel")
+                }
+                END {
+                    if (setup != 1) { print "no setup line"; nbad++ }
+                    n = split(want " jacobi redloop", w, " ")
+                    for (i = 1; i <= n; i++) if (seen[w[i]] != 1) { print "no line (or several) for " w[i]; nbad++ }
+                    exit nbad > 0
+                }')
+            [ -z "$bad" ] || fail "bench_forkjoin_$cc, $t threads: $bad"
+            echo "PASS: bench_forkjoin_$cc on arayon, $t threads"
+        done
+    done
+    [ "$built" = 1 ] || skip "neither clang nor gcc can build an OpenMP program"
+    echo "PASS: forkjoin"
     ;;
 *)
     fail "unknown kind $kind"
