@@ -119,6 +119,7 @@ struct kmpx_team {
     /* Barrier (compat/kmp_parallel.c): episode number << 32 | arrivals. The episode number
      * keeps counting across the regions a team record serves. */
     _Alignas(64) _Atomic uint64_t bar;
+    _Atomic uint32_t join_sleepers; /* members parked in a hot team's join (kmp_parallel.c) */
 
     /* single: the number of single constructs claimed so far. */
     _Alignas(64) _Atomic uint64_t single_claimed;

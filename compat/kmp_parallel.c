@@ -407,10 +407,22 @@ typedef struct member_saved {
     unsigned npeers;
 } member_saved;
 
-/* `icv` is the forking thread: its task's ICVs are the implicit tasks' (nthreads-var and
- * run-sched-var; a runtime-scheduled loop is set up by whichever member comes first). */
+/* The ICVs the implicit tasks of a region inherit from the forking thread's task. */
+typedef struct fork_icv {
+    int nthreads_var, run_sched_kind, run_sched_chunk;
+    int num_teams, team_num, teams_limit;
+} fork_icv;
+
+static fork_icv icv_of(const kmpx_thread *th)
+{
+    return (fork_icv){th->nthreads_var, th->run_sched_kind, th->run_sched_chunk,
+                      th->num_teams,    th->team_num,       th->teams_limit};
+}
+
+/* `icv`: the forking thread's (nthreads-var and run-sched-var; a runtime-scheduled loop is
+ * set up by whichever member comes first). */
 static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *implicit,
-                         const kmpx_thread *icv, member_saved *s)
+                         const fork_icv *icv, member_saved *s)
 {
     s->team = th->team;
     s->tid = th->tid;
@@ -488,8 +500,72 @@ typedef struct fork_ctx {
     void *data;
     void (*prologue)(kmpx_thread *th, void *arg);
     void *prologue_arg;
-    kmpx_thread icv; /* the forking thread's ICVs (nthreads_var, run_sched_*) */
+    fork_icv icv;    /* the forking thread's ICVs */
+    bool hot;        /* a hot team's region: its join is a gather (join_gather) */
 } fork_ctx;
+
+/* The join of a hot team's region (up to BAR_FLAT members, no task latch) is a gather, not a
+ * barrier: nobody is released. Every member arrives; each then waits, running the team's
+ * tasks, until it sees all arrived and the team quiet (a member that has left may not run
+ * tasks created later: the primary's tasks after the others arrived are the common case,
+ * `master` + tasks). The primary then ends the episode (bar := (g + 1, 0)) and returns; the
+ * others go back to their fork flags. A member that is late to see the end sees the episode
+ * number move instead: nothing it reads can make it conclude "done" early, because the
+ * primary moves the number only after the condition held. Members that sleep here (light
+ * park) count themselves in join_sleepers, which the primary reads after its store (seq_cst
+ * both, fences: a Dekker pair); the last member to arrive, and a member that completes the
+ * last task, wake the primary if it is parked. Saves the release phase of a barrier: one
+ * cache-line transfer fewer per region than a barrier. */
+static bool join_done(kmpx_team *team, int n, uint32_t g)
+{
+    uint64_t w = atomic_load_explicit(&team->bar, memory_order_acquire);
+    return BAR_GEN(w) != g || (BAR_ARRIVED(w) == (uint32_t)n && team_quiet(team, n));
+}
+
+static void join_gather(kmpx_thread *th, kmpx_team *team, int n)
+{
+    ary_worker *w = th->worker;
+    ary_pool *p = w->pool;
+    bool primary = th->tid == 0;
+    ary_worker *pw = team->members[0];
+    uint64_t old = atomic_fetch_add_explicit(&team->bar, 1, memory_order_acq_rel);
+    uint32_t g = BAR_GEN(old);
+    bool last = BAR_ARRIVED(old) + 1 == (uint32_t)n;
+    if (!primary && last)
+        ary_wake_parked(pw); /* the primary may be asleep waiting for us */
+    ary_backoff b = ARY_BACKOFF_INIT;
+    while (!join_done(team, n, g)) {
+        if (atomic_load_explicit(&team->has_tasks, memory_order_relaxed)) {
+            if (ary_run_one(w)) {
+                b = ARY_BACKOFF_INIT;
+                if (!primary && join_done(team, n, g))
+                    ary_wake_parked(pw);
+                continue;
+            }
+        }
+        if (ary_backoff_step(p, &b))
+            continue;
+        if (!primary)
+            atomic_fetch_add_explicit(&team->join_sleepers, 1, memory_order_seq_cst);
+        ary_park_begin_light(p, w);
+        if (join_done(team, n, g) || (atomic_load_explicit(&team->has_tasks, memory_order_relaxed) &&
+                                      ary_pool_has_work(p)))
+            ary_park_cancel(p, w);
+        else
+            ary_park_sleep(p, w, 0);
+        if (!primary)
+            atomic_fetch_sub_explicit(&team->join_sleepers, 1, memory_order_relaxed);
+        b = ARY_BACKOFF_INIT;
+    }
+    if (!primary)
+        return; /* nothing of the team is read after this */
+    atomic_store_explicit(&team->cancel_ws, 0, memory_order_relaxed);
+    atomic_store_explicit(&team->bar, BAR_WORD(g + 1, 0), memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&team->join_sleepers, memory_order_relaxed))
+        for (int i = 1; i < n; i++)
+            ary_wake_parked(team->members[i]);
+}
 
 static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
 {
@@ -504,7 +580,10 @@ static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
         kmp_int32 gtid = th->gtid, btid = tid;
         kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
     }
-    kmpx_barrier(th); /* the join barrier */
+    if (c->hot && c->team->nthreads <= BAR_FLAT && !c->team->tasks && c->team->nthreads > 1)
+        join_gather(th, c->team, c->team->nthreads);
+    else
+        kmpx_barrier(th); /* the join barrier */
     member_leave(th, &implicit, &s);
 }
 
@@ -520,15 +599,7 @@ static int next_team_size(kmpx_thread *th)
 }
 
 /* The forking thread's ICVs, which the implicit tasks inherit. */
-static void fill_icv(kmpx_thread *th, fork_ctx *c)
-{
-    c->icv.nthreads_var = th->nthreads_var;
-    c->icv.run_sched_kind = th->run_sched_kind;
-    c->icv.run_sched_chunk = th->run_sched_chunk;
-    c->icv.num_teams = th->num_teams;
-    c->icv.team_num = th->team_num;
-    c->icv.teams_limit = th->teams_limit;
-}
+static void fill_icv(kmpx_thread *th, fork_ctx *c) { c->icv = icv_of(th); }
 
 /* ---- hot teams --------------------------------------------------------------------------- *
  *
@@ -536,7 +607,7 @@ static void fill_icv(kmpx_thread *th, fork_ctx *c)
  * (the program's initial thread) keeps its team between regions: the workers it reserved
  * stay in it, each waiting for the next region on a flag of its own (hot->slot[member], its
  * own cache line), under the team wait policy (spin, yield, sleep: runtime/team.h). A fork
- * sets up the team record, publishes the region (hot->ctx) and advances the flags of the
+ * sets up the team record, publishes the region (hot->region) and advances the flags of the
  * members it needs; the join is the region's last barrier, after which members go back to
  * their flags (the barrier's release order lets the primary reuse the team record at once:
  * see "Episodes"). A larger region reserves more workers; a smaller one leaves the rest
@@ -549,9 +620,14 @@ typedef struct kmpx_hot_slot {
     uint32_t first;                     /* its value when the worker was posted */
 } kmpx_hot_slot;
 
+#define HOT_INLINE_ARGS 8
 typedef struct kmpx_hot {
-    kmpx_team *team;
-    fork_ctx *ctx;          /* the region being started: written before the flags */
+    /* The region being started, written before the flags: a copy of the fork's context and
+     * (up to HOT_INLINE_ARGS) of its arguments, on lines of their own, so that a member
+     * starting a region misses on its flag and on these lines only. */
+    _Alignas(64) fork_ctx region;
+    void *args[HOT_INLINE_ARGS];
+    _Alignas(64) kmpx_team *team;
     _Atomic uint32_t dissolve;
     int nw, cap;            /* workers held (members 1..nw), room for */
     uint32_t gen;           /* the last value written to a flag */
@@ -583,7 +659,7 @@ static void hot_member_main(void *ctx, unsigned member)
         seen = v;
         if (atomic_load_explicit(&hot->dissolve, memory_order_acquire))
             return;
-        fork_ctx *c = hot->ctx;
+        fork_ctx *c = &hot->region;
         /* each region a span of its own in a trace (the gang's span covers the team's life) */
         ARY_TRACE(p, ARY_EV_START, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
         member_run(th, c, (int)member);
@@ -593,9 +669,10 @@ static void hot_member_main(void *ctx, unsigned member)
 
 static kmpx_hot *hot_new(void)
 {
-    kmpx_hot *hot = calloc(1, sizeof *hot);
+    kmpx_hot *hot = aligned_alloc(64, sizeof *hot);
     int cap = (int)kmpx_pool->nthreads;
     if (hot) {
+        memset(hot, 0, sizeof *hot);
         hot->cap = cap;
         hot->w = calloc((size_t)cap, sizeof *hot->w);
         hot->slot = aligned_alloc(64, (size_t)(cap + 1) * sizeof *hot->slot);
@@ -641,14 +718,21 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
     kmpx_team *team = hot->team;
     kmpx_team_init(team, th->team, n, th->tid);
-    team->primary = th;
+    if (team->primary != th)
+        team->primary = th;
     if (team->members[0] != th->worker)
         team->members[0] = th->worker;
     c->team = team;
     fill_icv(th, c);
     if (n > 1 && kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
         team->tasks = latch_new();
-    hot->ctx = c;
+    c->hot = true;
+    hot->region = *c;
+    if (c->argc <= HOT_INLINE_ARGS && c->argv) {
+        for (int i = 0; i < c->argc; i++)
+            hot->args[i] = c->argv[i];
+        hot->region.argv = hot->args;
+    }
     hot->gen += 2;
     for (int i = 1; i < n; i++) /* the exchange publishes the above */
         ary_flag_set(&hot->slot[i].fork, hot->gen);
@@ -810,11 +894,8 @@ void kmpx_run_as_initial(kmpx_thread *th, void (*fn)(void *), void *data)
     team->members[0] = th->worker;
     member_saved s;
     kmpx_task implicit;
-    kmpx_thread icv; /* the ICVs it keeps; no teams */
-    memset(&icv, 0, sizeof icv);
-    icv.nthreads_var = th->nthreads_var;
-    icv.run_sched_kind = th->run_sched_kind;
-    icv.run_sched_chunk = th->run_sched_chunk;
+    fork_icv icv = icv_of(th); /* the ICVs it keeps; no teams */
+    icv.num_teams = icv.team_num = icv.teams_limit = 0;
     member_enter(th, team, 0, &implicit, &icv, &s);
     fn(data);
     kmpx_barrier(th); /* its tasks (a team of one: only detached ones can be pending) */
@@ -860,7 +941,8 @@ void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid)
     kmpx_team_init(f->team, th->team, 1, th->tid);
     f->team->primary = th;
     f->team->members[0] = th->worker;
-    member_enter(th, f->team, 0, &f->implicit, th, &f->saved);
+    fork_icv icv = icv_of(th);
+    member_enter(th, f->team, 0, &f->implicit, &icv, &f->saved);
     f->team->serial_frame = f;
 }
 

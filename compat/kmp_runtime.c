@@ -137,12 +137,19 @@ void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent
         }
         atomic_store_explicit(&team->has_tasks, 0, memory_order_relaxed);
     }
+    /* plain fields the members read: written only when they change (hot teams) */
+    int level = parent ? parent->level + 1 : 0;
+    int active_level = parent ? parent->active_level + (nthreads > 1) : 0;
     if (team->nthreads != nthreads)
         team->nthreads = nthreads;
-    team->parent = parent;
-    team->parent_tid = parent_tid;
-    team->level = parent ? parent->level + 1 : 0;
-    team->active_level = parent ? parent->active_level + (nthreads > 1) : 0;
+    if (team->parent != parent)
+        team->parent = parent;
+    if (team->parent_tid != parent_tid)
+        team->parent_tid = parent_tid;
+    if (team->level != level)
+        team->level = level;
+    if (team->active_level != active_level)
+        team->active_level = active_level;
     /* team->bar is not reset: its episode number keeps counting (kmp_parallel.c) */
     RESET(team->single_claimed, 0);
     RESET(team->copy_data, NULL);
