@@ -175,7 +175,9 @@ static int bar_wait(kmpx_thread *th, kmpx_team *team, int n, uint32_t g, bool la
     ary_worker *w = th->worker;
     ary_pool *p = w->pool;
     _Atomic uint32_t *rel = &team->counts[th->tid].release;
-    ary_backoff b = ARY_BACKOFF_INIT;
+    ary_worker *const *peers = team->members;
+    unsigned npeers = n <= BAR_FLAT ? (unsigned)n : 0;
+    ary_backoff b = ARY_BACKOFF_FOR(w, peers, npeers);
     for (;;) {
         if (atomic_load_explicit(rel, memory_order_acquire) == g + 1)
             return BAR_RELEASED;
@@ -186,7 +188,7 @@ static int bar_wait(kmpx_thread *th, kmpx_team *team, int n, uint32_t g, bool la
             if (!latch && bar_try_open(team, n, g))
                 return BAR_OPENER;
             if (ran) {
-                b = ARY_BACKOFF_INIT;
+                b = ARY_BACKOFF_FOR(w, peers, npeers);
                 continue;
             }
         }
@@ -201,7 +203,7 @@ static int bar_wait(kmpx_thread *th, kmpx_team *team, int n, uint32_t g, bool la
             ary_park_cancel(p, w);
         else
             ary_park_sleep(p, w, 0);
-        b = ARY_BACKOFF_INIT;
+        b = ARY_BACKOFF_FOR(w, peers, npeers);
     }
 }
 
@@ -220,6 +222,7 @@ static void barrier_alone(kmpx_thread *th, kmpx_team *team)
 static int bar_arrive(kmpx_thread *th, kmpx_team *team, int n, uint32_t *gen)
 {
     bool latch = team->tasks != NULL;
+    ary_note_cpu(th->worker); /* for the waits of those who arrived before */
     uint64_t old = atomic_fetch_add_explicit(&team->bar, 1, memory_order_acq_rel);
     uint32_t g = BAR_GEN(old);
     *gen = g;
@@ -528,16 +531,18 @@ static void join_gather(kmpx_thread *th, kmpx_team *team, int n)
     ary_pool *p = w->pool;
     bool primary = th->tid == 0;
     ary_worker *pw = team->members[0];
+    ary_note_cpu(w);
     uint64_t old = atomic_fetch_add_explicit(&team->bar, 1, memory_order_acq_rel);
     uint32_t g = BAR_GEN(old);
     bool last = BAR_ARRIVED(old) + 1 == (uint32_t)n;
     if (!primary && last)
         ary_wake_parked(pw); /* the primary may be asleep waiting for us */
-    ary_backoff b = ARY_BACKOFF_INIT;
+    ary_worker *const *peers = team->members;
+    ary_backoff b = ARY_BACKOFF_FOR(w, peers, (unsigned)n);
     while (!join_done(team, n, g)) {
         if (atomic_load_explicit(&team->has_tasks, memory_order_relaxed)) {
             if (ary_run_one(w)) {
-                b = ARY_BACKOFF_INIT;
+                b = ARY_BACKOFF_FOR(w, peers, (unsigned)n);
                 if (!primary && join_done(team, n, g))
                     ary_wake_parked(pw);
                 continue;
@@ -555,7 +560,7 @@ static void join_gather(kmpx_thread *th, kmpx_team *team, int n)
             ary_park_sleep(p, w, 0);
         if (!primary)
             atomic_fetch_sub_explicit(&team->join_sleepers, 1, memory_order_relaxed);
-        b = ARY_BACKOFF_INIT;
+        b = ARY_BACKOFF_FOR(w, peers, (unsigned)n);
     }
     if (!primary)
         return; /* nothing of the team is read after this */
@@ -628,6 +633,7 @@ typedef struct kmpx_hot {
     _Alignas(64) fork_ctx region;
     void *args[HOT_INLINE_ARGS];
     _Alignas(64) kmpx_team *team;
+    ary_worker *primary;    /* the forking thread's record (its CPU: ARY_BACKOFF_FOR) */
     _Atomic uint32_t dissolve;
     int nw, cap;            /* workers held (members 1..nw), room for */
     uint32_t gen;           /* the last value written to a flag */
@@ -647,12 +653,12 @@ static void hot_member_main(void *ctx, unsigned member)
     for (;;) {
         uint32_t v = ary_flag_get(flag);
         if (v == seen) {
-            ary_backoff b = ARY_BACKOFF_INIT;
+            ary_backoff b = ARY_BACKOFF_FOR(w, &hot->primary, 1);
             ary_idle_begin(&w->c, aryd_now_ns());
             while ((v = ary_flag_get(flag)) == seen)
                 if (!ary_backoff_step(p, &b)) {
                     ary_flag_sleep(p, flag, seen);
-                    b = ARY_BACKOFF_INIT;
+                    b = ARY_BACKOFF_FOR(w, &hot->primary, 1);
                 }
             ary_idle_end(&w->c, aryd_now_ns());
         }
@@ -711,8 +717,11 @@ static void hot_grow(kmpx_thread *th, kmpx_hot *hot, int want)
 static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
 {
     kmpx_hot *hot = th->hot;
-    if (!hot)
+    if (!hot) {
         hot = th->hot = hot_new();
+        hot->primary = th->worker;
+    }
+    ary_note_cpu(th->worker); /* members waiting for this fork look at it */
     if (want - 1 > hot->nw)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;

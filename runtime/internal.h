@@ -236,6 +236,9 @@ struct ary_worker {
     _Alignas(ARY_CACHELINE) _Atomic uint32_t park; /* 0 awake, 1 parked (counted in sleepers) */
     /* Below: touched by the owning thread only (and counters read by others). */
     _Alignas(ARY_CACHELINE) ary_cell *free_cells;
+    _Atomic uint32_t cpu;                          /* CPU + 1 it last ran on, 0 unknown:
+                                                      written by its thread in team waits
+                                                      (team.h), read by teammates */
     size_t nfree;
     int64_t credits;                               /* admission credits cached (admit.c) */
     void *slabs;                                   /* slabs this worker allocated */

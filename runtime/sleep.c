@@ -207,6 +207,21 @@ bool ary_oversubscribed(ary_pool *p)
     return awake > (int64_t)p->usable_cpus;
 }
 
+/* Whether a thread the waiter waits for last ran on the waiter's CPU (ARY_BACKOFF_FOR). */
+static bool colocated(ary_backoff *b)
+{
+    ary_note_cpu(b->self);
+    uint32_t mine = atomic_load_explicit(&b->self->cpu, memory_order_relaxed);
+    if (!mine)
+        return false;
+    for (unsigned i = 0; i < b->npeers; i++) {
+        ary_worker *v = b->peers[i];
+        if (v && v != b->self && atomic_load_explicit(&v->cpu, memory_order_relaxed) == mine)
+            return true;
+    }
+    return false;
+}
+
 /* The clock is read every ARY_BACKOFF_POLLS polls (ary_backoff_step). Phase 0 pause-spins
  * until spin_ns has passed since the first look (at once when the process is
  * oversubscribed: spinning would take the CPU from a thread this one waits for); phase 1
@@ -216,7 +231,7 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
     uint64_t now = aryd_now_ns();
     if (!b->start) {
         b->start = b->last_yield = now;
-        b->over = ary_oversubscribed(p);
+        b->over = ary_oversubscribed(p) || (b->self && colocated(b));
     }
     uint64_t waited = now - b->start;
     if (b->phase == 0) {

@@ -113,9 +113,28 @@ typedef struct ary_backoff {
     uint64_t last_yield;
     uint32_t polls;
     uint8_t phase;  /* 0 spinning, 1 yielding */
-    bool over;      /* oversubscribed when the wait began */
+    bool over;      /* oversubscribed, or sharing a CPU with a thread it waits for */
+    /* Optional: the waiter's record and those of the threads it waits for. */
+    ary_worker *self;
+    ary_worker *const *peers;
+    unsigned npeers;
 } ary_backoff;
-#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false})
+#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false, NULL, NULL, 0})
+/* A wait for some of peers[0..n) (self among them or not). When the wait first reads the
+ * clock it records self's CPU and looks at theirs: if one of them last ran on this CPU, it
+ * does not spin (it yields, as when oversubscribed): the scheduler has put both on one CPU,
+ * and spinning would only delay the thread it waits for. */
+#define ARY_BACKOFF_FOR(self_, peers_, n_)                                                   \
+    ((ary_backoff){0, 0, 0, 0, false, (self_), (peers_), (n_)})
+
+/* Records the CPU the calling thread (running as w) is on, for teammates' waits. */
+static inline void ary_note_cpu(ary_worker *w)
+{
+    int cpu = aryd_current_cpu();
+    uint32_t v = cpu >= 0 ? (uint32_t)cpu + 1 : 0;
+    if (atomic_load_explicit(&w->cpu, memory_order_relaxed) != v)
+        atomic_store_explicit(&w->cpu, v, memory_order_relaxed);
+}
 
 /* Sets the pool's team wait policy: spin_ns of pause-spinning, block_ns in all before a
  * waiter sleeps (UINT64_MAX: never; 0: at once). */

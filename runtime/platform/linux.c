@@ -79,6 +79,8 @@ void aryd_membarrier(void)
 
 void aryd_yield(void) { sched_yield(); }
 
+int aryd_current_cpu(void) { return sched_getcpu(); }
+
 unsigned aryd_allowed_cpus(void)
 {
     cpu_set_t set;

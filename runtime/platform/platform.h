@@ -45,6 +45,9 @@ static inline void aryd_cpu_relax(void)
 
 void aryd_yield(void);
 
+/* The CPU the calling thread runs on now (sched_getcpu: glibc reads it from rseq), or -1. */
+int aryd_current_cpu(void);
+
 /* Number of CPUs this process may run on (sched_getaffinity), at least 1. */
 unsigned aryd_allowed_cpus(void);
 
