@@ -101,15 +101,25 @@ static bool ws_ready(_Atomic uint64_t *p, uint64_t v, bool ge)
 
 static void ws_wait(struct kmpx_ws *ws, _Atomic uint64_t *p, uint64_t v, bool ge)
 {
-    for (int i = 0; i < KMPX_SPIN; i++) {
-        if (ws_ready(p, v, ge))
-            return;
-        aryd_cpu_relax();
-    }
-    for (int i = 0; i < KMPX_YIELDS; i++) {
-        if (ws_ready(p, v, ge))
-            return;
-        aryd_yield();
+    kmpx_thread *th = kmpx_tls_self;
+    if (th && th->worker) { /* the team wait policy (runtime/team.h) */
+        kmpx_team *team = th->team;
+        unsigned n = team->nthreads <= 8 ? (unsigned)team->nthreads : 0;
+        ary_backoff b = ARY_BACKOFF_FOR(th->worker, team->members, n);
+        while (!ws_ready(p, v, ge))
+            if (!ary_backoff_step(th->worker->pool, &b))
+                break;
+    } else {
+        for (int i = 0; i < KMPX_SPIN; i++) {
+            if (ws_ready(p, v, ge))
+                return;
+            aryd_cpu_relax();
+        }
+        for (int i = 0; i < KMPX_YIELDS; i++) {
+            if (ws_ready(p, v, ge))
+                return;
+            aryd_yield();
+        }
     }
     for (;;) {
         /* seq_cst RMW then re-check: pairs with the fence in ws_notify, so either the
