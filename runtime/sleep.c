@@ -231,7 +231,9 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
     uint64_t now = aryd_now_ns();
     if (!b->start) {
         b->start = b->last_yield = now;
-        b->over = ary_oversubscribed(p) || (b->self && colocated(b));
+        b->over = ary_oversubscribed(p);
+        if (!b->over && b->self && colocated(b))
+            b->over = b->coloc = true;
     }
     uint64_t waited = now - b->start;
     if (b->phase == 0) {
@@ -250,6 +252,11 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
         b->phase = 1;
     }
     if (p->tw_block_ns != UINT64_MAX && waited >= p->tw_block_ns)
+        return false;
+    /* Sharing a CPU with a thread it waits for while other CPUs are free: sleeping lets that
+     * thread run, and a thread woken from a sleep is placed on an idle CPU; a yielding one
+     * never moves, and both would go on taking turns on one CPU. */
+    if (b->coloc && ++b->yields > ARY_TW_COLOC_YIELDS && p->tw_block_ns != UINT64_MAX)
         return false;
     aryd_yield();
     return true;
