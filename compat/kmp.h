@@ -231,6 +231,14 @@ KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads
 /* An explicit task of `team` was registered by th (a member) / completed by th (any
  * thread): the counts a barrier waits on (kmp_parallel.c). The completion is the last
  * access to the team. */
+/* The count slot of th in team: its own when it is a member, else slot 0. A member of a hot
+ * team's previous region that is still leaving its join may run a task of the next region
+ * (kmp_parallel.c, join_gather) with its old tid, which that region's size may not cover. */
+static inline int kmpx_team_slot(const kmpx_thread *th, const kmpx_team *team)
+{
+    return th->team == team && th->tid < team->nthreads ? th->tid : 0;
+}
+
 static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
 {
     if (ARY_UNLIKELY(!atomic_load_explicit(&team->has_tasks, memory_order_relaxed)))
@@ -238,7 +246,7 @@ static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
     if (team->tasks)
         ary_latch_add(team->tasks, 1);
     else
-        atomic_fetch_add_explicit(&team->counts[th->team == team ? th->tid : 0].spawned, 1,
+        atomic_fetch_add_explicit(&team->counts[kmpx_team_slot(th, team)].spawned, 1,
                                   memory_order_release);
 }
 KMPX_HIDDEN void kmpx_team_task_done_slow(kmpx_team *team);
@@ -246,7 +254,7 @@ static inline void kmpx_team_task_done(kmpx_thread *th, kmpx_team *team)
 {
     if (team->tasks)
         ary_latch_done(team->tasks);
-    else if (ARY_LIKELY(th->team == team))
+    else if (ARY_LIKELY(th->team == team && th->tid < team->nthreads))
         atomic_fetch_add_explicit(&team->counts[th->tid].done, 1, memory_order_release);
     else
         kmpx_team_task_done_slow(team);

@@ -514,7 +514,10 @@ typedef struct fork_ctx {
  * `master` + tasks). The primary then ends the episode (bar := (g + 1, 0)) and returns; the
  * others go back to their fork flags. A member that is late to see the end sees the episode
  * number move instead: nothing it reads can make it conclude "done" early, because the
- * primary moves the number only after the condition held. Members that sleep here (light
+ * primary moves the number only after the condition held. Such a late member may take a
+ * task of the next region (it looked at has_tasks, then the next region began): it runs it
+ * with its old tid, and counts it in slot 0 when that tid is not in the new team
+ * (kmpx_team_slot), so the next barrier's sums still meet. Members that sleep here (light
  * park) count themselves in join_sleepers, which the primary reads after its store (seq_cst
  * both, fences: a Dekker pair); the last member to arrive, and a member that completes the
  * last task, wake the primary if it is parked. Saves the release phase of a barrier: one
