@@ -514,10 +514,9 @@ typedef struct fork_ctx {
  * `master` + tasks). The primary then ends the episode (bar := (g + 1, 0)) and returns; the
  * others go back to their fork flags. A member that is late to see the end sees the episode
  * number move instead: nothing it reads can make it conclude "done" early, because the
- * primary moves the number only after the condition held. Such a late member may take a
- * task of the next region (it looked at has_tasks, then the next region began): it runs it
- * with its old tid, and counts it in slot 0 when that tid is not in the new team
- * (kmpx_team_slot), so the next barrier's sums still meet. Members that sleep here (light
+ * primary moves the number only after the condition held. The primary's next fork waits
+ * until every member has left (kmpx_hot_slot.left): a late member must not take a task of
+ * the next region (its children would go to a deque the next team may not look at). Members that sleep here (light
  * park) count themselves in join_sleepers, which the primary reads after its store (seq_cst
  * both, fences: a Dekker pair); the last member to arrive, and a member that completes the
  * last task, wake the primary if it is parked. Saves the release phase of a barrier: one
@@ -626,6 +625,7 @@ static void fill_icv(kmpx_thread *th, fork_ctx *c) { c->icv = icv_of(th); }
 typedef struct kmpx_hot_slot {
     _Alignas(64) _Atomic uint32_t fork; /* advanced by 2 per region posted (bit 0: asleep) */
     uint32_t first;                     /* its value when the worker was posted */
+    _Atomic uint32_t left;              /* the last region (its fork value) the member left */
 } kmpx_hot_slot;
 
 #define HOT_INLINE_ARGS 8
@@ -640,6 +640,7 @@ typedef struct kmpx_hot {
     _Atomic uint32_t dissolve;
     int nw, cap;            /* workers held (members 1..nw), room for */
     uint32_t gen;           /* the last value written to a flag */
+    int last_n;             /* the size of the last region */
     ary_worker **w;         /* [cap]: w[i - 1] is member i */
     kmpx_hot_slot *slot;    /* [cap + 1], by member */
     ary_latch *gone;        /* counts the members' functions still running */
@@ -673,6 +674,8 @@ static void hot_member_main(void *ctx, unsigned member)
         ARY_TRACE(p, ARY_EV_START, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
         member_run(th, c, (int)member);
         ARY_TRACE(p, ARY_EV_END, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
+        /* out of the region: the next fork may set the team up (fork_hot) */
+        atomic_store_explicit(&hot->slot[member].left, v, memory_order_release);
     }
 }
 
@@ -729,6 +732,19 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
     kmpx_team *team = hot->team;
+    /* The last region's members may still be leaving its join (join_gather: they stop
+     * looking for its tasks only when they see it ended); one that saw the next region's
+     * tasks would take them. Wait until each has left: usually long done, and the look at
+     * its slot brings in the line the flag is in anyway. */
+    for (int i = 1; i < hot->last_n; i++) {
+        _Atomic uint32_t *left = &hot->slot[i].left;
+        if (atomic_load_explicit(left, memory_order_acquire) != hot->gen) {
+            ary_backoff b = ARY_BACKOFF_FOR(th->worker, &hot->w[i - 1], 1);
+            while (atomic_load_explicit(left, memory_order_acquire) != hot->gen)
+                if (!ary_backoff_step(th->worker->pool, &b))
+                    aryd_yield(); /* it is running, not asleep: nothing to sleep on */
+        }
+    }
     kmpx_team_init(team, th->team, n, th->tid);
     if (team->primary != th)
         team->primary = th;
@@ -746,6 +762,7 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot->region.argv = hot->args;
     }
     hot->gen += 2;
+    hot->last_n = n;
     for (int i = 1; i < n; i++) /* the exchange publishes the above */
         ary_flag_set(&hot->slot[i].fork, hot->gen);
     member_run(th, c, 0);
