@@ -745,6 +745,7 @@ void __kmpc_flush(ident_t *loc)
 /* Three methods.
  * - Atomic (the nowait form in teams of up to KMPX_ATOMIC_REDUCE_MAX, when clang allows it):
  *   return 2, clang's code does the rest.
+ * - Combined in a barrier (below) for the nowait form in larger teams too.
  * - Critical (the other nowait forms, and a team of 1): every thread returns 1 holding lck and
  *   combines its privates into the originals; end_reduce releases it. A team of 1 takes no
  *   lock (end_reduce then takes none either: the team size cannot change in between). The
@@ -775,6 +776,26 @@ static kmpx_thread *reduce_end(kmp_critical_name *lck)
     return th;
 }
 
+/* The combined method: publish the list, arrive at a split barrier; the opener combines
+ * every other list into its own and returns 1 (its end releases the others), the others
+ * return 0 once released. */
+static kmp_int32 reduce_combined(kmpx_thread *th, void *reduce_data,
+                                 void (*reduce_func)(void *lhs, void *rhs))
+{
+    kmpx_team *team = th->team;
+    int n = team->nthreads;
+    atomic_store_explicit(&team->counts[th->tid].red_data, reduce_data, memory_order_relaxed);
+    if (!kmpx_barrier_split(th))
+        return 0; /* released: the opener has combined our list */
+    /* the arrivals (acq_rel) published every list */
+    for (int i = 0; i < n; i++)
+        if (i != th->tid)
+            reduce_func(reduce_data,
+                        atomic_load_explicit(&team->counts[i].red_data, memory_order_relaxed));
+    th->red_opener = true;
+    return 1;
+}
+
 kmp_int32 __kmpc_reduce_nowait(ident_t *loc, kmp_int32 gtid, kmp_int32 num_vars,
                                size_t reduce_size, void *reduce_data,
                                void (*reduce_func)(void *lhs, void *rhs),
@@ -785,13 +806,18 @@ kmp_int32 __kmpc_reduce_nowait(ident_t *loc, kmp_int32 gtid, kmp_int32 num_vars,
     (void)reduce_size;
     (void)reduce_data;
     (void)reduce_func;
-    int n = kmpx_self()->team->nthreads;
+    kmpx_thread *th = kmpx_self();
+    int n = th->team->nthreads;
     /* Small teams, when the compiler allows it (ATOMIC_REDUCE on loc): the atomic method.
      * Every thread combines its privates with atomic updates (clang puts the types it
      * cannot update atomically in a critical section of its own) and calls no end: no lock
      * is held, nothing waits. Larger teams would contend on the variables' lines. */
     if (n > 1 && n <= KMPX_ATOMIC_REDUCE_MAX && loc && (loc->flags & KMPX_IDENT_ATOMIC_REDUCE))
         return 2;
+    /* Larger teams: combined in a split barrier, as the blocking form (one barrier, whose
+     * release goes along a tree, instead of n lock hand-offs in a row). */
+    if (n > KMPX_ATOMIC_REDUCE_MAX && reduce_func && reduce_data)
+        return reduce_combined(th, reduce_data, reduce_func);
     return reduce_begin(lck);
 }
 
@@ -799,6 +825,12 @@ void __kmpc_end_reduce_nowait(ident_t *loc, kmp_int32 gtid, kmp_critical_name *l
 {
     (void)loc;
     (void)gtid;
+    kmpx_thread *th = kmpx_self();
+    if (th->red_opener) {
+        th->red_opener = false;
+        kmpx_barrier_release(th);
+        return;
+    }
     reduce_end(lck);
 }
 
@@ -811,20 +843,9 @@ kmp_int32 __kmpc_reduce(ident_t *loc, kmp_int32 gtid, kmp_int32 num_vars, size_t
     (void)num_vars;
     (void)reduce_size;
     kmpx_thread *th = kmpx_self();
-    kmpx_team *team = th->team;
-    int n = team->nthreads;
-    if (n == 1 || !reduce_func || !reduce_data)
+    if (th->team->nthreads == 1 || !reduce_func || !reduce_data)
         return reduce_begin(lck);
-    atomic_store_explicit(&team->counts[th->tid].red_data, reduce_data, memory_order_relaxed);
-    if (!kmpx_barrier_split(th))
-        return 0; /* released: the opener has combined our list */
-    /* the arrivals (acq_rel) published every list */
-    for (int i = 0; i < n; i++)
-        if (i != th->tid)
-            reduce_func(reduce_data,
-                        atomic_load_explicit(&team->counts[i].red_data, memory_order_relaxed));
-    th->red_opener = true;
-    return 1;
+    return reduce_combined(th, reduce_data, reduce_func);
 }
 
 /* The blocking form is also the construct's barrier (clang emits no other). */
