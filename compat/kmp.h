@@ -89,7 +89,7 @@ KMPX_HIDDEN extern kmpx_settings kmpx_set;
 #define KMPX_WS_RING 8
 
 /* Per member of a team, a cache line of its own: its task counts, and what the barrier
- * (kmp_parallel.c) tells it: the episode it was last released into, polled by the member
+ * (kmp_barrier.c) tells it: the episode it was last released into, polled by the member
  * alone; and the reduction data it published (__kmpc_reduce). */
 struct kmpx_tcount {
     _Alignas(64) _Atomic uint64_t spawned;
@@ -116,17 +116,17 @@ struct kmpx_team {
     /* What the region used that the next fork must reset (kmpx_team_mark_used). */
     _Atomic uint32_t ws_dirty;
 
-    /* Barrier (compat/kmp_parallel.c): episode number << 32 | arrivals. The episode number
+    /* Barrier (compat/kmp_barrier.c): episode number << 32 | arrivals. The episode number
      * keeps counting across the regions a team record serves. */
     _Alignas(64) _Atomic uint64_t bar;
-    _Atomic uint32_t join_sleepers; /* members parked in a hot team's join (kmp_parallel.c) */
+    _Atomic uint32_t join_sleepers; /* members parked in a hot team's join (kmp_barrier.c) */
 
     /* single: the number of single constructs claimed so far. */
     _Alignas(64) _Atomic uint64_t single_claimed;
     /* copyprivate: the pointer published by the thread that ran the single. */
     void *_Atomic copy_data;
 
-    /* The team's explicit tasks, for barriers (kmp_parallel.c, "Barriers and tasks"): per
+    /* The team's explicit tasks, for barriers (kmp_barrier.c, "Barriers and tasks"): per
      * member, tasks it registered and tasks it completed; or, with nested active teams
      * (whose members may run each other's tasks), one shared latch. */
     struct kmpx_tcount *counts;
@@ -204,7 +204,7 @@ KMPX_HIDDEN void kmpx_barrier(kmpx_thread *th);
  * region is cancelled it returns true at once, without the others (they all go to the
  * region's end, whose join barrier is the one they meet). kmpx_cancel_parallel_sync: the
  * cancelling thread, before it goes to the join barrier, waits until no member is still
- * counted as arrived in a cancellable barrier. Both in kmp_parallel.c. */
+ * counted as arrived in a cancellable barrier. Both in kmp_barrier.c. */
 KMPX_HIDDEN bool kmpx_barrier_cancellable(kmpx_thread *th);
 /* A split barrier: every member arrives; exactly one (the opener, once all have arrived and
  * the team's tasks are done) returns true without releasing the others, does what must
@@ -212,6 +212,11 @@ KMPX_HIDDEN bool kmpx_barrier_cancellable(kmpx_thread *th);
  * released. */
 KMPX_HIDDEN bool kmpx_barrier_split(kmpx_thread *th);
 KMPX_HIDDEN void kmpx_barrier_release(kmpx_thread *th);
+/* Teams up to this size release from the opener and join by a gather (kmp_barrier.c);
+ * larger ones release along a tree. */
+#define KMPX_BAR_FLAT 8
+/* The join of a hot team's region of 2..KMPX_BAR_FLAT members without a task latch. */
+KMPX_HIDDEN void kmpx_join_gather(kmpx_thread *th, kmpx_team *team, int n);
 /* A thread leaves the layer: its hot team (if any) goes back to the pool. */
 KMPX_HIDDEN void kmpx_hot_release(kmpx_thread *th);
 KMPX_HIDDEN void kmpx_cancel_parallel_sync(kmpx_thread *th);
@@ -229,16 +234,8 @@ KMPX_HIDDEN kmpx_team *kmpx_team_new(void);
 KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads, int parent_tid);
 
 /* An explicit task of `team` was registered by th (a member) / completed by th (any
- * thread): the counts a barrier waits on (kmp_parallel.c). The completion is the last
+ * thread): the counts a barrier waits on (kmp_barrier.c). The completion is the last
  * access to the team. */
-/* The count slot of th in team: its own when it is a member, else slot 0. A member of a hot
- * team's previous region that is still leaving its join may run a task of the next region
- * (kmp_parallel.c, join_gather) with its old tid, which that region's size may not cover. */
-static inline int kmpx_team_slot(const kmpx_thread *th, const kmpx_team *team)
-{
-    return th->team == team && th->tid < team->nthreads ? th->tid : 0;
-}
-
 static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
 {
     if (ARY_UNLIKELY(!atomic_load_explicit(&team->has_tasks, memory_order_relaxed)))
@@ -246,7 +243,7 @@ static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
     if (team->tasks)
         ary_latch_add(team->tasks, 1);
     else
-        atomic_fetch_add_explicit(&team->counts[kmpx_team_slot(th, team)].spawned, 1,
+        atomic_fetch_add_explicit(&team->counts[th->team == team ? th->tid : 0].spawned, 1,
                                   memory_order_release);
 }
 KMPX_HIDDEN void kmpx_team_task_done_slow(kmpx_team *team);
@@ -254,7 +251,7 @@ static inline void kmpx_team_task_done(kmpx_thread *th, kmpx_team *team)
 {
     if (team->tasks)
         ary_latch_done(team->tasks);
-    else if (ARY_LIKELY(th->team == team && th->tid < team->nthreads))
+    else if (ARY_LIKELY(th->team == team))
         atomic_fetch_add_explicit(&team->counts[th->tid].done, 1, memory_order_release);
     else
         kmpx_team_task_done_slow(team);

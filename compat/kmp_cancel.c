@@ -6,7 +6,7 @@
  * Kinds (clang): 1 parallel, 2 loop, 3 sections, 4 taskgroup. A cancelled parallel or
  * taskgroup also discards its tasks that have not started (kmp_task.c checks before running
  * the body). The loop/sections request lives until the barrier that ends the construct:
- * kmpx_barrier clears it when it opens (kmp_parallel.c).
+ * kmpx_barrier clears it when it opens (kmp_barrier.c).
  */
 #include "kmp_task.h"
 

@@ -104,7 +104,7 @@ static void ws_wait(struct kmpx_ws *ws, _Atomic uint64_t *p, uint64_t v, bool ge
     kmpx_thread *th = kmpx_tls_self;
     if (th && th->worker) { /* the team wait policy (runtime/team.h) */
         kmpx_team *team = th->team;
-        unsigned n = team->nthreads <= 8 ? (unsigned)team->nthreads : 0;
+        unsigned n = team->nthreads <= KMPX_BAR_FLAT ? (unsigned)team->nthreads : 0;
         ary_backoff b = ARY_BACKOFF_FOR(th->worker, team->members, n);
         while (!ws_ready(p, v, ge))
             if (!ary_backoff_step(th->worker->pool, &b))
@@ -745,18 +745,15 @@ void __kmpc_flush(ident_t *loc)
 /* Three methods.
  * - Atomic (the nowait form in teams of up to KMPX_ATOMIC_REDUCE_MAX, when clang allows it):
  *   return 2, clang's code does the rest.
- * - Combined in a barrier (below) for the nowait form in larger teams too.
- * - Critical (the other nowait forms, and a team of 1): every thread returns 1 holding lck and
- *   combines its privates into the originals; end_reduce releases it. A team of 1 takes no
- *   lock (end_reduce then takes none either: the team size cannot change in between). The
- *   nowait forms cannot do better without waiting: a thread that returns 0 leaves its
- *   privates to go out of scope, so someone would have to combine them first.
- * - Combined in the barrier (the blocking form, which is the construct's barrier anyway):
- *   each member publishes its list and arrives at a split barrier (kmp_parallel.c); the
- *   member that opens it (all arrived, the team's tasks done) combines every other list into
- *   its own with reduce_func and returns 1: it alone combines into the originals; its
- *   end_reduce releases the others, which return 0 once released (clang calls no
- *   end_reduce for 0). One barrier in all, no lock, n - 1 calls of reduce_func. */
+ * - Combined in a barrier (the blocking form, which is the construct's barrier anyway, and
+ *   the nowait form in larger teams: reduce_combined): each member publishes its list and
+ *   arrives at a split barrier (kmp_barrier.c); the member that opens it (all arrived, the
+ *   team's tasks done) combines every other list into its own with reduce_func and returns
+ *   1: it alone combines into the originals; its end_reduce releases the others, which
+ *   return 0 once released (clang calls no end for 0). One barrier, no lock.
+ * - Critical (the rest, and a team of 1): every thread returns 1 holding lck and combines
+ *   its privates into the originals; end_reduce releases it. A team of 1 takes no lock
+ *   (end_reduce then takes none either: the team size cannot change in between). */
 #define KMPX_IDENT_ATOMIC_REDUCE 0x10
 #define KMPX_ATOMIC_REDUCE_MAX 8
 

@@ -104,27 +104,31 @@ void ary_wake_all(ary_pool *p)
         ary_park_claim(p, &p->workers[i].park);
 }
 
-/* Step 1 of parking: announce. After this, any publisher that does not see us in sleepers
- * published before our barrier, so the re-check in the caller sees its work. */
-void ary_park_begin(ary_pool *p, ary_worker *w)
+/* Both announcements: park word set, counted in sleepers (the seq_cst increment). */
+static inline void park_announce(ary_pool *p, ary_worker *w)
 {
     ary_credit_flush(w); /* a sleeping worker keeps no admission credits (admit.c) */
     atomic_store_explicit(&w->park, ARY_PARK_WORKER, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
+}
+
+/* Step 1 of parking: announce. After this, any publisher that does not see us in sleepers
+ * published before our barrier, so the re-check in the caller sees its work. */
+void ary_park_begin(ary_pool *p, ary_worker *w)
+{
+    park_announce(p, w);
     if (!p->fence_on_push)
         aryd_membarrier();
     else
         atomic_thread_fence(memory_order_seq_cst);
 }
 
-/* The light announcement: the seq_cst increment of sleepers is this side's full fence for
- * the team waits' Dekker pairs (a releaser stores the flag, fences, then looks at park);
- * there is no membarrier, so a push's compiler-only barrier may miss us (sleep.md). */
+/* The light announcement: a full fence is this side's barrier for the team waits' Dekker
+ * pairs (a releaser stores the flag, fences, then looks at park); there is no membarrier,
+ * so a push's compiler-only barrier may miss us (sleep.md). */
 void ary_park_begin_light(ary_pool *p, ary_worker *w)
 {
-    ary_credit_flush(w);
-    atomic_store_explicit(&w->park, ARY_PARK_WORKER, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
+    park_announce(p, w);
     atomic_thread_fence(memory_order_seq_cst);
 }
 
@@ -198,12 +202,11 @@ void ary_team_wait_set(ary_pool *p, uint64_t spin_ns, uint64_t block_ns)
  * for a policy decision. */
 bool ary_oversubscribed(ary_pool *p)
 {
+    uint32_t guests = atomic_load_explicit(&p->guests_busy, memory_order_relaxed);
     int64_t awake = (int64_t)atomic_load_explicit(&p->started, memory_order_relaxed) +
-                    atomic_load_explicit(&p->guests_busy, memory_order_relaxed) -
+                    (guests ? guests : 1) /* else a thread outside the pool runs with it */ -
                     atomic_load_explicit(&p->sleepers, memory_order_relaxed) -
                     atomic_load_explicit(&p->tw_asleep, memory_order_relaxed);
-    if (!atomic_load_explicit(&p->guests_busy, memory_order_relaxed))
-        awake++; /* a thread outside the pool waits for it, or runs with it */
     return awake > (int64_t)p->usable_cpus;
 }
 
@@ -253,10 +256,10 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
     }
     if (p->tw_block_ns != UINT64_MAX && waited >= p->tw_block_ns)
         return false;
-    /* Sharing a CPU with a thread it waits for while other CPUs are free: sleeping lets that
-     * thread run, and a thread woken from a sleep is placed on an idle CPU; a yielding one
-     * never moves, and both would go on taking turns on one CPU. */
-    if (b->coloc && ++b->yields > ARY_TW_COLOC_YIELDS && p->tw_block_ns != UINT64_MAX)
+    /* Sharing a CPU with a thread it waits for while other CPUs are free: sleep at once.
+     * That lets the thread run, and a thread woken from a sleep is placed on an idle CPU; a
+     * yielding one never moves, and both would go on taking turns on one CPU. */
+    if (b->coloc && p->tw_block_ns != UINT64_MAX)
         return false;
     aryd_yield();
     return true;

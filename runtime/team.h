@@ -107,7 +107,6 @@ ARY_HIDDEN void ary_wake_worker(ary_worker *w);
 #define ARY_TW_BLOCK_NS 2000000u /* default: sleep after 2 ms of spinning and yielding */
 #define ARY_BACKOFF_POLLS 16u     /* polls between clock reads in the spin phase */
 #define ARY_TW_YIELD_EVERY_NS 20000u /* the spin phase yields this often */
-#define ARY_TW_COLOC_YIELDS 0u       /* sharing a CPU with the awaited: sleeps at once */
 
 typedef struct ary_backoff {
     uint64_t start; /* first clock reading, 0 before it */
@@ -116,13 +115,12 @@ typedef struct ary_backoff {
     uint8_t phase;  /* 0 spinning, 1 yielding */
     bool over;      /* oversubscribed, or sharing a CPU with a thread it waits for */
     bool coloc;     /* ... the latter */
-    uint32_t yields;
     /* Optional: the waiter's record and those of the threads it waits for. */
     ary_worker *self;
     ary_worker *const *peers;
     unsigned npeers;
 } ary_backoff;
-#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false, false, 0, NULL, NULL, 0})
+#define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false, false, NULL, NULL, 0})
 /* A wait for some of peers[0..n) (self among them or not). When the wait first reads the
  * clock it records self's CPU and looks at theirs: if one of them last ran on this CPU, it
  * does not spin: the scheduler has put both on one CPU, and spinning would only delay the
@@ -130,7 +128,7 @@ typedef struct ary_backoff {
  * separates the two (yielding would not: both would go on taking turns on one CPU, about
  * 2 us per region, measured). */
 #define ARY_BACKOFF_FOR(self_, peers_, n_)                                                   \
-    ((ary_backoff){0, 0, 0, 0, false, false, 0, (self_), (peers_), (n_)})
+    ((ary_backoff){0, 0, 0, 0, false, false, (self_), (peers_), (n_)})
 
 /* Records the CPU the calling thread (running as w) is on, for teammates' waits. */
 static inline void ary_note_cpu(ary_worker *w)
