@@ -113,6 +113,7 @@ struct kmpx_team {
     /* Set when a member first registers an explicit task in the region: barriers then look
      * for tasks and at the task counts (read-mostly: written once per region). */
     _Atomic uint32_t has_tasks;
+    struct kmpx_hot *hot;       /* the hot team whose record this is, or NULL */
     /* What the region used that the next fork must reset (kmpx_team_mark_used). */
     _Atomic uint32_t ws_dirty;
 
@@ -236,10 +237,13 @@ KMPX_HIDDEN void kmpx_team_init(kmpx_team *team, kmpx_team *parent, int nthreads
 /* An explicit task of `team` was registered by th (a member) / completed by th (any
  * thread): the counts a barrier waits on (kmp_barrier.c). The completion is the last
  * access to the team. */
+/* kmp_parallel.c: before the region's first task is registered (sets has_tasks). */
+KMPX_HIDDEN void kmpx_team_first_task(kmpx_thread *th, kmpx_team *team);
+
 static inline void kmpx_team_task_added(kmpx_thread *th, kmpx_team *team)
 {
     if (ARY_UNLIKELY(!atomic_load_explicit(&team->has_tasks, memory_order_relaxed)))
-        atomic_store_explicit(&team->has_tasks, 1, memory_order_relaxed);
+        kmpx_team_first_task(th, team);
     if (team->tasks)
         ary_latch_add(team->tasks, 1);
     else

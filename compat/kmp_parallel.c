@@ -231,7 +231,7 @@ static void fill_icv(kmpx_thread *th, fork_ctx *c) { c->icv = icv_of(th); }
  * sets up the team record, publishes the region (hot->region) and advances the flags of the
  * members it needs; the join is a gather (kmpx_join_gather, up to KMPX_BAR_FLAT members;
  * a barrier beyond), after which members go back to their flags and mark the region left in
- * their slot, which the next fork waits for. A larger region reserves more workers; a
+ * their slot, which the next region's first task waits for (kmpx_team_first_task). A larger region reserves more workers; a
  * smaller one leaves the rest waiting. The team goes back to the pool when its thread leaves (kmpx_hot_release).
  * Nested regions and threads without a worker record of their own fork as before: reserve
  * workers, post the region to them, and give them back at the join.
@@ -255,6 +255,8 @@ typedef struct kmpx_hot {
     int nw, cap;            /* workers held (members 1..nw), room for */
     uint32_t gen;           /* the last value written to a flag */
     int last_n;             /* the size of the last region */
+    int prev_n;             /* while a region runs: the size of the one before, */
+    uint32_t prev_gen;      /* ... and its fork value (kmpx_team_first_task) */
     ary_worker **w;         /* [cap]: w[i - 1] is member i */
     kmpx_hot_slot *slot;    /* [cap + 1], by member */
     ary_latch *gone;        /* counts the members' functions still running */
@@ -288,7 +290,7 @@ static void hot_member_main(void *ctx, unsigned member)
         ARY_TRACE(p, ARY_EV_START, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
         member_run(th, c, (int)member);
         ARY_TRACE(p, ARY_EV_END, ARY_EVF_GANG, c, (uintptr_t)member_main, member);
-        /* out of the region: the next fork may set the team up (fork_hot) */
+        /* out of the region: the next region may have tasks (kmpx_team_first_task) */
         atomic_store_explicit(&hot->slot[member].left, v, memory_order_release);
     }
 }
@@ -303,6 +305,7 @@ static kmpx_hot *hot_new(void)
         hot->w = calloc((size_t)cap, sizeof *hot->w);
         hot->slot = aligned_alloc(64, (size_t)(cap + 1) * sizeof *hot->slot);
         hot->team = kmpx_team_new();
+        hot->team->hot = hot;
         hot->gone = ary_latch_new(kmpx_pool);
     }
     if (!hot || !hot->w || !hot->slot || !hot->gone) {
@@ -346,19 +349,11 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
     kmpx_team *team = hot->team;
-    /* The last region's members may still be leaving its join (kmpx_join_gather: they stop
-     * looking for its tasks only when they see it ended); one that saw the next region's
-     * tasks would take them. Wait until each has left: usually long done, and the look at
-     * its slot brings in the line the flag is in anyway. */
-    for (int i = 1; i < hot->last_n; i++) {
-        _Atomic uint32_t *left = &hot->slot[i].left;
-        if (atomic_load_explicit(left, memory_order_acquire) != hot->gen) {
-            ary_backoff b = ARY_BACKOFF_FOR(th->worker, &hot->w[i - 1], 1);
-            while (atomic_load_explicit(left, memory_order_acquire) != hot->gen)
-                if (!ary_backoff_step(th->worker->pool, &b))
-                    aryd_yield(); /* it is running, not asleep: nothing to sleep on */
-        }
-    }
+    /* The last region's members may still be leaving its join (kmpx_join_gather: they look
+     * for its tasks until they see it ended); the first task of this region waits until they
+     * have (kmpx_team_first_task), so none takes a task of a region it is not in. */
+    hot->prev_n = hot->last_n;
+    hot->prev_gen = hot->gen;
     kmpx_team_init(team, th->team, n, th->tid);
     if (team->primary != th)
         team->primary = th;
@@ -385,6 +380,28 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         team->tasks = NULL;
     }
     return n;
+}
+
+/* The region's first task is about to be registered. In a hot team, members of the region
+ * before may still be in its join, looking for tasks (kmpx_join_gather); wait until each has
+ * left (its slot says so), so that none takes this region's tasks: a thread outside the
+ * region would run them, and leave their children in a deque this team may not look at.
+ * Usually long done; regions without tasks never wait. Several members may wait at once. */
+void kmpx_team_first_task(kmpx_thread *th, kmpx_team *team)
+{
+    kmpx_hot *hot = team->hot;
+    if (hot && th->worker) {
+        for (int i = 1; i < hot->prev_n; i++) {
+            _Atomic uint32_t *left = &hot->slot[i].left;
+            if (atomic_load_explicit(left, memory_order_acquire) == hot->prev_gen)
+                continue;
+            ary_backoff b = ARY_BACKOFF_FOR(th->worker, &hot->w[i - 1], 1);
+            while (atomic_load_explicit(left, memory_order_acquire) != hot->prev_gen)
+                if (!ary_backoff_step(th->worker->pool, &b))
+                    aryd_yield(); /* it is running, not asleep: nothing to sleep on */
+        }
+    }
+    atomic_store_explicit(&team->has_tasks, 1, memory_order_release);
 }
 
 void kmpx_hot_release(kmpx_thread *th)

@@ -239,6 +239,8 @@ struct ary_worker {
     _Atomic uint32_t cpu;                          /* CPU + 1 it last ran on, 0 unknown:
                                                       written by its thread in team waits
                                                       (team.h), read by teammates */
+    uint64_t moved_ns;                             /* when a team wait last moved it off a
+                                                      CPU it shared (sleep.c, separate) */
     size_t nfree;
     int64_t credits;                               /* admission credits cached (admit.c) */
     void *slabs;                                   /* slabs this worker allocated */

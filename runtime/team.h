@@ -107,6 +107,7 @@ ARY_HIDDEN void ary_wake_worker(ary_worker *w);
 #define ARY_TW_BLOCK_NS 2000000u /* default: sleep after 2 ms of spinning and yielding */
 #define ARY_BACKOFF_POLLS 16u     /* polls between clock reads in the spin phase */
 #define ARY_TW_YIELD_EVERY_NS 20000u /* the spin phase yields this often */
+#define ARY_TW_MOVE_NS 1000000u      /* a worker moves off a shared CPU at most this often */
 
 typedef struct ary_backoff {
     uint64_t start; /* first clock reading, 0 before it */
@@ -123,10 +124,9 @@ typedef struct ary_backoff {
 #define ARY_BACKOFF_INIT ((ary_backoff){0, 0, 0, 0, false, false, NULL, NULL, 0})
 /* A wait for some of peers[0..n) (self among them or not). When the wait first reads the
  * clock it records self's CPU and looks at theirs: if one of them last ran on this CPU, it
- * does not spin: the scheduler has put both on one CPU, and spinning would only delay the
- * thread it waits for. It sleeps at once: woken, a thread is put on an idle CPU, which
- * separates the two (yielding would not: both would go on taking turns on one CPU, about
- * 2 us per region, measured). */
+ * moves itself to another CPU of its mask (sleep.c, separate); if it cannot (bound workers,
+ * or moved less than 1 ms ago) it does not spin: it sleeps at once, so the thread it waits
+ * for can run. */
 #define ARY_BACKOFF_FOR(self_, peers_, n_)                                                   \
     ((ary_backoff){0, 0, 0, 0, false, false, (self_), (peers_), (n_)})
 

@@ -81,6 +81,20 @@ void aryd_yield(void) { sched_yield(); }
 
 int aryd_current_cpu(void) { return sched_getcpu(); }
 
+bool aryd_move_off_cpu(int cpu)
+{
+    cpu_set_t mask, other;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof mask, &mask) != 0 ||
+        !CPU_ISSET(cpu, &mask) || CPU_COUNT(&mask) < 2)
+        return false;
+    other = mask;
+    CPU_CLR(cpu, &other);
+    if (sched_setaffinity(0, sizeof other, &other) != 0)
+        return false;
+    (void)sched_setaffinity(0, sizeof mask, &mask);
+    return true;
+}
+
 unsigned aryd_allowed_cpus(void)
 {
     cpu_set_t set;

@@ -48,6 +48,11 @@ void aryd_yield(void);
 /* The CPU the calling thread runs on now (sched_getcpu: glibc reads it from rseq), or -1. */
 int aryd_current_cpu(void);
 
+/* Moves the calling thread off `cpu` to another CPU of its affinity mask, and gives it its
+ * mask back (the scheduler does not move it back without a reason). Returns false, and does
+ * nothing, when the mask has no other CPU. */
+bool aryd_move_off_cpu(int cpu);
+
 /* Number of CPUs this process may run on (sched_getaffinity), at least 1. */
 unsigned aryd_allowed_cpus(void);
 
