@@ -240,6 +240,7 @@ typedef struct kmpx_hot_slot {
     _Alignas(64) _Atomic uint32_t fork; /* advanced by 2 per region posted (bit 0: asleep) */
     uint32_t first;                     /* its value when the worker was posted */
     _Atomic uint32_t left;              /* the last region (its fork value) the member left */
+    uint32_t posted;                    /* the last region the primary posted to it */
 } kmpx_hot_slot;
 
 #define HOT_INLINE_ARGS 8
@@ -254,9 +255,7 @@ typedef struct kmpx_hot {
     _Atomic uint32_t dissolve;
     int nw, cap;            /* workers held (members 1..nw), room for */
     uint32_t gen;           /* the last value written to a flag */
-    int last_n;             /* the size of the last region */
-    int prev_n;             /* while a region runs: the size of the one before, */
-    uint32_t prev_gen;      /* ... and its fork value (kmpx_team_first_task) */
+
     ary_worker **w;         /* [cap]: w[i - 1] is member i */
     kmpx_hot_slot *slot;    /* [cap + 1], by member */
     ary_latch *gone;        /* counts the members' functions still running */
@@ -349,11 +348,9 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
     kmpx_team *team = hot->team;
-    /* The last region's members may still be leaving its join (kmpx_join_gather: they look
-     * for its tasks until they see it ended); the first task of this region waits until they
-     * have (kmpx_team_first_task), so none takes a task of a region it is not in. */
-    hot->prev_n = hot->last_n;
-    hot->prev_gen = hot->gen;
+    /* Members of earlier regions may still be leaving their joins (kmpx_join_gather: they
+     * look for tasks until they see the region ended); the first task of this region waits
+     * until they have (kmpx_team_first_task), so none takes a task of a region it is not in. */
     kmpx_team_init(team, th->team, n, th->tid);
     if (team->primary != th)
         team->primary = th;
@@ -371,7 +368,8 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot->region.argv = hot->args;
     }
     hot->gen += 2;
-    hot->last_n = n;
+    for (int i = 1; i < n; i++)
+        hot->slot[i].posted = hot->gen;
     for (int i = 1; i < n; i++) /* the exchange publishes the above */
         ary_flag_set(&hot->slot[i].fork, hot->gen);
     member_run(th, c, 0);
@@ -391,12 +389,19 @@ void kmpx_team_first_task(kmpx_thread *th, kmpx_team *team)
 {
     kmpx_hot *hot = team->hot;
     if (hot && th->worker) {
-        for (int i = 1; i < hot->prev_n; i++) {
+        /* Every worker not in this region (posted for an earlier one) must have left the
+         * last region it was posted for; those in it left theirs before they came. posted
+         * and gen were written by the primary before it posted this region (seen through
+         * the flags); the hot team's size does not change while a region runs. */
+        for (int i = 1; i <= hot->nw; i++) {
+            uint32_t want = hot->slot[i].posted;
+            if (want == hot->gen)
+                continue;
             _Atomic uint32_t *left = &hot->slot[i].left;
-            if (atomic_load_explicit(left, memory_order_acquire) == hot->prev_gen)
+            if (atomic_load_explicit(left, memory_order_acquire) == want)
                 continue;
             ary_backoff b = ARY_BACKOFF_FOR(th->worker, &hot->w[i - 1], 1);
-            while (atomic_load_explicit(left, memory_order_acquire) != hot->prev_gen)
+            while (atomic_load_explicit(left, memory_order_acquire) != want)
                 if (!ary_backoff_step(th->worker->pool, &b))
                     aryd_yield(); /* it is running, not asleep: nothing to sleep on */
         }
