@@ -33,21 +33,26 @@
 #define KMPX_GOMP_ENTRY(fn, ver)                                                           \
     KMPX_SYMVER_DEFAULT_AT(fn, ver);                                                       \
     KMPX_SYMVER(fn, libomp, "VERSION")
-#ifdef KMPX_SYMVER_OMP_API
+#ifdef KMPX_SYMVER_OMP_ALLOC /* compat/omp_alloc.c */
 KMPX_OMP_ENTRY(omp_aligned_alloc, v5_0_2, "OMP_5.0.2");
 KMPX_OMP_ENTRY(omp_aligned_calloc, v5_0_2, "OMP_5.0.2");
 KMPX_OMP_ENTRY(omp_alloc, v5_0_1, "OMP_5.0.1");
 KMPX_OMP_ENTRY(omp_calloc, v5_0_2, "OMP_5.0.2");
-KMPX_OMP_ENTRY(omp_capture_affinity, v5_0, "OMP_5.0");
 KMPX_OMP_ENTRY(omp_destroy_allocator, v5_0_1, "OMP_5.0.1");
+KMPX_OMP_ENTRY(omp_free, v5_0_1, "OMP_5.0.1");
+KMPX_OMP_ENTRY(omp_get_default_allocator, v5_0_1, "OMP_5.0.1");
+KMPX_OMP_ENTRY(omp_init_allocator, v5_0_1, "OMP_5.0.1");
+KMPX_OMP_ENTRY(omp_realloc, v5_0_2, "OMP_5.0.2");
+KMPX_OMP_ENTRY(omp_set_default_allocator, v5_0_1, "OMP_5.0.1");
+#endif
+#ifdef KMPX_SYMVER_OMP_API
+KMPX_OMP_ENTRY(omp_capture_affinity, v5_0, "OMP_5.0");
 KMPX_OMP_ENTRY(omp_display_affinity, v5_0, "OMP_5.0");
 KMPX_OMP_ENTRY(omp_display_env, v5_1, "OMP_5.1");
-KMPX_OMP_ENTRY(omp_free, v5_0_1, "OMP_5.0.1");
 KMPX_OMP_ENTRY(omp_get_active_level, v3_0, "OMP_3.0");
 KMPX_OMP_ENTRY(omp_get_affinity_format, v5_0, "OMP_5.0");
 KMPX_OMP_ENTRY(omp_get_ancestor_thread_num, v3_0, "OMP_3.0");
 KMPX_OMP_ENTRY(omp_get_cancellation, v4_0, "OMP_4.0");
-KMPX_OMP_ENTRY(omp_get_default_allocator, v5_0_1, "OMP_5.0.1");
 KMPX_OMP_ENTRY(omp_get_default_device, v4_0, "OMP_4.0");
 KMPX_OMP_ENTRY(omp_get_device_num, v5_0_2, "OMP_5.0.2");
 KMPX_OMP_ENTRY(omp_get_dynamic, v1_0, "OMP_1.0");
@@ -80,13 +85,10 @@ KMPX_OMP_ENTRY(omp_get_wtick, v2_0, "OMP_2.0");
 KMPX_OMP_ENTRY(omp_get_wtime, v2_0, "OMP_2.0");
 KMPX_OMP_ENTRY(omp_in_final, v3_1, "OMP_3.1");
 KMPX_OMP_ENTRY(omp_in_parallel, v1_0, "OMP_1.0");
-KMPX_OMP_ENTRY(omp_init_allocator, v5_0_1, "OMP_5.0.1");
 KMPX_OMP_ENTRY(omp_is_initial_device, v4_0, "OMP_4.0");
 KMPX_OMP_ENTRY(omp_pause_resource, v5_0, "OMP_5.0");
 KMPX_OMP_ENTRY(omp_pause_resource_all, v5_0, "OMP_5.0");
-KMPX_OMP_ENTRY(omp_realloc, v5_0_2, "OMP_5.0.2");
 KMPX_OMP_ENTRY(omp_set_affinity_format, v5_0, "OMP_5.0");
-KMPX_OMP_ENTRY(omp_set_default_allocator, v5_0_1, "OMP_5.0.1");
 KMPX_OMP_ENTRY(omp_set_default_device, v4_0, "OMP_4.0");
 KMPX_OMP_ENTRY(omp_set_dynamic, v1_0, "OMP_1.0");
 KMPX_OMP_ENTRY(omp_set_max_active_levels, v3_0, "OMP_3.0");
