@@ -179,14 +179,15 @@ ARAYON_API int arayon_pool_shutdown(arayon_pool_t *pool);
 /* As arayon_pool_shutdown, but when timeout_ns passes first it cancels every task that has
  * not started (they finish as ARAYON_ECANCELED, never run), makes arayon_cancelled() true in
  * running ones, lets the workers drain the queues (as cancelled: at most 100 ms), gives the
- * running tasks 10 ms to return, and returns
- * ARAYON_ETIMEDOUT. A worker stuck in a task that never returns is left behind: it finishes
- * on its own and the pool's memory is reclaimed when it does. The metrics field `abandoned`
- * counts the tasks cancelled this way plus the tasks left running. ARAYON_OK when everything
- * finished in time. Errors: EINVAL, EBUSY (from inside the pool). Context: outside tasks. */
+ * running tasks 10 ms to return, takes whatever is still queued off the queues itself
+ * (behind a worker that does not return: those tasks finish as cancelled, and are counted,
+ * before the call returns), and returns ARAYON_ETIMEDOUT. A worker stuck in a task that
+ * never returns is left behind: it finishes on its own and the pool's memory is reclaimed
+ * when it does. The metrics field `abandoned` counts the tasks cancelled this way plus the
+ * tasks left running (and suspended tasks tied to such a worker, which resume only if it
+ * returns). ARAYON_OK when everything finished in time. Errors: EINVAL, EBUSY (from inside
+ * the pool). Context: outside tasks. */
 ARAYON_API int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns);
-/* (abandoned also counts the tasks still queued behind a worker left running: they finish
- * as cancelled when it returns.) */
 
 /* Shuts the pool down if needed, then frees it and sets *pool = NULL. Task handles that are
  * still held stay valid (they keep the pool's memory alive until released). NULL or

@@ -363,6 +363,9 @@ struct arayon_pool {
     pthread_mutex_t shutdown_lock;
     _Atomic bool joined;      /* workers joined (or left behind) */
     _Atomic uint64_t abandoned;
+    _Atomic uint64_t drain_cancelled; /* queued tasks the shutdown caller finished as cancelled
+                                         (pool.c, drain_queues): counted cancelled and
+                                         finished at once */
     _Atomic uint32_t refs;
 
     struct ary_offw *offw;    /* blocking threads, timers, their counters (blocking.h) */
@@ -582,6 +585,11 @@ ARY_HIDDEN int ary_spawn_async(ary_pool *p, ary_scope *s, arayon_fn fn, void *ar
 /* Finishes a task of the full kind (handle, deadline, inline or suspendable) that has its
  * RUNNING bit: counts it, records its result, releases waiters, scope and reference. */
 ARY_HIDDEN void ary_task_finish(ary_task *t, ary_pool *p, ary_worker *w, int outcome, int r);
+/* A job taken off a queue by a thread outside the pool after a shutdown deadline (pool.c):
+ * a task that has not started finishes as cancelled (counted in drain_cancelled, its credit
+ * returned) and true is returned; any other job (a resume entry of a started suspendable
+ * task, a timer runner) is left alone and false is returned. */
+ARY_HIDDEN bool ary_task_drain_cancel(ary_pool *p, ary_job *j);
 /* Its last step only, once it is counted (blocking.c, timer.c count their own way). */
 ARY_HIDDEN void ary_task_release_done(ary_task *t, ary_pool *p, ary_worker *w, int outcome,
                                       int r); /* w: the calling worker of p, or NULL */

@@ -121,6 +121,10 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->cancelled = atomic_load_explicit(&o->cancelled, memory_order_seq_cst);
     out->timed_out = atomic_load_explicit(&o->timed_out, memory_order_seq_cst);
     finished = atomic_load_explicit(&o->finished, memory_order_seq_cst);
+    /* Queued tasks a shutdown deadline finished as cancelled off the workers (pool.c). */
+    uint64_t drained = atomic_load_explicit(&p->drain_cancelled, memory_order_seq_cst);
+    out->cancelled += drained;
+    finished += drained;
     for (unsigned i = 0; i < p->nworkers; i++) {
         ary_worker *w = &p->workers[i];
         ary_counters *c = &w->c;

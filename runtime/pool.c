@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #define DEFAULT_STACK (8u << 20)
@@ -208,6 +209,70 @@ static unsigned abort_and_detach(ary_pool *p, uint64_t *cancelled_before)
     return left;
 }
 
+/* After a shutdown deadline, once the workers are joined or left behind inside a task: the
+ * caller empties every queue itself, so that what was queued behind a worker that never
+ * returns is finished (as cancelled) and counted when the call returns, not when (if ever)
+ * that worker returns. A worker still running may take jobs at the same time: each job is
+ * taken once (deque steals; the injection queue's consumer flag). Jobs that are not tasks
+ * waiting to start (ary_task_drain_cancel: resume entries of started suspendable tasks,
+ * timer runners, a layer's jobs) go back to an injection queue, for a worker that returns.
+ * Gives up after DRAIN_LIMIT_NS of lost races (a worker holding a queue). */
+#define DRAIN_LIMIT_NS 100000000ull
+
+static void drain_queues(ary_pool *p)
+{
+    ary_task *keep = NULL;
+    const uint64_t until = aryd_now_ns() + DRAIN_LIMIT_NS;
+    for (;;) {
+        bool again = false; /* a race lost: look once more */
+        for (unsigned k = 0; k < p->pl.nnodes; k++) {
+            ary_injector *q = &p->inj[k];
+            if (!atomic_load_explicit(&q->count, memory_order_acquire))
+                continue;
+            if (!ary_inject_try_consume(q)) {
+                again = true;
+                continue;
+            }
+            size_t n = 0;
+            for (ary_task *t; (t = ary_inject_pop(q)) != NULL;) {
+                n++;
+                if (!ary_task_drain_cancel(p, &t->job)) {
+                    atomic_store_explicit(&t->next, keep, memory_order_relaxed);
+                    keep = t;
+                }
+            }
+            ary_inject_end_consume(q, n);
+            if (atomic_load_explicit(&q->count, memory_order_acquire))
+                again = true; /* a producer half-way through its push */
+        }
+        for (unsigned i = 0; i < p->nworkers; i++) {
+            for (;;) {
+                void *x = ary_deque_steal(&p->workers[i].deque);
+                if (x == ARY_STEAL_EMPTY)
+                    break;
+                if (x == ARY_STEAL_RETRY) {
+                    again = true;
+                    break;
+                }
+                ary_task *t = x;
+                if (!ary_task_drain_cancel(p, &t->job)) {
+                    atomic_store_explicit(&t->next, keep, memory_order_relaxed);
+                    keep = t;
+                }
+            }
+        }
+        if (!again || aryd_now_ns() >= until)
+            break;
+        sched_yield();
+    }
+    while (keep) {
+        ary_task *next = atomic_load_explicit(&keep->next, memory_order_relaxed);
+        if (ary_inject_push(&p->inj[0], keep) == 0)
+            ary_wake_node(p, 0);
+        keep = next;
+    }
+}
+
 static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned nguests,
                        bool gang_only, arayon_pool_t **out)
 {
@@ -396,10 +461,11 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
             /* Blocking threads: the same grace for their running tasks (queued ones finish
              * as cancelled meanwhile). */
             left += ary_blocking_join(pool, aryd_now_ns() + JOIN_GRACE_NS);
+            drain_queues(pool);
             arayon_stats_t st;
             arayon_pool_stats(pool, &st);
-            /* Cancelled so far, left running, and still queued behind a worker left running
-             * (they will finish as cancelled when it returns). */
+            /* Cancelled so far, left running, and still queued (jobs drain_queues could not
+             * finish: resume entries of started suspendable tasks, for a worker that returns). */
             atomic_store_explicit(&pool->abandoned,
                                   st.cancelled - cancelled_before + left + st.queued,
                                   memory_order_relaxed);

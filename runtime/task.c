@@ -225,6 +225,22 @@ static ARY_NOINLINE void run_full_traced(ary_task *t, ary_pool *p, ary_worker *w
 static void exec_full(ary_job *j, ary_worker *w) { run_full((ary_task *)j, w->pool, w); }
 static void exec_full_traced(ary_job *j, ary_worker *w) { run_full_traced((ary_task *)j, w->pool, w); }
 
+bool ary_task_drain_cancel(ary_pool *p, ary_job *j)
+{
+    ary_task *t = (ary_task *)j;
+    const bool plain = j->exec == exec_plain || j->exec == exec_plain_traced;
+    if (!plain && j->exec != exec_full && j->exec != exec_full_traced &&
+        !(j->exec == ary_exec_async && !t->fiber))
+        return false;
+    if (!plain)
+        atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);
+    /* Queued tasks are never inline ones (those run at their spawn): each holds a credit. */
+    ary_credit_give_ext(p, 1);
+    atomic_fetch_add_explicit(&p->drain_cancelled, 1, memory_order_release);
+    task_release(t, p, NULL, t->flags, ARAYON_ECANCELED, 0);
+    return true;
+}
+
 /* A spawn while tracing or recording latencies: records it, stamps the spawn time (a task
  * without a deadline), and gives the task the traced exec function, so that the untraced
  * ones need no event site. f: ARY_EVF_OUTSIDE or 0. */

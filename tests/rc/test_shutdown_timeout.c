@@ -9,13 +9,16 @@
  *                  and scoped tasks queued behind them: ARAYON_ETIMEDOUT, the running tasks
  *                  see arayon_cancelled(), the queued ones never run and finish as cancelled
  *                  (handle wait and scope end: ARAYON_ECANCELED), `abandoned` counts them.
- *   stuck          a task that never returns until the test sets a flag after destroying the
- *                  pool: ARAYON_ETIMEDOUT well within deadline + 5 s, the task sees
- *                  arayon_cancelled(), later spawns and scope_begin give ESHUTDOWN, shutdown
- *                  and a second shutdown_timeout give ARAYON_OK, destroy returns; once released
- *                  the task finishes, a handle queued behind it finishes as ARAYON_ECANCELED
- *                  without running, and the worker thread exits (the test waits for it, so
- *                  that LeakSanitizer sees the pool's memory freed).
+ *   stuck          the only worker's task never returns until the test sets a flag after
+ *                  destroying the pool, with 1,228 tasks queued behind it (outside spawns,
+ *                  handles, a scope's tasks, and the stuck task's own spawns in its deque):
+ *                  ARAYON_ETIMEDOUT well within deadline + 5 s; on return every queued task
+ *                  has finished as ARAYON_ECANCELED without running (handles and scope end
+ *                  say so at once) and the counters add up with only the stuck task pending;
+ *                  the task sees arayon_cancelled(), later spawns and scope_begin give
+ *                  ESHUTDOWN, shutdown and a second shutdown_timeout give ARAYON_OK, destroy
+ *                  returns; once released the task finishes and the worker thread exits (the
+ *                  test waits for it, so that LeakSanitizer sees the pool's memory freed).
  *   context        from inside a task: ARAYON_EBUSY (and the pool keeps working); NULL: EINVAL.
  */
 #define _GNU_SOURCE
@@ -214,10 +217,23 @@ static void test_blocked(void)
  * A task that never returns (until after the pool is destroyed)
  * ------------------------------------------------------------------------------------- */
 static atomic_int g_stuck_started, g_stuck_saw_cancel, g_stuck_release, g_stuck_done;
+static atomic_int g_stuck_ran; /* tasks queued behind the stuck one that ran (must stay 0) */
+static arayon_pool_t *g_stuck_pool;
+
+static int count_stuck_ran(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&g_stuck_ran, 1);
+    return 0;
+}
+
+enum { STUCK_OWN = 200 }; /* spawned by the stuck task into its worker's own deque */
 
 static int stuck(void *arg)
 {
     (void)arg;
+    for (int i = 0; i < STUCK_OWN; i++)
+        CHECK_OK(arayon_spawn(g_stuck_pool, count_stuck_ran, NULL));
     atomic_store(&g_stuck_started, 1);
     uint64_t t0 = test_now_ns();
     while (!atomic_load(&g_stuck_release)) {
@@ -230,20 +246,29 @@ static int stuck(void *arg)
     return 0;
 }
 
+/* The only worker never returns from its task; 1,000 outside spawns, handles and a scope's
+ * tasks are queued behind it, and the stuck task's own spawns sit in its deque. When
+ * shutdown_timeout returns, every one of them has finished as cancelled (the caller took
+ * them off the queues) and the counters add up: only the stuck task is pending. */
 static void test_stuck(void)
 {
-    test_phase("shutdown_timeout: a task that never returns");
+    test_phase("shutdown_timeout: a task that never returns, 1,000+ queued behind it");
     int threads0 = rc_thread_count();
     arayon_pool_t *pool = make_pool(1);
+    g_stuck_pool = pool;
     CHECK_OK(arayon_spawn(pool, stuck, NULL));
     WAIT_UNTIL_GE(&g_stuck_started, 1);
-    /* queued behind it, on the only worker */
-    enum { QD = 3 };
-    static atomic_int ran[QD + 1];
+    enum { QD = 1000, QH = 8, QS = 20 };
     for (int i = 0; i < QD; i++)
-        CHECK_OK(arayon_spawn(pool, count_run, &ran[i]));
-    arayon_task_t *h = NULL;
-    CHECK_OK(arayon_spawn_handle(pool, count_run, &ran[QD], &h));
+        CHECK_OK(arayon_spawn(pool, count_stuck_ran, NULL));
+    arayon_task_t *h[QH];
+    for (int i = 0; i < QH; i++)
+        CHECK_OK(arayon_spawn_handle(pool, count_stuck_ran, NULL, &h[i]));
+    arayon_scope_t *s = NULL;
+    CHECK_OK(arayon_scope_begin(pool, &s));
+    for (int i = 0; i < QS; i++)
+        CHECK_OK(arayon_scope_spawn(s, count_stuck_ran, NULL, NULL));
+    const uint64_t queued = STUCK_OWN + QD + QH + QS;
 
     const uint64_t timeout = 50 * MS;
     uint64_t t0 = test_now_ns();
@@ -253,16 +278,29 @@ static void test_stuck(void)
     CHECK_GE(took, timeout);
     CHECK_LT(took, timeout + 5 * SEC);
 
-    WAIT_UNTIL_GE(&g_stuck_saw_cancel, 1); /* it is told, and ignores it */
-    CHECK_EQ(atomic_load(&g_stuck_done), 0);
+    /* Before the stuck task returns: everything behind it is finished and counted. */
     arayon_metrics_t m = rc_metrics(pool);
-    fprintf(stderr, "   abandoned %" PRIu64 " (1 left running, %d queued behind it)\n", m.abandoned,
-            QD + 1);
-    CHECK_GE(m.abandoned, 1);
-    CHECK_LE(m.abandoned, 1 + QD + 1);
+    fprintf(stderr,
+            "   spawned %" PRIu64 " cancelled %" PRIu64 " pending %" PRIu64 " abandoned %" PRIu64
+            " (1 left running, %" PRIu64 " queued behind it)\n",
+            m.spawned, m.cancelled, m.pending, m.abandoned, queued);
+    CHECK_EQ(m.spawned, 1 + queued);
+    CHECK_EQ(m.cancelled, queued);
     CHECK_EQ(m.completed, 0);
-    CHECK_EQ(m.spawned, 1 + QD + 1);
+    CHECK_EQ(m.failed + m.timed_out, 0);
+    CHECK_EQ(m.pending, 1); /* the stuck task */
+    CHECK_EQ(m.spawned, m.completed + m.failed + m.cancelled + m.timed_out + m.pending);
+    CHECK_EQ(m.queued, 0);
+    CHECK_EQ(m.abandoned, 1 + queued);
+    for (int i = 0; i < QH; i++) {
+        CHECK_RC(arayon_task_wait_timeout(h[i], 0), ARAYON_ECANCELED);
+        arayon_task_release(h[i]);
+    }
+    CHECK_RC(arayon_scope_end(&s), ARAYON_ECANCELED);
+    CHECK_EQ(atomic_load(&g_stuck_ran), 0);
+    CHECK_EQ(atomic_load(&g_stuck_done), 0);
 
+    WAIT_UNTIL_GE(&g_stuck_saw_cancel, 1); /* it is told, and ignores it */
     check_after_shutdown(pool);
     CHECK_OK(arayon_pool_shutdown(pool));
     CHECK_OK(arayon_pool_shutdown_timeout(pool, 10 * MS));
@@ -272,14 +310,10 @@ static void test_stuck(void)
     CHECK_LT(test_now_ns() - t0, 5 * SEC); /* does not wait for the stuck task */
     CHECK_EQ(atomic_load(&g_stuck_done), 0);
 
-    /* release it: it finishes, the worker runs what was queued behind it as cancelled, and
-     * exits (freeing the pool's memory when the handle is released) */
+    /* release it: it finishes and its worker exits (freeing the pool's memory) */
     atomic_store(&g_stuck_release, 1);
     WAIT_UNTIL_GE(&g_stuck_done, 1);
-    CHECK_RC(arayon_task_wait(h), ARAYON_ECANCELED);
-    for (int i = 0; i < QD + 1; i++)
-        CHECK_EQ(atomic_load(&ran[i]), 0);
-    arayon_task_release(h);
+    CHECK_EQ(atomic_load(&g_stuck_ran), 0);
     if (threads0 > 0) {
         uint64_t w0 = test_now_ns();
         while (rc_thread_count() > threads0) {
