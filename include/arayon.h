@@ -184,8 +184,8 @@ ARAYON_API int arayon_pool_shutdown(arayon_pool_t *pool);
  * before the call returns), and returns ARAYON_ETIMEDOUT. A worker stuck in a task that
  * never returns is left behind: it finishes on its own and the pool's memory is reclaimed
  * when it does. The metrics field `abandoned` counts the tasks cancelled this way plus the
- * tasks left running (and suspended tasks tied to such a worker, which resume only if it
- * returns). ARAYON_OK when everything finished in time. Errors: EINVAL, EBUSY (from inside
+ * tasks left running (suspended tasks tied to such a worker stay pending: they resume only
+ * if it returns). ARAYON_OK when everything finished in time. Errors: EINVAL, EBUSY (from inside
  * the pool). Context: outside tasks. */
 ARAYON_API int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns);
 
