@@ -181,9 +181,29 @@ static void run_undeferred(kmpx_thread *th, kmp_task_t *kt)
     }
 }
 
+/* fn on a copy of the data made by gcc's copy function: its own frame, so that the common
+ * case (no copy) keeps run_in_place small (these frames nest, one per task run in place). */
+static ARY_NOINLINE void run_copied(void (*fn)(void *), void *data,
+                                    void (*cpyfn)(void *, void *), long arg_size, long arg_align)
+{
+    size_t align = arg_align > 0 ? (size_t)arg_align : 1;
+    size_t size = arg_size > 0 ? (size_t)arg_size : 0;
+    _Alignas(64) char small[256];
+    char *buf = size + align <= sizeof small ? small : malloc(size + align);
+    if (!buf)
+        fatal("out of memory for an undeferred task's data");
+    char *arg = (char *)(((uintptr_t)buf + align - 1) & ~(uintptr_t)(align - 1));
+    cpyfn(arg, data);
+    fn(arg);
+    if (buf != small)
+        free(buf);
+}
+
 /* A task without dependences or detach that runs at once (if(0), included, or the pool is
  * full): on a descriptor in this frame, fn on the caller's data (or on a copy when gcc gives
- * a copy function), as libgomp runs its undeferred tasks; no block, no queueing. */
+ * a copy function), as libgomp runs its undeferred tasks; no block, no queueing. These
+ * frames nest (a task run in place creates tasks that run in place): keep them small, and
+ * see ary_stack_low for when the throttled case queues instead. */
 static void run_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
                          void (*cpyfn)(void *, void *), long arg_size, long arg_align, bool final)
 {
@@ -193,23 +213,41 @@ static void run_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
     if (final || (parent->flags & KMPX_TF_FINAL))
         self.flags |= KMPX_TF_FINAL;
     th->task = &self;
-    if (!cpyfn) {
+    if (!cpyfn)
         fn(data);
-    } else {
-        size_t align = arg_align > 0 ? (size_t)arg_align : 1;
-        size_t size = arg_size > 0 ? (size_t)arg_size : 0;
-        _Alignas(64) char small[512];
-        char *buf = size + align <= sizeof small ? small : malloc(size + align);
-        if (!buf)
-            fatal("out of memory for an undeferred task's data");
-        char *arg = (char *)(((uintptr_t)buf + align - 1) & ~(uintptr_t)(align - 1));
-        cpyfn(arg, data);
-        fn(arg);
-        if (buf != small)
-            free(buf);
-    }
+    else
+        run_copied(fn, data, cpyfn, arg_size, arg_align);
     th->task = parent;
     kmpx_task_end_included(&self);
+}
+
+/* GOMP_task with dependences or detach: a task block (its own frame: the dependence list
+ * stays out of GOMP_task's, which nests when tasks run in place). */
+static ARY_NOINLINE void task_with_deps(kmpx_thread *th, void (*fn)(void *), void *data,
+                                        void (*cpyfn)(void *, void *), long arg_size,
+                                        long arg_align, bool if_clause, unsigned flags,
+                                        void **depend, void *detach)
+{
+    char *arg;
+    kmp_task_t *kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align,
+                                   (flags & GOMPX_TASK_FINAL) != 0,
+                                   (flags & GOMPX_TASK_DETACH) ? detach : NULL, &arg);
+    if (ARY_LIKELY(!(flags & GOMPX_TASK_DEPEND) || !depend)) {
+        if (ARY_LIKELY(if_clause))
+            __kmpc_omp_task(NULL, 0, kt);
+        else
+            run_undeferred(th, kt);
+        return;
+    }
+    deps d;
+    deps_convert(depend, &d);
+    if (if_clause) {
+        __kmpc_omp_task_with_deps(NULL, 0, kt, d.n, d.list, 0, NULL);
+    } else {
+        __kmpc_omp_wait_deps(NULL, 0, d.n, d.list, 0, NULL);
+        run_undeferred(th, kt);
+    }
+    deps_free(&d);
 }
 
 KMPX_API void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *),
@@ -238,6 +276,14 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
             kmpx_task_push(th, t);
             return;
         }
+        if (ARY_UNLIKELY(ary_stack_low())) { /* throttled, but no stack to run it here */
+            ary_credit_force(w);
+            kmpx_task *t = kmpx_td(gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final,
+                                                 NULL, &arg));
+            atomic_store_explicit(&t->runs, 1, memory_order_relaxed);
+            kmpx_task_push(th, t);
+            return;
+        }
         if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) { /* throttled: runs here */
             ary_count_inline_start(w);
             run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final);
@@ -249,26 +295,7 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
                         gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final, NULL, &arg));
         return;
     }
-    char *arg;
-    kmp_task_t *kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align,
-                                   (flags & GOMPX_TASK_FINAL) != 0,
-                                   (flags & GOMPX_TASK_DETACH) ? detach : NULL, &arg);
-    if (ARY_LIKELY(!(flags & GOMPX_TASK_DEPEND) || !depend)) {
-        if (ARY_LIKELY(if_clause))
-            __kmpc_omp_task(NULL, 0, kt);
-        else
-            run_undeferred(th, kt);
-        return;
-    }
-    deps d;
-    deps_convert(depend, &d);
-    if (if_clause) {
-        __kmpc_omp_task_with_deps(NULL, 0, kt, d.n, d.list, 0, NULL);
-    } else {
-        __kmpc_omp_wait_deps(NULL, 0, d.n, d.list, 0, NULL);
-        run_undeferred(th, kt);
-    }
-    deps_free(&d);
+    task_with_deps(th, fn, data, cpyfn, arg_size, arg_align, if_clause, flags, depend, detach);
 }
 
 KMPX_API void GOMP_taskwait(void);

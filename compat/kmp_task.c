@@ -332,6 +332,11 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
         kmpx_task_push(th, t);
         return 0;
     }
+    if (ARY_UNLIKELY(ary_stack_low())) { /* throttled, but no stack to run it here */
+        ary_credit_force(w);
+        kmpx_task_push(th, t);
+        return 0;
+    }
     if (kmpx_pool->cfg.full_policy != ARAYON_FULL_BLOCK) {
         /* A detached task is not complete when its body returns: counted like a queued one,
          * so that taskwait, the taskgroup and the barrier wait for its fulfil. */

@@ -97,6 +97,13 @@ bool ary_credit_refill(ary_worker *w)
     return true;
 }
 
+void ary_credit_force(ary_worker *w)
+{
+    ary_pool *p = w->pool;
+    int64_t before = atomic_fetch_sub_explicit(&p->credits, 1, memory_order_acq_rel);
+    note_peak(p, before - 1);
+}
+
 void ary_credit_wake_all(ary_pool *p)
 {
     atomic_fetch_add_explicit(&p->credit_seq, 1, memory_order_seq_cst);

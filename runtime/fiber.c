@@ -478,6 +478,8 @@ int ary_fiber_enter(ary_worker *w, ary_fiber *f)
     f->owner = w;
     ary_tls_task = f->cur_task;
     ary_tls_fiber = f;
+    uintptr_t prev_low = ary_tls_stack_low;
+    ary_tls_stack_low = 0; /* the guard knows the thread's stack only */
 #ifdef ARY_ASAN
     void *fake = NULL;
     __sanitizer_start_switch_fiber(&fake, f->stack_lo, f->stack_size);
@@ -492,6 +494,7 @@ int ary_fiber_enter(ary_worker *w, ary_fiber *f)
 #endif
     ary_tls_task = prev_task;
     ary_tls_fiber = prev_fiber;
+    ary_tls_stack_low = prev_low;
     return f->request;
 }
 

@@ -443,6 +443,18 @@ static inline void ary_lat_end(ary_worker *w, uint64_t t0)
 #define ARY_TLS __thread __attribute__((tls_model("initial-exec")))
 extern ARY_TLS ary_worker *ary_tls_worker;
 extern ARY_TLS ary_task *ary_tls_task;
+/* Stack guard (worker.c): the address below which this thread's stack counts as running low
+ * (a quarter of it left, at least 64 KiB), or 0 (unknown, or on a fiber's stack: never low).
+ * Set when a thread becomes a worker or a guest. While it is low, helping waits run only
+ * the thread's own deque (its own descendants, so nesting stays bounded by the depth of the
+ * task tree rather than growing with every stolen subtree), and the OpenMP layer queues a
+ * task that throttling would have run in place. */
+extern ARY_TLS uintptr_t ary_tls_stack_low;
+ARY_HIDDEN void ary_stack_guard_init(void);
+static inline bool ary_stack_low(void)
+{
+    return ARY_UNLIKELY((uintptr_t)__builtin_frame_address(0) < ary_tls_stack_low);
+}
 
 /* cell.c */
 ARY_HIDDEN ary_cell *ary_cell_alloc_slow(ary_worker *w);
@@ -529,6 +541,10 @@ ARY_HIDDEN void ary_admit_init(ary_pool *p);
 ARY_HIDDEN bool ary_credit_refill(ary_worker *w);
 ARY_HIDDEN void ary_credit_flush(ary_worker *w);
 ARY_HIDDEN bool ary_credit_take_ext(ary_pool *p);
+/* A credit taken past the bound (the pool's free count goes below 0 until completions return
+ * it): the OpenMP layer's spawns on a thread whose stack runs low, which must not run their
+ * task in place (ary_stack_low). */
+ARY_HIDDEN void ary_credit_force(ary_worker *w);
 ARY_HIDDEN void ary_credit_give_ext(ary_pool *p, int64_t k);
 ARY_HIDDEN int ary_credit_wait_ext(ary_pool *p);
 ARY_HIDDEN void ary_credit_wake_all(ary_pool *p);

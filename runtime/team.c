@@ -18,6 +18,7 @@ ary_worker *ary_guest_enter(ary_pool *p)
             atomic_compare_exchange_strong_explicit(&w->guest_busy, &free_, 1,
                                                     memory_order_acquire, memory_order_relaxed)) {
             ary_tls_worker = w;
+            ary_stack_guard_init(); /* once per thread */
             atomic_fetch_add_explicit(&p->guests_busy, 1, memory_order_relaxed);
             return w;
         }

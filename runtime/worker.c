@@ -20,6 +20,22 @@
 
 ARY_TLS ary_worker *ary_tls_worker;
 ARY_TLS ary_task *ary_tls_task;
+ARY_TLS uintptr_t ary_tls_stack_low;
+
+#define STACK_LOW_MIN (64u * 1024u)
+
+void ary_stack_guard_init(void)
+{
+    if (ary_tls_stack_low)
+        return;
+    uintptr_t lo;
+    size_t size;
+    if (!aryd_stack_bounds(&lo, &size))
+        return;
+    size_t reserve = size / 4 > STACK_LOW_MIN ? size / 4 : STACK_LOW_MIN;
+    if (reserve < size)
+        ary_tls_stack_low = lo + reserve;
+}
 
 static inline uint64_t rng_next(ary_worker *w)
 {
@@ -273,6 +289,13 @@ static inline ary_job *next_job(ary_worker *w)
     return j ? j : ary_find_work(w);
 }
 
+/* A helping wait's next job: while the stack runs low, only from the own deque. */
+static inline ary_job *next_help_job(ary_worker *w)
+{
+    ary_job *j = ary_deque_pop_owner(&w->deque);
+    return j || ary_stack_low() ? j : ary_find_work(w);
+}
+
 /* Looks for work for up to spin_ns, with exponential back-off on the pause instruction. */
 /* The worker stays idle (for the metrics) from here until it finds a job; a caller that
  * gets NULL parks or exits and ends the idle period itself (ary_park_sleep, worker exit). */
@@ -435,6 +458,7 @@ void *ary_worker_main(void *arg)
                     p->pl.worker_pu[w->index], err[0] ? err : arayon_strerror(rc));
     }
     ary_tls_worker = w;
+    ary_stack_guard_init();
     /* Announce that this worker is placed (arayon_pool_create waits for all of them). */
     atomic_fetch_add_explicit(&p->started, 1, memory_order_release);
     aryd_futex_wake(&p->started, 1);
@@ -469,8 +493,8 @@ bool ary_help_until(ary_worker *w, ary_done_fn done, void *ctx, uint64_t deadlin
                     ary_park_fn park)
 {
     while (!done(ctx)) {
-        ary_job *j = next_job(w);
-        if (!j)
+        ary_job *j = next_help_job(w);
+        if (!j && !ary_stack_low())
             j = spin_for_work(w, done, ctx);
         if (j) {
             j->exec(j, w);

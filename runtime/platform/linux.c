@@ -164,3 +164,19 @@ unsigned aryd_usable_cpus(void)
         n = q;
     return n ? n : 1u;
 }
+
+bool aryd_stack_bounds(uintptr_t *lo, size_t *size)
+{
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) != 0)
+        return false;
+    void *addr = NULL;
+    size_t sz = 0;
+    int rc = pthread_attr_getstack(&a, &addr, &sz);
+    pthread_attr_destroy(&a);
+    if (rc != 0 || !addr || !sz)
+        return false;
+    *lo = (uintptr_t)addr;
+    *size = sz;
+    return true;
+}

@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Monotonic clock in nanoseconds. */
@@ -60,5 +61,9 @@ unsigned aryd_allowed_cpus(void);
  * CPU quota (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us / cpu.cfs_period_us, rounded up):
  * a container limited to 1.5 CPUs on a 64-CPU host gets 2. At least 1. */
 unsigned aryd_usable_cpus(void);
+
+/* The calling thread's stack: its lowest address and its size (the main thread's as its
+ * rlimit allows it to grow). false when the system does not say. */
+bool aryd_stack_bounds(uintptr_t *lo, size_t *size);
 
 #endif
