@@ -169,12 +169,21 @@ void kmpx_loop_thread_reset(kmpx_thread *th)
 
 enum { ST_BLOCK, ST_CHUNKED, ST_BALANCED_CHUNKED };
 
+/* distribute (91: dist_schedule(static, chunk); 92: dist_schedule(static) or none): the
+ * iterations are split among the teams of the enclosing league, not among the threads of a
+ * team; the caller is a team's initial thread. */
+static inline bool is_distribute(kmp_int32 sched)
+{
+    int s = sched & ~KMPX_SCHED_MODIFIERS;
+    return s == 91 || s == 92;
+}
+
 static int static_kind(kmp_int32 sched)
 {
     switch (sched & ~KMPX_SCHED_MODIFIERS) {
     case 33: /* static, chunk */
     case 65: /* ordered static, chunk */
-    case 91: /* distribute static, chunk (our own team) */
+    case 91: /* distribute static, chunk */
         return ST_CHUNKED;
     case 45: /* static balanced chunked (simd) */
         return ST_BALANCED_CHUNKED;
@@ -200,6 +209,10 @@ static void static_init(int ty, kmp_int32 sched, kmp_int32 *plast, uint64_t *plb
         return;
     }
     uint64_t nth = (uint64_t)th->team->nthreads, tid = (uint64_t)th->tid;
+    if (is_distribute(sched)) { /* among the teams of the league (kmp_teams.c) */
+        nth = th->num_teams > 0 ? (uint64_t)th->num_teams : 1;
+        tid = (uint64_t)th->team_num;
+    }
     if (nth <= 1) {
         if (plast)
             *plast = 1;
@@ -286,6 +299,108 @@ KMPX_STATIC_INIT(4, kmp_int32, kmp_int32, TY_I32)
 KMPX_STATIC_INIT(4u, kmp_uint32, kmp_int32, TY_U32)
 KMPX_STATIC_INIT(8, kmp_int64, kmp_int64, TY_I64)
 KMPX_STATIC_INIT(8u, kmp_uint64, kmp_int64, TY_U64)
+
+/* ---- distribute with a loop inside (distribute parallel for: __kmpc_dist_*), and
+ * dist_schedule(static, chunk) loops of their own (__kmpc_team_static_init_*) ---- */
+
+/* The block of [*plb, *pub] of this thread's team in the enclosing league: the first
+ * tc % nteams teams take one iteration more (as the distribute of static_init). false when
+ * the team has no iteration (then *plb is past *pub). *team_last: the team has the last
+ * iteration. Not a zero-trip loop. */
+static bool team_block(kmpx_thread *th, int ty, uint64_t *plb, uint64_t *pub, int64_t incr,
+                       int32_t *team_last)
+{
+    uint64_t nt = th->num_teams > 0 ? (uint64_t)th->num_teams : 1, t = (uint64_t)th->team_num;
+    uint64_t lb = *plb, ub = *pub, uincr = (uint64_t)incr;
+    *team_last = 1;
+    if (nt <= 1)
+        return true;
+    uint64_t tc = trip_count(ty, lb, ub, incr);
+    if (tc < nt) {
+        *team_last = t == tc - 1;
+        if (t >= tc) {
+            *plb = ub + (incr > 0 ? 1 : UINT64_MAX);
+            return false;
+        }
+        *plb = *pub = lb + t * uincr;
+        return true;
+    }
+    uint64_t small = tc / nt, extras = tc % nt;
+    lb += uincr * (t * small + (t < extras ? t : extras));
+    *plb = lb;
+    *pub = lb + small * uincr - (t < extras ? 0 : uincr);
+    *team_last = t == nt - 1;
+    return true;
+}
+
+/* distribute parallel for, static schedules: the team's block, then this thread's part of
+ * it by sched among the threads of the team; *pubd: the team's upper bound. */
+static void dist_static_init(int ty, kmp_int32 sched, kmp_int32 *plast, uint64_t *plb,
+                             uint64_t *pub, uint64_t *pubd, int64_t *pst, int64_t incr,
+                             int64_t chunk)
+{
+    kmpx_thread *th = kmpx_self();
+    if (zero_trip(ty, *plb, *pub, incr)) {
+        if (plast)
+            *plast = 0;
+        *pubd = *pub;
+        *pst = incr;
+        return;
+    }
+    int32_t team_last;
+    bool any = team_block(th, ty, plb, pub, incr, &team_last);
+    *pubd = *pub;
+    if (!any) {
+        if (plast)
+            *plast = 0;
+        *pst = incr;
+        return;
+    }
+    kmp_int32 last = 0;
+    static_init(ty, sched, &last, plb, pub, pst, incr, chunk);
+    if (plast)
+        *plast = last && team_last;
+}
+
+#define KMPX_DIST_INIT(SFX, T, ST, TY)                                                       \
+    KMPX_API void __kmpc_dist_for_static_init_##SFX(ident_t *loc, kmp_int32 gtid,           \
+                                                    kmp_int32 sched, kmp_int32 *plast,      \
+                                                    T *plb, T *pub, T *pubd, ST *pst,       \
+                                                    ST incr, ST chunk);                     \
+    void __kmpc_dist_for_static_init_##SFX(ident_t *loc, kmp_int32 gtid, kmp_int32 sched,  \
+                                           kmp_int32 *plast, T *plb, T *pub, T *pubd,      \
+                                           ST *pst, ST incr, ST chunk)                     \
+    {                                                                                      \
+        (void)loc;                                                                         \
+        (void)gtid;                                                                        \
+        uint64_t lb = (uint64_t)*plb, ub = (uint64_t)*pub, ubd;                            \
+        int64_t st = *pst;                                                                 \
+        dist_static_init(TY, sched, plast, &lb, &ub, &ubd, &st, incr, chunk);              \
+        *plb = (T)lb;                                                                      \
+        *pub = (T)ub;                                                                      \
+        *pubd = (T)ubd;                                                                    \
+        *pst = (ST)st;                                                                     \
+    }                                                                                      \
+    KMPX_API void __kmpc_team_static_init_##SFX(ident_t *loc, kmp_int32 gtid,              \
+                                                kmp_int32 *plast, T *plb, T *pub, ST *pst, \
+                                                ST incr, ST chunk);                         \
+    void __kmpc_team_static_init_##SFX(ident_t *loc, kmp_int32 gtid, kmp_int32 *plast,     \
+                                       T *plb, T *pub, ST *pst, ST incr, ST chunk)         \
+    {                                                                                      \
+        (void)loc;                                                                         \
+        (void)gtid;                                                                        \
+        uint64_t lb = (uint64_t)*plb, ub = (uint64_t)*pub;                                 \
+        int64_t st = *pst;                                                                 \
+        static_init(TY, 91, plast, &lb, &ub, &st, incr, chunk); /* chunks among teams */   \
+        *plb = (T)lb;                                                                      \
+        *pub = (T)ub;                                                                      \
+        *pst = (ST)st;                                                                     \
+    }
+
+KMPX_DIST_INIT(4, kmp_int32, kmp_int32, TY_I32)
+KMPX_DIST_INIT(4u, kmp_uint32, kmp_int32, TY_U32)
+KMPX_DIST_INIT(8, kmp_int64, kmp_int64, TY_I64)
+KMPX_DIST_INIT(8u, kmp_uint64, kmp_int64, TY_U64)
 
 void __kmpc_for_static_fini(ident_t *loc, kmp_int32 gtid)
 {
@@ -634,6 +749,31 @@ KMPX_DISPATCH(4, kmp_int32, kmp_int32, TY_I32)
 KMPX_DISPATCH(4u, kmp_uint32, kmp_int32, TY_U32)
 KMPX_DISPATCH(8, kmp_int64, kmp_int64, TY_I64)
 KMPX_DISPATCH(8u, kmp_uint64, kmp_int64, TY_U64)
+
+/* distribute parallel for with a dynamic schedule: the team's block, dispatched among the
+ * threads of the team. *plast: the team has the last iteration. */
+#define KMPX_DIST_DISPATCH(SFX, T, ST, TY)                                                   \
+    KMPX_API void __kmpc_dist_dispatch_init_##SFX(ident_t *loc, kmp_int32 gtid,             \
+                                                  kmp_int32 sched, kmp_int32 *plast, T lb,  \
+                                                  T ub, ST st, ST chunk);                   \
+    void __kmpc_dist_dispatch_init_##SFX(ident_t *loc, kmp_int32 gtid, kmp_int32 sched,    \
+                                         kmp_int32 *plast, T lb, T ub, ST st, ST chunk)    \
+    {                                                                                      \
+        (void)loc;                                                                         \
+        (void)gtid;                                                                        \
+        uint64_t l = (uint64_t)lb, u = (uint64_t)ub;                                       \
+        int32_t team_last = 0;                                                             \
+        if (!zero_trip(TY, l, u, st))                                                      \
+            (void)team_block(kmpx_self(), TY, &l, &u, st, &team_last);                     \
+        if (plast)                                                                         \
+            *plast = team_last;                                                            \
+        dispatch_init(TY, sched, l, u, st, chunk);                                         \
+    }
+
+KMPX_DIST_DISPATCH(4, kmp_int32, kmp_int32, TY_I32)
+KMPX_DIST_DISPATCH(4u, kmp_uint32, kmp_int32, TY_U32)
+KMPX_DIST_DISPATCH(8, kmp_int64, kmp_int64, TY_I64)
+KMPX_DIST_DISPATCH(8u, kmp_uint64, kmp_int64, TY_U64)
 
 /* ---- ordered ---- */
 

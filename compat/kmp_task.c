@@ -243,6 +243,22 @@ kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
     return kt;
 }
 
+/* The task of a `target ... nowait` region (clang): on the host device it is an ordinary
+ * task (the region runs on the host, as libomp's host fallback does); device_id is accepted
+ * and not used (omp_get_num_devices() is 0). */
+KMPX_API kmp_task_t *__kmpc_omp_target_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                                  size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                                  kmp_int32 (*routine)(kmp_int32, kmp_task_t *),
+                                                  kmp_int64 device_id);
+kmp_task_t *__kmpc_omp_target_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                         size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                         kmp_int32 (*routine)(kmp_int32, kmp_task_t *),
+                                         kmp_int64 device_id)
+{
+    (void)device_id;
+    return __kmpc_omp_task_alloc(loc, gtid, flags, sizeof_kmp_task_t, sizeof_shareds, routine);
+}
+
 /* Counts a task in its parent, group and team when it is first submitted. */
 void kmpx_task_register(kmpx_task *t)
 {
