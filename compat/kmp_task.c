@@ -238,6 +238,11 @@ kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
     kt->shareds = sizeof_shareds ? (char *)t + shareds_at : NULL;
     if (flags & 0x40)
         t->flags |= KMPX_TF_DETACH;
+    if (flags & 0x10) { /* proxy: complete once __kmpc_proxy_task_completed* says so too */
+        t->flags |= KMPX_TF_DETACH;
+        atomic_store_explicit(&t->event, 1, memory_order_relaxed);
+        atomic_store_explicit(&t->runs, 1, memory_order_relaxed);
+    }
     kt->routine = routine;
     kt->part_id = 0;
     return kt;
