@@ -52,7 +52,7 @@ void GOMP_single_copy_end(void *data)
 
 /* ---- critical and atomic ---- */
 
-static _Atomic uint32_t unnamed_critical, atomic_lock;
+static _Atomic uint32_t unnamed_critical;
 
 KMPX_API void GOMP_critical_start(void);
 void GOMP_critical_start(void) { kmpx_lock_acquire(&unnamed_critical); }
@@ -69,11 +69,16 @@ KMPX_API void GOMP_critical_name_end(void **pptr);
 void GOMP_critical_name_end(void **pptr) { kmpx_lock_release((_Atomic uint32_t *)(void *)pptr); }
 
 /* Atomics the target cannot do inline (long double, _Complex, several reduction combines). */
+/* gcc's atomics without a native instruction take the lock of __kmpc_atomic_start
+ * (kmp_atomic.c), as in libomp: gcc-built and icc-built code updating one object exclude
+ * each other. */
+KMPX_API void __kmpc_atomic_start(void);
+KMPX_API void __kmpc_atomic_end(void);
 KMPX_API void GOMP_atomic_start(void);
-void GOMP_atomic_start(void) { kmpx_lock_acquire(&atomic_lock); }
+void GOMP_atomic_start(void) { __kmpc_atomic_start(); }
 
 KMPX_API void GOMP_atomic_end(void);
-void GOMP_atomic_end(void) { kmpx_lock_release(&atomic_lock); }
+void GOMP_atomic_end(void) { __kmpc_atomic_end(); }
 
 /* ---- cancellation ---- */
 
