@@ -1,8 +1,9 @@
 #!/bin/sh
 # gomp_versions.sh SHIM [LIBGOMP] - every GOMP_* and omp_* symbol that the machine's libgomp
 # exports (with its version node) is exported by the arayon shim under the same node, except
-# the entry points listed below as not provided (each with the reason). Fortran names (a
-# trailing _), plugin, OpenACC and offloading entry points are outside the shim's scope.
+# the entry points listed below as not provided (each with the reason), Fortran names (a
+# trailing _) included. Plugin, OpenACC and offloading entry points are outside the shim's
+# scope.
 # Exits 0 when nothing is missing; otherwise lists what is and exits 1.
 set -u
 shim=$1
@@ -23,7 +24,7 @@ skip='^(GOMP_parallel_start|GOMP_parallel_end|GOMP_parallel_loop_[a-z_]*_start|G
 
 list() {
     objdump -T "$1" | awk '$4 == ".text" || $3 == ".text" { print $(NF-1), $NF }' |
-        sed 's/[()]//g' | awk '$2 ~ /^(GOMP|omp)_/ && $2 !~ /_$/ { print $2 "@" $1 }' | sort -u
+        sed 's/[()]//g' | awk '$2 ~ /^(GOMP|omp)_/ { print $2 "@" $1 }' | sort -u
 }
 want=$(mktemp) have=$(mktemp)
 trap 'rm -f "$want" "$have"' EXIT
