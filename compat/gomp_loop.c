@@ -317,6 +317,41 @@ static void parallel_loop(void (*fn)(void *), void *data, unsigned num_threads, 
     kmpx_fork_gomp(kmpx_self(), fn, data, num_threads, loop_prologue, &a);
 }
 
+/* gcc <= 4.8: the combined loop posted with the split region API (GOMP_parallel_start). */
+static void parallel_loop_start(void (*fn)(void *), void *data, unsigned num_threads,
+                                kmp_int32 sched, long start, long end, long incr, long chunk)
+{
+    loop_args a = {sched, start, end, incr, chunk};
+    if (!kmpx_split_begin(kmpx_self(), fn, data, num_threads, loop_prologue, &a, sizeof a)) {
+        fputs("arayon: out of memory starting an OpenMP parallel loop\n", stderr);
+        abort();
+    }
+}
+
+#define GOMPX_PARALLEL_LOOP_START(NAME, SCHED)                                               \
+    KMPX_API void GOMP_parallel_loop_##NAME##_start(void (*fn)(void *), void *data,          \
+                                                    unsigned num_threads, long start,        \
+                                                    long end, long incr, long chunk);        \
+    void GOMP_parallel_loop_##NAME##_start(void (*fn)(void *), void *data,                   \
+                                           unsigned num_threads, long start, long end,       \
+                                           long incr, long chunk)                            \
+    {                                                                                        \
+        parallel_loop_start(fn, data, num_threads, with_chunk(SCHED, chunk), start, end,     \
+                            incr, chunk);                                                    \
+    }
+GOMPX_PARALLEL_LOOP_START(static, S_STATIC)
+GOMPX_PARALLEL_LOOP_START(dynamic, S_DYNAMIC)
+GOMPX_PARALLEL_LOOP_START(guided, S_GUIDED)
+
+KMPX_API void GOMP_parallel_loop_runtime_start(void (*fn)(void *), void *data,
+                                               unsigned num_threads, long start, long end,
+                                               long incr);
+void GOMP_parallel_loop_runtime_start(void (*fn)(void *), void *data, unsigned num_threads,
+                                      long start, long end, long incr)
+{
+    parallel_loop_start(fn, data, num_threads, S_RUNTIME, start, end, incr, 0);
+}
+
 #define GOMPX_PARALLEL_LOOP(NAME, SCHED)                                                     \
     KMPX_API void GOMP_parallel_loop_##NAME(void (*fn)(void *), void *data,                  \
                                             unsigned num_threads, long start, long end,      \
@@ -411,6 +446,18 @@ void GOMP_parallel_sections(void (*fn)(void *), void *data, unsigned num_threads
 {
     (void)flags;
     kmpx_fork_gomp(kmpx_self(), fn, data, num_threads, sections_prologue, &count);
+}
+
+KMPX_API void GOMP_parallel_sections_start(void (*fn)(void *), void *data,
+                                           unsigned num_threads, unsigned count);
+void GOMP_parallel_sections_start(void (*fn)(void *), void *data, unsigned num_threads,
+                                  unsigned count)
+{
+    if (!kmpx_split_begin(kmpx_self(), fn, data, num_threads, sections_prologue, &count,
+                          sizeof count)) {
+        fputs("arayon: out of memory starting OpenMP parallel sections\n", stderr);
+        abort();
+    }
 }
 
 /* ---- doacross loops ---- */

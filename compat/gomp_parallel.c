@@ -20,6 +20,25 @@ void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigne
     kmpx_fork_gomp(kmpx_self(), fn, data, num_threads, NULL, NULL);
 }
 
+/* The split region API of gcc <= 4.8: start posts the region and returns, the program then
+ * runs fn(data) as the primary, end joins (kmp_parallel.c, kmpx_split_begin). */
+KMPX_API void GOMP_parallel_start(void (*fn)(void *), void *data, unsigned num_threads);
+void GOMP_parallel_start(void (*fn)(void *), void *data, unsigned num_threads)
+{
+    if (!kmpx_split_begin(kmpx_self(), fn, data, num_threads, NULL, NULL, 0)) {
+        fputs("arayon: out of memory starting an OpenMP parallel region "
+              "(GOMP_parallel_start)\n", stderr);
+        abort();
+    }
+}
+
+KMPX_API void GOMP_parallel_end(void);
+void GOMP_parallel_end(void)
+{
+    if (!kmpx_split_end(kmpx_self()))
+        fputs("arayon: GOMP_parallel_end without GOMP_parallel_start; ignored\n", stderr);
+}
+
 KMPX_API void GOMP_barrier(void);
 void GOMP_barrier(void) { kmpx_barrier(kmpx_self()); }
 

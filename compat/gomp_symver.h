@@ -239,6 +239,8 @@ KMPX_GOMP_ENTRY(GOMP_critical_start, "GOMP_1.0");
 KMPX_GOMP_ENTRY(GOMP_error, "GOMP_5.1");
 KMPX_GOMP_ENTRY(GOMP_free, "GOMP_5.0.1");
 KMPX_GOMP_ENTRY(GOMP_parallel, "GOMP_4.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_end, "GOMP_1.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_start, "GOMP_1.0");
 KMPX_GOMP_ENTRY(GOMP_single_copy_end, "GOMP_1.0");
 KMPX_GOMP_ENTRY(GOMP_single_copy_start, "GOMP_1.0");
 KMPX_GOMP_ENTRY(GOMP_single_start, "GOMP_1.0");
@@ -246,6 +248,11 @@ KMPX_GOMP_ENTRY(GOMP_teams_reg, "GOMP_5.0");
 KMPX_GOMP_ENTRY(GOMP_warning, "GOMP_5.1");
 #endif
 #ifdef KMPX_SYMVER_GOMP_LOOP
+KMPX_GOMP_ENTRY(GOMP_parallel_loop_dynamic_start, "GOMP_1.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_loop_guided_start, "GOMP_1.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_loop_runtime_start, "GOMP_1.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_loop_static_start, "GOMP_1.0");
+KMPX_GOMP_ENTRY(GOMP_parallel_sections_start, "GOMP_1.0");
 KMPX_GOMP_ENTRY(GOMP_doacross_post, "GOMP_4.5");
 KMPX_GOMP_ENTRY(GOMP_doacross_ull_post, "GOMP_4.5");
 KMPX_GOMP_ENTRY(GOMP_doacross_ull_wait, "GOMP_4.5");

@@ -267,6 +267,16 @@ static inline void kmpx_team_task_done(kmpx_thread *th, kmpx_team *team)
 KMPX_HIDDEN int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data,
                                unsigned num_threads, void (*prologue)(kmpx_thread *, void *),
                                void *prologue_arg);
+/* The split region API of gcc <= 4.8 (kmp_parallel.c): begin posts fn(data) to a new team and
+ * enters it as its primary (after the prologue, with a copy of its argument of up to
+ * KMPX_SPLIT_ARG bytes), returning to the program, which runs fn(data) itself; end joins and
+ * leaves the innermost such region of the thread. false: out of memory (begin), or no region
+ * open (end). */
+#define KMPX_SPLIT_ARG 64
+KMPX_HIDDEN bool kmpx_split_begin(kmpx_thread *th, void (*fn)(void *), void *data,
+                                  unsigned num_threads, void (*prologue)(kmpx_thread *, void *),
+                                  const void *arg, size_t arg_size);
+KMPX_HIDDEN bool kmpx_split_end(kmpx_thread *th);
 KMPX_HIDDEN int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads);
 /* kmp_parallel.c: fn(data) as the initial thread of a device (gcc's target fallback). */
 KMPX_HIDDEN void kmpx_run_as_initial(kmpx_thread *th, void (*fn)(void *), void *data);

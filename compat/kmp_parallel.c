@@ -187,11 +187,11 @@ typedef struct fork_ctx {
     bool hot;        /* a hot team's region: its join is a gather (kmpx_join_gather) */
 } fork_ctx;
 
-static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
+/* A member's part of a region: member_enter, the body, then member_end (the join). The
+ * split region API of old gcc (kmpx_split_begin/_end) runs the primary's body in the
+ * program, between the two halves. */
+static void member_body(kmpx_thread *th, fork_ctx *c, int tid)
 {
-    member_saved s;
-    kmpx_task implicit;
-    member_enter(th, c->team, tid, &implicit, &c->icv, &s);
     if (c->fn) {
         if (c->prologue)
             c->prologue(th, c->prologue_arg);
@@ -200,12 +200,25 @@ static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
         kmp_int32 gtid = th->gtid, btid = tid;
         kmpx_invoke_microtask(c->microtask, &gtid, &btid, c->argc, c->argv);
     }
+}
+
+static void member_end(kmpx_thread *th, fork_ctx *c, kmpx_task *implicit, const member_saved *s)
+{
     kmpx_team *team = c->team;
     if (c->hot && team->nthreads > 1 && team->nthreads <= KMPX_BAR_FLAT && !team->tasks)
         kmpx_join_gather(th, team, team->nthreads); /* kmp_barrier.c */
     else
         kmpx_barrier(th); /* the join barrier */
-    member_leave(th, &implicit, &s);
+    member_leave(th, implicit, s);
+}
+
+static void member_run(kmpx_thread *th, fork_ctx *c, int tid)
+{
+    member_saved s;
+    kmpx_task implicit;
+    member_enter(th, c->team, tid, &implicit, &c->icv, &s);
+    member_body(th, c, tid);
+    member_end(th, c, &implicit, &s);
 }
 
 static void member_main(void *ctx, unsigned member) { member_run(kmpx_self(), ctx, (int)member); }
@@ -336,6 +349,7 @@ static void hot_grow(kmpx_thread *th, kmpx_hot *hot, int want)
     }
 }
 
+/* Posts a region to the hot team; the primary's part runs after (fork_team). */
 static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
 {
     kmpx_hot *hot = th->hot;
@@ -372,12 +386,17 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         hot->slot[i].posted = hot->gen;
     for (int i = 1; i < n; i++) /* the exchange publishes the above */
         ary_flag_set(&hot->slot[i].fork, hot->gen);
-    member_run(th, c, 0);
+    return n;
+}
+
+/* After the primary's part of a hot team's region (its join included). */
+static void fork_hot_end(kmpx_thread *th)
+{
+    kmpx_team *team = th->hot->team;
     if (team->tasks) { /* the join barrier waited for it: nobody uses it any more */
         ary_latch_free(team->tasks);
         team->tasks = NULL;
     }
-    return n;
 }
 
 /* The region's first task is about to be registered. In a hot team, members of the region
@@ -427,17 +446,32 @@ void kmpx_hot_release(kmpx_thread *th)
     free(hot);
 }
 
-/* Runs a region of (up to) the next team size on th and its reserved workers; returns the
- * team's real size. c: the body (team and icv are filled in here). */
-static int fork_team(kmpx_thread *th, fork_ctx *c)
+/* What a fork leaves for after the primary's part of its region. */
+typedef struct fork_state {
+    int n;             /* the team's size */
+    bool hot;          /* a hot team's region (fork_hot) */
+    bool took_guest;   /* the thread took a guest slot for this region */
+    kmpx_team *team;
+    ary_latch *joined; /* counts the members still in the region */
+} fork_state;
+
+/* Starts a region of (up to) the next team size on th and its reserved workers: everything
+ * before the primary's part. c: the body (team and icv are filled in here); it must stay
+ * valid until the members are done with it (fork_end). */
+static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
 {
     int want = next_team_size(th);
+    st->hot = false;
+    st->took_guest = false;
+    st->joined = NULL;
     if (want > 1 && th->worker && th->team->active_level == 0 &&
-        th->worker->index >= kmpx_pool->nthreads) /* a guest slot of its own: hot team */
-        return fork_hot(th, c, want);
-    bool took_guest = false;
+        th->worker->index >= kmpx_pool->nthreads) { /* a guest slot of its own: hot team */
+        st->hot = true;
+        st->n = fork_hot(th, c, want);
+        return;
+    }
     if (want > 1 && !th->worker && kmpx_pool && !ary_tls_worker)
-        took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
+        st->took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
     ary_worker *reserved[64];
     ary_worker **res = reserved;
     unsigned got = 0;
@@ -455,30 +489,49 @@ static int fork_team(kmpx_thread *th, fork_ctx *c)
         team->members[i + 1] = res[i];
     c->team = team;
     fill_icv(th, c);
-    ary_latch *joined = NULL;
     if (n > 1) {
         if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
             team->tasks = latch_new();
-        joined = latch_new();
-        ary_latch_add(joined, got);
+        st->joined = latch_new();
+        ary_latch_add(st->joined, got);
         for (unsigned i = 0; i < got; i++)
-            ary_gang_post(res[i], member_main, c, i + 1, joined);
+            ary_gang_post(res[i], member_main, c, i + 1, st->joined);
     }
     if (res != reserved)
         free(res);
-    member_run(th, c, 0);
-    if (joined) {
-        ary_latch_wait(joined); /* members are out of the team: it can go */
-        ary_latch_free(joined);
+    st->team = team;
+    st->n = n;
+}
+
+/* After the primary's part of the region (its join included). */
+static void fork_end(kmpx_thread *th, fork_state *st)
+{
+    if (st->hot) {
+        fork_hot_end(th);
+        return;
+    }
+    kmpx_team *team = st->team;
+    if (st->joined) {
+        ary_latch_wait(st->joined); /* members are out of the team: it can go */
+        ary_latch_free(st->joined);
         if (team->tasks)
             ary_latch_free(team->tasks);
     }
     team_free(th, team);
-    if (took_guest) { /* every task of the region is done: the guest deque is empty */
+    if (st->took_guest) { /* every task of the region is done: the guest deque is empty */
         ary_guest_leave(th->worker);
         th->worker = NULL;
     }
-    return n;
+}
+
+/* Runs a region; returns the team's real size. */
+static int fork_team(kmpx_thread *th, fork_ctx *c)
+{
+    fork_state st;
+    fork_begin(th, c, &st);
+    member_run(th, c, 0);
+    fork_end(th, &st);
+    return st.n;
 }
 
 static void fork_microtask(kmpx_thread *th, void *microtask, int argc, void **argv)
@@ -494,6 +547,57 @@ int kmpx_fork_gomp(kmpx_thread *th, void (*fn)(void *), void *data, unsigned num
         th->pushed_nthreads = num_threads > INT32_MAX ? INT32_MAX : (int)num_threads;
     fork_ctx c = {.fn = fn, .data = data, .prologue = prologue, .prologue_arg = prologue_arg};
     return fork_team(th, &c);
+}
+
+/* ---- the split region API of gcc <= 4.8 ------------------------------------------------ *
+ * GOMP_parallel_start posts fn(data) to the team and returns; the primary then calls
+ * fn(data) itself, in the program, and GOMP_parallel_end joins. The region's state lives
+ * in a record on the heap (the members read its fork context after start returned), one
+ * per open region of the thread, innermost first (a region may start another inside). */
+typedef struct kmpx_split {
+    fork_ctx c;
+    fork_state st;
+    member_saved s;
+    kmpx_task implicit;
+    struct kmpx_split *outer;
+    _Alignas(16) unsigned char arg[KMPX_SPLIT_ARG]; /* a copy of the prologue's argument */
+} kmpx_split;
+
+static _Thread_local kmpx_split *split_top;
+
+bool kmpx_split_begin(kmpx_thread *th, void (*fn)(void *), void *data, unsigned num_threads,
+                      void (*prologue)(kmpx_thread *, void *), const void *arg, size_t arg_size)
+{
+    kmpx_split *sp = aligned_alloc(64, (sizeof *sp + 63) & ~(size_t)63);
+    if (!sp || arg_size > sizeof sp->arg) {
+        free(sp);
+        return false;
+    }
+    if (arg_size)
+        memcpy(sp->arg, arg, arg_size);
+    if (num_threads > 0)
+        th->pushed_nthreads = num_threads > INT32_MAX ? INT32_MAX : (int)num_threads;
+    sp->c = (fork_ctx){.fn = fn, .data = data, .prologue = prologue,
+                       .prologue_arg = arg_size ? sp->arg : NULL};
+    fork_begin(th, &sp->c, &sp->st);
+    member_enter(th, sp->c.team, 0, &sp->implicit, &sp->c.icv, &sp->s);
+    if (prologue)
+        prologue(th, sp->c.prologue_arg);
+    sp->outer = split_top;
+    split_top = sp;
+    return true;
+}
+
+bool kmpx_split_end(kmpx_thread *th)
+{
+    kmpx_split *sp = split_top;
+    if (!sp)
+        return false;
+    split_top = sp->outer;
+    member_end(th, &sp->c, &sp->implicit, &sp->s);
+    fork_end(th, &sp->st);
+    free(sp);
+    return true;
 }
 
 int kmpx_team_size_bound(kmpx_thread *th, unsigned num_threads)

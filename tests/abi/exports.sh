@@ -73,12 +73,9 @@ allocators  __kmpc_(set|get)_default_allocator
 allocators  omp_[a-z_]+_mem_(alloc|space)
 allocators  omp_null_allocator
 # issue19: not yet provided (issue 19): the
-# kmp_*/kmpc_* extension API (and its Fortran forms), ompc_*, gcc's split region API of gcc
-# <= 4.8 (GOMP_parallel_start ...), the interop routines.
+# kmp_*/kmpc_* extension API (and its Fortran forms), ompc_*, the interop routines.
 issue19  kmpc?_[a-z0-9_]+
 issue19  ompc_[a-z0-9_]+
-issue19  GOMP_parallel_(start|end|sections_start)
-issue19  GOMP_parallel_loop_(static|dynamic|guided|runtime)_start
 issue19  omp_get_interop_[a-z_]+
 issue19  omp_get_num_interop_properties_?
 EOF

@@ -16,11 +16,9 @@ fi
 command -v objdump >/dev/null || { echo "gomp_versions.sh: objdump (binutils) is missing" >&2; exit 1; }
 
 # Not provided, on purpose:
-#   GOMP_parallel_start/_end, GOMP_parallel_loop_*_start, GOMP_parallel_sections_start: the
-#     split region API of gcc <= 4.8 (gcc 4.9 and later emit GOMP_parallel*);
 #   GOMP_PLUGIN_*: the interface of libgomp's offloading plugins (the shim has no devices;
 #     target regions run on the host, gomp_target.c).
-skip='^(GOMP_parallel_start|GOMP_parallel_end|GOMP_parallel_loop_[a-z_]*_start|GOMP_parallel_sections_start|GOMP_PLUGIN.*)$'
+skip='^(GOMP_PLUGIN.*)$'
 
 list() {
     objdump -T "$1" | awk '$4 == ".text" || $3 == ".text" { print $(NF-1), $NF }' |
