@@ -312,5 +312,8 @@ KMPX_HIDDEN void **kmpx_collect_args(int argc, va_list *ap, void **small);
 /* compat/omp_env.c */
 KMPX_HIDDEN void kmpx_settings_load(kmpx_settings *s, arayon_config_t *cfg);
 KMPX_HIDDEN void kmpx_display_env(const kmpx_settings *s, int nthreads);
+/* compat/kmp_ext.c: applies what kmp_set_stacksize / kmp_set_blocktime asked for before the
+ * layer started (the environment wins), and notes that it has started. */
+KMPX_HIDDEN void kmpx_ext_apply(kmpx_settings *s, arayon_config_t *cfg);
 
 #endif

@@ -61,6 +61,7 @@ static void layer_init(void)
 {
     arayon_config_t cfg = arayon_config_default();
     kmpx_settings_load(&kmpx_set, &cfg);
+    kmpx_ext_apply(&kmpx_set, &cfg); /* kmp_set_stacksize / kmp_set_blocktime made earlier */
     cfg.name = "omp";
     /* Threads for nthreads-var at once; records for larger teams (num_threads clauses,
      * omp_set_num_threads) up to KMPX_MAX_TEAM or the thread limit, started on demand. */
@@ -70,7 +71,9 @@ static void layer_init(void)
         most = (unsigned)kmpx_set.thread_limit;
     unsigned spare = most > start + 1 ? most - 1 - start : 0;
     cfg.num_threads = start;
-    int rc = ary_pool_create_ex(&cfg, spare, KMPX_GUESTS, true, &kmpx_pool);
+    /* Every worker thread starts when a team first needs it (so kmp_set_stacksize and the
+     * like, called before the first region, still apply to all of them). */
+    int rc = ary_pool_create_lazy(&cfg, spare, KMPX_GUESTS, &kmpx_pool);
     if (rc != ARAYON_OK) {
         fprintf(stderr, "arayon: the OpenMP layer could not start its pool (%s); "
                         "parallel regions run with one thread\n", arayon_strerror(rc));

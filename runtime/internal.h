@@ -331,8 +331,9 @@ struct arayon_pool {
 
     /* Team waits (sleep.c, sleep.md "Team waits"): the wait policy, the CPUs the process
      * can use, threads asleep in team waits and guests occupied (for oversubscription). */
-    uint64_t tw_spin_ns;      /* pause-spin this long before yielding */
-    uint64_t tw_block_ns;     /* spin + yield this long before sleeping; UINT64_MAX: never */
+    _Atomic uint64_t tw_spin_ns;  /* pause-spin this long before yielding */
+    _Atomic uint64_t tw_block_ns; /* spin + yield this long before sleeping; UINT64_MAX:
+                                     never (both changed at run time: kmp_set_blocktime) */
     unsigned usable_cpus;
     _Alignas(ARY_CACHELINE) _Atomic uint32_t tw_asleep;
     _Atomic uint32_t guests_busy;

@@ -274,7 +274,7 @@ static void drain_queues(ary_pool *p)
 }
 
 static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned nguests,
-                       bool gang_only, arayon_pool_t **out)
+                       bool gang_only, bool lazy, arayon_pool_t **out)
 {
     if (!out)
         return ARAYON_EINVAL;
@@ -328,7 +328,7 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     if (!n)
         n = 1;
     cfg.num_threads = n;
-    const unsigned nstart = n;
+    const unsigned nstart = lazy ? 0 : n; /* lazy: every thread starts on demand (gangs) */
     if (nspare > ARAYON_MAX_THREADS - n)
         nspare = ARAYON_MAX_THREADS - n;
     n += nspare;
@@ -422,13 +422,30 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
 
 int arayon_pool_create(const arayon_config_t *cfg, arayon_pool_t **out)
 {
-    return pool_create(cfg, 0, 0, false, out);
+    return pool_create(cfg, 0, 0, false, false, out);
 }
 
 int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
                        bool gang_only, ary_pool **out)
 {
-    return pool_create(cfg, nspare, nguests, gang_only, out);
+    return pool_create(cfg, nspare, nguests, gang_only, false, out);
+}
+
+int ary_pool_create_lazy(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
+                         ary_pool **out)
+{
+    return pool_create(cfg, nspare, nguests, true, true, out);
+}
+
+unsigned ary_pool_set_thread_stack(ary_pool *p, size_t size)
+{
+    pthread_mutex_lock(&p->shutdown_lock); /* start_thread reads it under this lock */
+    p->cfg.stack_size = size < MIN_STACK ? MIN_STACK : size;
+    unsigned started = 0;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        started += has_thread(&p->workers[i]);
+    pthread_mutex_unlock(&p->shutdown_lock);
+    return started;
 }
 
 static bool inside_pool(const ary_pool *p)

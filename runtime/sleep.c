@@ -21,8 +21,8 @@ void ary_sleep_init(ary_pool *p)
 {
     atomic_init(&p->sleepers, 0);
     p->fence_on_push = !aryd_membarrier_init();
-    p->tw_spin_ns = ARY_TW_SPIN_NS;
-    p->tw_block_ns = ARY_TW_BLOCK_NS;
+    atomic_init(&p->tw_spin_ns, ARY_TW_SPIN_NS);
+    atomic_init(&p->tw_block_ns, ARY_TW_BLOCK_NS);
     p->usable_cpus = aryd_usable_cpus();
 }
 
@@ -193,8 +193,14 @@ bool ary_park_sleep(ary_pool *p, ary_worker *w, uint64_t deadline_ns)
 
 void ary_team_wait_set(ary_pool *p, uint64_t spin_ns, uint64_t block_ns)
 {
-    p->tw_spin_ns = spin_ns;
-    p->tw_block_ns = block_ns;
+    atomic_store_explicit(&p->tw_spin_ns, spin_ns, memory_order_relaxed);
+    atomic_store_explicit(&p->tw_block_ns, block_ns, memory_order_relaxed);
+}
+
+void ary_team_wait_get(const ary_pool *p, uint64_t *spin_ns, uint64_t *block_ns)
+{
+    *spin_ns = atomic_load_explicit(&p->tw_spin_ns, memory_order_relaxed);
+    *block_ns = atomic_load_explicit(&p->tw_block_ns, memory_order_relaxed);
 }
 
 /* Threads of this pool that may want a CPU now: every started worker and occupied guest,
@@ -262,7 +268,7 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
     }
     uint64_t waited = now - b->start;
     if (b->phase == 0) {
-        if (waited < p->tw_spin_ns && !b->over) {
+        if (waited < atomic_load_explicit(&p->tw_spin_ns, memory_order_relaxed) && !b->over) {
             /* A yield now and then: the thread this one waits for may have been put on
              * this CPU (the other CPUs busy with other processes); without it, it would
              * wait for the whole spin phase. On an idle CPU a yield returns at once. */
@@ -276,12 +282,13 @@ bool ary_backoff_slow(ary_pool *p, ary_backoff *b)
         }
         b->phase = 1;
     }
-    if (p->tw_block_ns != UINT64_MAX && waited >= p->tw_block_ns)
+    uint64_t block = atomic_load_explicit(&p->tw_block_ns, memory_order_relaxed);
+    if (block != UINT64_MAX && waited >= block)
         return false;
     /* Sharing a CPU with a thread it waits for while other CPUs are free: sleep at once.
      * That lets the thread run, and a thread woken from a sleep is placed on an idle CPU; a
      * yielding one never moves, and both would go on taking turns on one CPU. */
-    if (b->coloc && p->tw_block_ns != UINT64_MAX)
+    if (b->coloc && block != UINT64_MAX)
         return false;
     aryd_yield();
     return true;

@@ -35,6 +35,12 @@
  * guest slots follow. */
 ARY_HIDDEN int ary_pool_create_ex(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
                                   bool gang_only, ary_pool **out);
+/* A gang-only pool whose threads all start on demand, the first time a gang reserves their
+ * record (none at creation: nothing runs in such a pool but gangs). */
+ARY_HIDDEN int ary_pool_create_lazy(const arayon_config_t *cfg, unsigned nspare, unsigned nguests,
+                                    ary_pool **out);
+/* The stack size of the threads that start from now on; returns how many have started. */
+ARY_HIDDEN unsigned ary_pool_set_thread_stack(ary_pool *p, size_t size);
 
 ARY_HIDDEN ary_worker *ary_guest_enter(ary_pool *p);
 ARY_HIDDEN void ary_guest_leave(ary_worker *w);
@@ -142,6 +148,8 @@ static inline void ary_note_cpu(ary_worker *w)
 /* Sets the pool's team wait policy: spin_ns of pause-spinning, block_ns in all before a
  * waiter sleeps (UINT64_MAX: never; 0: at once). */
 ARY_HIDDEN void ary_team_wait_set(ary_pool *p, uint64_t spin_ns, uint64_t block_ns);
+/* The current values (they may change while waits run: each wait step reads them). */
+ARY_HIDDEN void ary_team_wait_get(const ary_pool *p, uint64_t *spin_ns, uint64_t *block_ns);
 ARY_HIDDEN bool ary_oversubscribed(ary_pool *p);
 ARY_HIDDEN bool ary_backoff_slow(ary_pool *p, ary_backoff *b);
 /* One step of a wait whose condition was just found false: a pause, or now and then a look
