@@ -315,5 +315,8 @@ KMPX_HIDDEN void kmpx_display_env(const kmpx_settings *s, int nthreads);
 /* compat/kmp_ext.c: applies what kmp_set_stacksize / kmp_set_blocktime asked for before the
  * layer started (the environment wins), and notes that it has started. */
 KMPX_HIDDEN void kmpx_ext_apply(kmpx_settings *s, arayon_config_t *cfg);
+/* compat/omp_check.c: warns about each OpenMP symbol the process's objects import and this
+ * library does not define (they bind to the runtime underneath when preloaded). */
+KMPX_HIDDEN void kmpx_check_imports(void);
 
 #endif

@@ -82,6 +82,7 @@ static void layer_init(void)
     if (kmpx_pool && kmpx_set.tw_from)
         ary_team_wait_set(kmpx_pool, kmpx_set.tw_spin_ns, kmpx_set.tw_block_ns);
     pthread_key_create(&thread_key, thread_exit);
+    kmpx_check_imports(); /* OpenMP calls that would bypass arayon: said once, here */
     if (kmpx_set.display_env)
         kmpx_display_env(&kmpx_set, kmpx_set.nthreads);
     /* ARAYON_METRICS: the runtime reports every pool at exit, this one included. */

@@ -165,6 +165,36 @@ gcc_alias)
     launch 0 --mode alias --threads 3 -- "$which_runtime_gcc" threads=3
     stdout_has "which_runtime: arayon" "libomp-alias" "team of 3"
     ;;
+check_ok)
+    # --check on a clang-built program: everything it imports is provided; it does not run.
+    launch 0 --check "$which_runtime"
+    stdout_has "every OpenMP entry point"
+    ;;
+gcc_check_ok)
+    launch 0 --check "$which_runtime_gcc"
+    stdout_has "every OpenMP entry point"
+    ;;
+gcc_check_missing|gcc_preload_warns)
+    # A program that imports an entry point libgomp has and arayon does not (one of libgomp's
+    # plugin functions): --check names it and exits 1; run under arayon-run, the layer warns
+    # at start-up, naming the symbol and the runtime the call would go to.
+    src=$work/missing.c
+    prog=$work/missing-gcc
+    printf '%s\n' '#include <omp.h>' '#include <stdio.h>' 'extern void *GOMP_PLUGIN_acc_thread(void);' \
+        'int main(int argc, char **argv) { (void)argv; int n = 0;' \
+        '#pragma omp parallel reduction(+:n)' 'n += 1;' \
+        'printf("ran with %d\\n", n); if (argc > 5) GOMP_PLUGIN_acc_thread(); return 0; }' >"$src"
+    gcc -fopenmp "$src" -o "$prog" || { fail "gcc could not build the test program"; show; exit 1; }
+    if [ "$case_name" = gcc_check_missing ]; then
+        launch 1 --check "$prog"
+        stdout_has "GOMP_PLUGIN_acc_thread is not provided by arayon"
+    else
+        launch 0 --threads 2 -- "$prog"
+        stdout_has "ran with 2"
+        grep -q "arayon: warning: .*GOMP_PLUGIN_acc_thread, which arayon does not provide" "$err" ||
+            fail "no start-up warning naming GOMP_PLUGIN_acc_thread on stderr"
+    fi
+    ;;
 *)
     echo "launcher.sh: unknown case '$case_name'" >&2
     exit 2
