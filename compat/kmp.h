@@ -319,4 +319,23 @@ KMPX_HIDDEN void kmpx_ext_apply(kmpx_settings *s, arayon_config_t *cfg);
  * library does not define (they bind to the runtime underneath when preloaded). */
 KMPX_HIDDEN void kmpx_check_imports(void);
 
+/* OpenMP allocators (compat/omp_alloc.c). kmpx_alloctrait is omp_alloctrait_t of both
+ * compilers' omp.h: an enum key (int) and a uintptr_t value, 16 bytes. */
+typedef struct kmpx_alloctrait {
+    int key;
+    uintptr_t value;
+} kmpx_alloctrait;
+/* OMP_ALLOCATOR, parsed by compat/omp_env.c when compat/omp_alloc.c first needs the initial
+ * def-allocator-var: a predefined allocator (predefined != 0), or a memory space with up to
+ * KMPX_ENV_ALLOC_TRAITS traits (predefined == 0). Returns 1 (set and well-formed: *out
+ * written), 0 (unset) or -1 (malformed: one warning on stderr, the default stays). */
+#define KMPX_ENV_ALLOC_TRAITS 16
+typedef struct kmpx_env_allocator {
+    uintptr_t predefined;
+    uintptr_t memspace;
+    int ntraits;
+    kmpx_alloctrait traits[KMPX_ENV_ALLOC_TRAITS];
+} kmpx_env_allocator;
+KMPX_HIDDEN int kmpx_env_allocator_parse(kmpx_env_allocator *out);
+
 #endif

@@ -438,3 +438,125 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
             block == UINT64_MAX ? "ACTIVE" : "PASSIVE", s->throttle ? "TRUE" : "FALSE", tw,
             arayon_version());
 }
+
+/* ---- OMP_ALLOCATOR (OpenMP 5.1, 6.21): the initial def-allocator-var ----
+ * Either a predefined allocator ("omp_high_bw_mem_alloc"), or a predefined memory space
+ * optionally followed by a colon and trait=value pairs separated by commas:
+ *   omp_large_cap_mem_space:alignment=16,pinned=true
+ *   omp_high_bw_mem_space:pool_size=1048576,fallback=allocator_fb,fb_data=omp_low_lat_mem_alloc
+ * Trait and value names are the omp_atk_ / omp_atv_ names without (or with) their prefix;
+ * alignment and pool_size are positive integers, fb_data a predefined allocator. Whether
+ * the values make a valid allocator is omp_init_allocator's to say (compat/omp_alloc.c
+ * warns when it does not). The values are the omp.h ones, which clang's and gcc's agree on. */
+struct env_name {
+    const char *name;
+    uintptr_t value;
+};
+
+static const struct env_name env_allocators[] = {
+    {"omp_default_mem_alloc", 1}, {"omp_large_cap_mem_alloc", 2}, {"omp_const_mem_alloc", 3},
+    {"omp_high_bw_mem_alloc", 4}, {"omp_low_lat_mem_alloc", 5}, {"omp_cgroup_mem_alloc", 6},
+    {"omp_pteam_mem_alloc", 7},   {"omp_thread_mem_alloc", 8},  {NULL, 0}};
+static const struct env_name env_memspaces[] = {
+    {"omp_default_mem_space", 0}, {"omp_large_cap_mem_space", 1}, {"omp_const_mem_space", 2},
+    {"omp_high_bw_mem_space", 3}, {"omp_low_lat_mem_space", 4},   {NULL, 0}};
+static const struct env_name env_trait_keys[] = {
+    {"sync_hint", 1}, {"alignment", 2}, {"access", 3}, {"pool_size", 4},
+    {"fallback", 5},  {"fb_data", 6},   {"pinned", 7}, {"partition", 8}, {NULL, 0}};
+static const struct env_name env_trait_values[] = {
+    {"false", 0},          {"true", 1},         {"contended", 3},     {"uncontended", 4},
+    {"serialized", 5},     {"sequential", 5},   {"private", 6},       {"all", 7},
+    {"thread", 8},         {"pteam", 9},        {"cgroup", 10},       {"default_mem_fb", 11},
+    {"null_fb", 12},       {"abort_fb", 13},    {"allocator_fb", 14}, {"environment", 15},
+    {"nearest", 16},       {"blocked", 17},     {"interleaved", 18},  {NULL, 0}};
+
+/* Looks [s, s+n) up in a table, with an optional prefix ("omp_atk_", "omp_atv_"). */
+static bool env_lookup(const struct env_name *tab, const char *prefix, const char *s, size_t n,
+                       uintptr_t *out)
+{
+    size_t pl = prefix ? strlen(prefix) : 0;
+    if (pl && n > pl && !strncmp(s, prefix, pl)) {
+        s += pl;
+        n -= pl;
+    }
+    for (const struct env_name *e = tab; e->name; e++) {
+        if (strlen(e->name) == n && !strncmp(e->name, s, n)) {
+            *out = e->value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* [s, e) without blanks at either end. */
+static void env_trim(const char **s, const char **e)
+{
+    while (*s < *e && isspace((unsigned char)**s))
+        (*s)++;
+    while (*e > *s && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+int kmpx_env_allocator_parse(kmpx_env_allocator *out)
+{
+    const char *v = ary_env_str("OMP_ALLOCATOR");
+    if (!v || !out)
+        return 0;
+    memset(out, 0, sizeof *out);
+    const char *s = v, *end = v + strlen(v);
+    const char *colon = memchr(v, ':', (size_t)(end - v));
+    const char *name_end = colon ? colon : end;
+    env_trim(&s, &name_end);
+    size_t n = (size_t)(name_end - s);
+    if (!colon && env_lookup(env_allocators, NULL, s, n, &out->predefined))
+        return 1;
+    if (!env_lookup(env_memspaces, NULL, s, n, &out->memspace))
+        goto bad;
+    if (!colon)
+        return 1;
+    /* trait=value pairs */
+    for (const char *p = colon + 1; p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *pe = comma ? comma : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p));
+        if (!eq || out->ntraits >= KMPX_ENV_ALLOC_TRAITS)
+            goto bad;
+        const char *ks = p, *ke = eq, *vs = eq + 1, *ve = pe;
+        env_trim(&ks, &ke);
+        env_trim(&vs, &ve);
+        uintptr_t key, val;
+        if (!env_lookup(env_trait_keys, "omp_atk_", ks, (size_t)(ke - ks), &key) || vs == ve)
+            goto bad;
+        if (key == 2 || key == 4) { /* alignment, pool_size: a positive integer */
+            char num[32];
+            size_t vl = (size_t)(ve - vs);
+            if (vl >= sizeof num)
+                goto bad;
+            memcpy(num, vs, vl);
+            num[vl] = 0;
+            char *ep;
+            errno = 0;
+            unsigned long long x = strtoull(num, &ep, 10);
+            if (errno || *ep || num[0] == '-' || x == 0 || x > UINTPTR_MAX)
+                goto bad;
+            val = (uintptr_t)x;
+        } else if (key == 6) { /* fb_data: a predefined allocator */
+            if (!env_lookup(env_allocators, NULL, vs, (size_t)(ve - vs), &val))
+                goto bad;
+        } else if (!env_lookup(env_trait_values, "omp_atv_", vs, (size_t)(ve - vs), &val)) {
+            goto bad;
+        }
+        out->traits[out->ntraits].key = (int)key;
+        out->traits[out->ntraits].value = val;
+        out->ntraits++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 1;
+bad:
+    warn("OMP_ALLOCATOR", v,
+         "a predefined allocator, or a predefined memory space optionally followed by "
+         ":trait=value,...", "omp_default_mem_alloc");
+    return -1;
+}

@@ -796,3 +796,206 @@ out:
     return ARAYON_ENOTSUP;
 #endif
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Memory placement for OpenMP allocators (topo.h: ary_topo_mem_plan and what follows)
+ * ------------------------------------------------------------------------------------- */
+unsigned ary_topo_nnodes(const ary_topo *t) { return t && t->nnodes ? t->nnodes : 1; }
+
+int ary_topo_cpu_node(const ary_topo *t, int cpu)
+{
+    if (!t || cpu < 0 || cpu > t->max_os || !t->os_to_pu)
+        return -1;
+    int i = t->os_to_pu[cpu];
+    return i < 0 ? -1 : (int)t->pu[i].node;
+}
+
+bool ary_topo_can_membind(const ary_topo *t)
+{
+#ifndef ARY_TOPO_NO_HWLOC
+    return t && t->thissystem && t->membind && t->h;
+#else
+    (void)t;
+    return false;
+#endif
+}
+
+int ary_topo_mem_plan(const ary_topo *t, ary_mem_policy policy, const unsigned *nodes,
+                      unsigned nnodes, int cpu, size_t len, size_t page, ary_mem_part *parts,
+                      unsigned maxparts)
+{
+    if (!t || (len && !parts))
+        return -1;
+    unsigned all = ary_topo_nnodes(t);
+    if (!nodes)
+        nnodes = all;
+    if (nnodes == 0)
+        return -1;
+    for (unsigned i = 0; nodes && i < nnodes; i++)
+        if (nodes[i] >= all)
+            return -1;
+    if (!page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? (size_t)ps : 4096u;
+    }
+#define NODE_AT(i) (nodes ? nodes[i] : (unsigned)(i))
+    switch (policy) {
+    case ARY_MEM_DEFAULT:
+        return 0;
+    case ARY_MEM_NEAREST: {
+        if (!len)
+            return 0;
+        if (maxparts < 1)
+            return -1;
+        int n = ary_topo_cpu_node(t, cpu);
+        parts[0] = (ary_mem_part){.off = 0, .len = len,
+                                  .node = n >= 0 ? (unsigned)n : NODE_AT(0), .interleave = false};
+        return 1;
+    }
+    case ARY_MEM_INTERLEAVED:
+        if (!len)
+            return 0;
+        if (maxparts < 1)
+            return -1;
+        parts[0] = (ary_mem_part){.off = 0, .len = len, .node = NODE_AT(0),
+                                  .interleave = nnodes > 1};
+        return 1;
+    case ARY_MEM_BLOCKED: {
+        /* Whole pages per block: ceil(pages / nnodes) each, so that the blocks are as equal
+         * as pages allow and only the last ones are shorter (or absent, for an area of fewer
+         * pages than nodes). The last block ends at len, not at a page boundary. */
+        size_t pages = len / page + (len % page != 0);
+        size_t per = pages / nnodes + (pages % nnodes != 0);
+        unsigned k = 0;
+        for (unsigned i = 0; i < nnodes && per; i++) {
+            size_t first = (size_t)i * per;
+            if (first >= pages)
+                break;
+            size_t off = first * page;
+            size_t end = (first + per) * page;
+            if (end > len || first + per > pages)
+                end = len;
+            if (k >= maxparts)
+                return -1;
+            parts[k++] = (ary_mem_part){.off = off, .len = end - off, .node = NODE_AT(i),
+                                        .interleave = false};
+        }
+        return (int)k;
+    }
+    }
+#undef NODE_AT
+    return -1;
+}
+
+#ifndef ARY_TOPO_NO_HWLOC
+/* Adds the OS index of topology node `node` to set; false when it has none. */
+static bool node_os_set(const ary_topo *t, unsigned node, hwloc_bitmap_t set)
+{
+    if (node >= t->nnodes || t->node[node].os < 0)
+        return false;
+    return hwloc_bitmap_set(set, (unsigned)t->node[node].os) == 0;
+}
+
+static bool is_hbw_node(hwloc_obj_t o)
+{
+    return o && o->subtype && (!strcmp(o->subtype, "HBM") || !strcmp(o->subtype, "MCDRAM"));
+}
+#endif
+
+int ary_topo_mem_apply(const ary_topo *t, void *addr, size_t len, const ary_mem_part *parts,
+                       unsigned nparts, const unsigned *nodes, unsigned nnodes)
+{
+    if (!t || !addr || !len || (nparts && !parts))
+        return ARAYON_EINVAL;
+    for (unsigned i = 0; i < nparts; i++)
+        if (parts[i].off > len || parts[i].len > len - parts[i].off ||
+            parts[i].node >= ary_topo_nnodes(t))
+            return ARAYON_EINVAL;
+    if (!nparts)
+        return ARAYON_OK;
+    if (!ary_topo_can_membind(t))
+        return ARAYON_ENOTSUP;
+#ifndef ARY_TOPO_NO_HWLOC
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+    if ((uintptr_t)addr & (page - 1))
+        return ARAYON_EINVAL;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (!set)
+        return ARAYON_ENOMEM;
+    int rc = ARAYON_OK;
+    for (unsigned i = 0; i < nparts && rc == ARAYON_OK; i++) {
+        const ary_mem_part *p = &parts[i];
+        hwloc_bitmap_zero(set);
+        bool ok = true;
+        if (p->interleave) {
+            unsigned n = nodes ? nnodes : t->nnodes;
+            for (unsigned k = 0; k < n && ok; k++)
+                ok = node_os_set(t, nodes ? nodes[k] : k, set);
+        } else {
+            ok = node_os_set(t, p->node, set);
+        }
+        if (!ok) {
+            rc = ARAYON_ENOTSUP; /* a node without an OS index cannot be named to the kernel */
+            break;
+        }
+        /* Parts start on page boundaries (the plan's blocks are whole pages); the last one
+         * may end inside a page, which the kernel rounds up. */
+        if (hwloc_set_area_membind(t->h, (char *)addr + p->off, p->len, set,
+                                   p->interleave ? HWLOC_MEMBIND_INTERLEAVE : HWLOC_MEMBIND_BIND,
+                                   HWLOC_MEMBIND_BYNODESET) != 0)
+            rc = errno == ENOSYS ? ARAYON_ENOTSUP : ARAYON_ESYSTEM;
+    }
+    hwloc_bitmap_free(set);
+    return rc;
+#else
+    (void)nodes;
+    (void)nnodes;
+    return ARAYON_ENOTSUP;
+#endif
+}
+
+unsigned ary_topo_hbw_nodes(const ary_topo *t)
+{
+#ifndef ARY_TOPO_NO_HWLOC
+    if (!t || !t->h || !t->thissystem)
+        return 0;
+    unsigned n = 0;
+    int nn = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_NUMANODE);
+    for (int i = 0; i < nn; i++)
+        n += is_hbw_node(hwloc_get_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, (unsigned)i));
+    return n;
+#else
+    (void)t;
+    return 0;
+#endif
+}
+
+int ary_topo_mem_bind_hbw(const ary_topo *t, void *addr, size_t len)
+{
+    if (!t || !addr || !len)
+        return ARAYON_EINVAL;
+#ifndef ARY_TOPO_NO_HWLOC
+    if (!t->h || !t->thissystem)
+        return ARAYON_ENOTSUP;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (!set)
+        return ARAYON_ENOMEM;
+    int nn = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_NUMANODE);
+    for (int i = 0; i < nn; i++) {
+        hwloc_obj_t o = hwloc_get_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, (unsigned)i);
+        if (is_hbw_node(o))
+            hwloc_bitmap_set(set, o->os_index);
+    }
+    int rc = ARAYON_ENOTSUP;
+    if (!hwloc_bitmap_iszero(set))
+        rc = hwloc_set_area_membind(t->h, addr, len, set, HWLOC_MEMBIND_BIND,
+                                    HWLOC_MEMBIND_BYNODESET) == 0
+                 ? ARAYON_OK
+                 : errno == ENOSYS ? ARAYON_ENOTSUP : ARAYON_ESYSTEM;
+    hwloc_bitmap_free(set);
+    return rc;
+#else
+    return ARAYON_ENOTSUP;
+#endif
+}

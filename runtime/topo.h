@@ -89,4 +89,72 @@ unsigned ary_topo_current_node(const ary_topo *t, const ary_placement *pl);
 int ary_topo_print(const ary_topo *t, const ary_placement *pl, const int *bind_status,
                    arayon_write_fn write, void *ctx);
 
+/* ---------------------------------------------------------------------------------------
+ * Memory placement for OpenMP allocators (compat/omp_alloc.c: the partition trait and the
+ * high-bandwidth memory space). Deciding which bytes of an area go to which node
+ * (ary_topo_mem_plan, pure arithmetic on the topology's tables, any topology) is separate
+ * from applying the decision (ary_topo_mem_apply: hwloc, this system only), so that the
+ * decisions can be checked on synthetic multi-node machines.
+ *
+ * Nodes are the topology's node ordinals: 0 .. ary_topo_nnodes(t)-1, the NUMA nodes that
+ * hold PUs, in topology order (a flat topology has one).
+ * ------------------------------------------------------------------------------------- */
+typedef enum ary_mem_policy {
+    ARY_MEM_DEFAULT = 0,     /* the system's policy (first touch): nothing to bind */
+    ARY_MEM_NEAREST = 1,     /* the whole area on the node of the given CPU */
+    ARY_MEM_BLOCKED = 2,     /* contiguous blocks of whole pages, block i on nodes[i] */
+    ARY_MEM_INTERLEAVED = 3, /* page by page, round robin across the nodes */
+} ary_mem_policy;
+
+/* One decision: bytes [off, off + len) of the area are bound to `node`, or, when interleave
+ * is set, interleaved page by page across all the nodes the plan was made for (node is then
+ * the first of them). */
+typedef struct ary_mem_part {
+    size_t off, len;
+    unsigned node;
+    bool interleave;
+} ary_mem_part;
+
+unsigned ary_topo_nnodes(const ary_topo *t);
+/* The node ordinal of OS CPU `cpu`, or -1 when the topology does not have it. */
+int ary_topo_cpu_node(const ary_topo *t, int cpu);
+/* Whether ary_topo_mem_apply can bind memory: this system, more than one NUMA node, and
+ * hwloc supports area binding here. */
+bool ary_topo_can_membind(const ary_topo *t);
+
+/* Decides where the pages of an area of len bytes go (the area starts on a page boundary):
+ *   DEFAULT     no part (returns 0);
+ *   NEAREST     one part, the whole area, on the node of `cpu` (nodes[0] when the
+ *               topology does not know that CPU, e.g. cpu = -1);
+ *   BLOCKED     the area's pages split into nnodes contiguous blocks of equal page counts
+ *               (the last one shorter; blocks that would be empty are left out), block i
+ *               on nodes[i];
+ *   INTERLEAVED one part, the whole area, interleaved across the nodes (or, when there is
+ *               a single node, bound to it).
+ * nodes/nnodes: the nodes to use (an allocator's access group), each < ary_topo_nnodes(t);
+ * NULL/0: every node of the topology. page: the page size (0: the system's).
+ * Writes at most max(nnodes, 1) parts (the topology's node count when nodes is NULL) and
+ * returns how many, or -1 for an invalid argument (no topology, a node out of range, more
+ * parts than maxparts, an unknown policy). No system call except sysconf. */
+int ary_topo_mem_plan(const ary_topo *t, ary_mem_policy policy, const unsigned *nodes,
+                      unsigned nnodes, int cpu, size_t len, size_t page, ary_mem_part *parts,
+                      unsigned maxparts);
+
+/* Applies a plan of ary_topo_mem_plan (the same nodes/nnodes) to the page-aligned area
+ * [addr, addr + len): hwloc_set_area_membind with HWLOC_MEMBIND_BIND for the bound parts and
+ * HWLOC_MEMBIND_INTERLEAVE for the interleaved one. Call it before the pages are touched.
+ * Returns ARAYON_OK, ARAYON_ENOTSUP (nothing to do here: not this system, one NUMA node,
+ * no hwloc or no area binding; the memory stays under the system's policy), ARAYON_ESYSTEM
+ * (hwloc refused; the pages bound so far stay bound), ARAYON_EINVAL. */
+int ary_topo_mem_apply(const ary_topo *t, void *addr, size_t len, const ary_mem_part *parts,
+                       unsigned nparts, const unsigned *nodes, unsigned nnodes);
+
+/* High-bandwidth memory: the NUMA nodes hwloc reports as such (subtype "HBM" or "MCDRAM",
+ * usually memory-only nodes). ary_topo_hbw_nodes: how many (0 on most machines, always
+ * without hwloc or on a topology that is not this system). ary_topo_mem_bind_hbw binds the
+ * page-aligned area [addr, addr + len) to them (ARAYON_OK, ARAYON_ENOTSUP when there are
+ * none, ARAYON_ESYSTEM, ARAYON_EINVAL). */
+unsigned ary_topo_hbw_nodes(const ary_topo *t);
+int ary_topo_mem_bind_hbw(const ary_topo *t, void *addr, size_t len);
+
 #endif

@@ -5,7 +5,7 @@
 # reason it is excepted; the first list whose pattern (an extended regular expression matched
 # against the whole name) fits a symbol is its group.
 # Exits 0 when nothing else is missing; otherwise lists what is missing, by library, and exits
-# 1. Also prints the symbols of the lists of names to be emptied (allocators) that the
+# 1. Also prints the symbols of the lists of names to be emptied (prunable, none now) that the
 # shim defines by now: their entries can go.
 # (Symbol versions are compat.gomp_versions' business: tests/abi/gomp_versions.sh.)
 set -u
@@ -65,13 +65,6 @@ openacc  GOACC_.*
 # plugin: the interface of libgomp's offloading plugins; the shim has no devices (target
 # regions run on the host, compat/gomp_target.c).
 plugin  GOMP_PLUGIN_.*
-# allocators: being added (issue 16, allocators: compat/omp_alloc.c): the allocate clause's
-# entry points and the predefined allocator and memory space objects.
-allocators  __kmpc_(alloc|free|calloc|realloc|aligned_alloc)
-allocators  __kmpc_(init|destroy)_allocator
-allocators  __kmpc_(set|get)_default_allocator
-allocators  omp_[a-z_]+_mem_(alloc|space)
-allocators  omp_null_allocator
 # issue19: not yet provided (issue 19): the
 # kmp_*/kmpc_* extension API (and its Fortran forms), ompc_*, the interop routines.
 issue19  kmpc?_[a-z0-9_]+
@@ -86,7 +79,7 @@ names() {
 names "$shim" >"$have"
 
 # The groups that list names to be implemented (emptied as the work lands).
-prunable="allocators"
+prunable=""
 
 # classify FILE: the symbols of FILE the shim lacks, each as "group<TAB>name" (group
 # "missing" when no list has it), and those of a prunable group that the shim defines as
