@@ -186,7 +186,15 @@ void GOMP_error(const char *msg, size_t len)
 KMPX_API void *GOMP_alloc(size_t alignment, size_t size, uintptr_t allocator);
 void *GOMP_alloc(size_t alignment, size_t size, uintptr_t allocator)
 {
-    return omp_aligned_alloc(alignment, size, allocator);
+    /* The allocate clause's storage: gcc's code uses it without a check, so no memory (after
+     * the allocator's fallback) ends the program, as in libgomp. */
+    void *p = omp_aligned_alloc(alignment, size, allocator);
+    if (!p && size) {
+        fprintf(stderr, "arayon: out of memory allocating %zu bytes for an allocate clause\n",
+                size);
+        exit(EXIT_FAILURE);
+    }
+    return p;
 }
 
 KMPX_API void GOMP_free(void *ptr, uintptr_t allocator);
