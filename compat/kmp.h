@@ -337,5 +337,9 @@ typedef struct kmpx_env_allocator {
     kmpx_alloctrait traits[KMPX_ENV_ALLOC_TRAITS];
 } kmpx_env_allocator;
 KMPX_HIDDEN int kmpx_env_allocator_parse(kmpx_env_allocator *out);
+/* The thread's def-allocator-var, raw (0: the initial value), for the implicit tasks of a
+ * region to inherit (compat/omp_alloc.c). */
+KMPX_HIDDEN uintptr_t kmpx_def_alloc_get(void);
+KMPX_HIDDEN void kmpx_def_alloc_set(uintptr_t raw);
 
 #endif

@@ -86,6 +86,7 @@ typedef struct member_saved {
     struct kmpx_ws_thread loop;
     int nthreads_var;
     int run_sched_kind, run_sched_chunk;
+    uintptr_t def_alloc;
     ary_worker *const *peers;
     unsigned npeers;
 } member_saved;
@@ -94,12 +95,14 @@ typedef struct member_saved {
 typedef struct fork_icv {
     int nthreads_var, run_sched_kind, run_sched_chunk;
     int num_teams, team_num, teams_limit;
+    uintptr_t def_alloc; /* def-allocator-var (omp_alloc.c), raw */
 } fork_icv;
 
 static fork_icv icv_of(const kmpx_thread *th)
 {
     return (fork_icv){th->nthreads_var, th->run_sched_kind, th->run_sched_chunk,
-                      th->num_teams,    th->team_num,       th->teams_limit};
+                      th->num_teams,    th->team_num,       th->teams_limit,
+                      kmpx_def_alloc_get()};
 }
 
 /* `icv`: the forking thread's (nthreads-var and run-sched-var; a runtime-scheduled loop is
@@ -123,6 +126,7 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->nthreads_var = th->nthreads_var;
     s->run_sched_kind = th->run_sched_kind;
     s->run_sched_chunk = th->run_sched_chunk;
+    s->def_alloc = kmpx_def_alloc_get();
     s->peers = NULL;
     s->npeers = 0;
     if (th->worker) {
@@ -144,6 +148,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     th->nthreads_var = icv->nthreads_var;
     th->run_sched_kind = icv->run_sched_kind;
     th->run_sched_chunk = icv->run_sched_chunk;
+    if (s->def_alloc != icv->def_alloc) /* (a TLS write only when it changes) */
+        kmpx_def_alloc_set(icv->def_alloc);
     kmpx_loop_thread_reset(th);
     kmpx_task_init_implicit(implicit, s->task, team);
     th->task = implicit;
@@ -170,6 +176,8 @@ static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_save
     th->nthreads_var = s->nthreads_var;
     th->run_sched_kind = s->run_sched_kind;
     th->run_sched_chunk = s->run_sched_chunk;
+    if (kmpx_def_alloc_get() != s->def_alloc)
+        kmpx_def_alloc_set(s->def_alloc);
 }
 
 /* A region's body: clang's microtask with its arguments, or (gcc) fn(data), which every

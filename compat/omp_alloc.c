@@ -749,6 +749,11 @@ void omp_set_default_allocator(uintptr_t allocator)
 
 uintptr_t omp_get_default_allocator(void) { return def_alloc ? def_alloc : initial_default(); }
 
+/* def-allocator-var as the implicit tasks of a region inherit it (kmp_parallel.c): the
+ * thread's raw value, 0 meaning the initial one (OMP_ALLOCATOR). */
+uintptr_t kmpx_def_alloc_get(void) { return def_alloc; }
+void kmpx_def_alloc_set(uintptr_t raw) { def_alloc = raw; }
+
 /* ---- clang's entry points (allocate clause and directive, uses_allocators) ----
  * Signatures as libomp's kmp.h declares them; the gtid is not needed. */
 KMPX_API void *__kmpc_alloc(int gtid, size_t sz, uintptr_t al);

@@ -379,6 +379,24 @@ static void default_allocator(void)
   for (int i = 0; i < nt; i++)
     omp_destroy_allocator(mine[i]);
   free(mine);
+
+  /* def-allocator-var is inherited by the implicit tasks of a region (OpenMP 5.x: a data
+   * environment ICV); libomp keeps it per thread, so this is checked on arayon only. After
+   * the region the primary has its own value back, unchanged by the members' sets. */
+  if (on_arayon) {
+    omp_set_default_allocator(a);
+    int inherited = 0, members = 0;
+#pragma omp parallel reduction(+ : inherited, members)
+    {
+      members++;
+      inherited += omp_get_default_allocator() == a;
+      omp_set_default_allocator(omp_default_mem_alloc); /* the member's own, for this region */
+    }
+    CHECK(inherited == members, "%d of %d implicit tasks inherited the default allocator",
+          inherited, members);
+    CHECK(omp_get_default_allocator() == a, "the primary's default allocator after the region");
+    omp_set_default_allocator(omp_default_mem_alloc);
+  }
   omp_destroy_allocator(a);
 }
 
