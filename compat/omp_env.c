@@ -426,6 +426,7 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
             "  [host] OMP_CANCELLATION = '%s'\n"
             "  [host] OMP_MAX_TASK_PRIORITY = '%d'\n"
             "  [host] OMP_STACKSIZE = '%zuK'\n"
+            "  [host] OMP_ALLOCATOR = '%s'\n"
             "  [host] OMP_WAIT_POLICY = '%s'\n"
             "  [host] KMP_ENABLE_TASK_THROTTLING = '%s'\n"
             "  [host] ARAYON team wait = '%s'\n"
@@ -435,6 +436,7 @@ void kmpx_display_env(const kmpx_settings *s, int nthreads)
             bind[s->proc_bind],
             s->max_active_levels, s->thread_limit, s->cancellation ? "TRUE" : "FALSE",
             s->max_task_priority, (s->stacksize ? s->stacksize : (size_t)8 << 20) / 1024,
+            ary_env_str("OMP_ALLOCATOR") ? ary_env_str("OMP_ALLOCATOR") : "omp_default_mem_alloc",
             block == UINT64_MAX ? "ACTIVE" : "PASSIVE", s->throttle ? "TRUE" : "FALSE", tw,
             arayon_version());
 }
