@@ -68,13 +68,20 @@ static inline bool zero_trip(int ty, uint64_t lb, uint64_t ub, int64_t st)
     return st > 0 ? ty_lt(ty, ub, lb) : ty_lt(ty, lb, ub);
 }
 
-/* Trip count of a non-empty loop. A step of 0 counts as 1. Wraps to 0 only for the full
- * 64-bit range, which no normalized loop has. */
+/* Trip count of a non-empty loop, in the loop's type as libomp computes it. A step of 0
+ * counts as 1. Wraps to 0 for the full range of the type: flang gives an empty unsigned
+ * 32-bit loop as 0 .. 0xFFFFFFFF and relies on that (empty_loop). */
 static uint64_t trip_count(int ty, uint64_t lb, uint64_t ub, int64_t st)
 {
     uint64_t span = (st > 0 ? ub - lb : lb - ub) & ty_mask(ty);
     uint64_t step = st > 0 ? (uint64_t)st : 0 - (uint64_t)st;
-    return step <= 1 ? span + 1 : span / step + 1;
+    return (step <= 1 ? span + 1 : span / step + 1) & ty_mask(ty);
+}
+
+/* No iteration: the bounds are the wrong way round, or the trip count wraps to 0. */
+static inline bool empty_loop(int ty, uint64_t lb, uint64_t ub, int64_t st)
+{
+    return zero_trip(ty, lb, ub, st) || trip_count(ty, lb, ub, st) == 0;
 }
 
 static inline uint64_t sat_mul(uint64_t a, uint64_t b)
@@ -202,7 +209,7 @@ static void static_init(int ty, kmp_int32 sched, kmp_int32 *plast, uint64_t *plb
     uint64_t lb = *plb, ub = *pub, uincr = (uint64_t)incr;
     int32_t last = 0;
 
-    if (zero_trip(ty, lb, ub, incr)) {
+    if (empty_loop(ty, lb, ub, incr)) {
         if (plast)
             *plast = 0;
         *pst = incr;
@@ -340,7 +347,7 @@ static void dist_static_init(int ty, kmp_int32 sched, kmp_int32 *plast, uint64_t
                              int64_t chunk)
 {
     kmpx_thread *th = kmpx_self();
-    if (zero_trip(ty, *plb, *pub, incr)) {
+    if (empty_loop(ty, *plb, *pub, incr)) {
         if (plast)
             *plast = 0;
         *pubd = *pub;
@@ -502,7 +509,7 @@ static void dispatch_init(int ty, kmp_int32 sched, uint64_t lb, uint64_t ub, int
     bool ordered;
     uint64_t c;
     decode_sched(th, sched, chunk, &kind, &ordered, &c);
-    uint64_t tc = zero_trip(ty, lb, ub, st) ? 0 : trip_count(ty, lb, ub, st);
+    uint64_t tc = zero_trip(ty, lb, ub, st) ? 0 : trip_count(ty, lb, ub, st); /* 0: empty */
 
     L->construct = th->ws_count++;
     L->lb = lb;
@@ -763,7 +770,7 @@ KMPX_DISPATCH(8u, kmp_uint64, kmp_int64, TY_U64)
         (void)gtid;                                                                        \
         uint64_t l = (uint64_t)lb, u = (uint64_t)ub;                                       \
         int32_t team_last = 0;                                                             \
-        if (!zero_trip(TY, l, u, st))                                                      \
+        if (!empty_loop(TY, l, u, st))                                                     \
             (void)team_block(kmpx_self(), TY, &l, &u, st, &team_last);                     \
         if (plast)                                                                         \
             *plast = team_last;                                                            \

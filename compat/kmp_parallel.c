@@ -654,11 +654,14 @@ KMPX_API void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro micro
 void __kmpc_fork_call_if(ident_t *loc, kmp_int32 argc, kmpc_micro microtask, kmp_int32 cond,
                          void *args)
 {
-    (void)loc;
+    (void)loc, (void)argc;
+    /* args is the microtask's one argument (flang passes its shared-variable block so, with
+     * argc 1), or NULL for none: libomp's __kmpc_fork_call(loc, argc, microtask, args). */
     kmpx_thread *th = kmpx_self();
     if (!cond)
         th->pushed_nthreads = 1;
-    fork_microtask(th, (void *)microtask, argc, (void **)args);
+    void *argv[1] = {args};
+    fork_microtask(th, (void *)microtask, args ? 1 : 0, argv);
 }
 
 /* A target region's host fallback (gomp_target.c): fn(data) on th as the initial thread of a

@@ -1,7 +1,8 @@
 # scripts/deps.sh - sourced by scripts/demo and scripts/test: makes sure the Debian packages
 # the build needs are installed. As root it installs what is missing; otherwise it prints the
 # exact apt-get line and exits non-zero.
-ARAYON_PACKAGES=(cmake make gcc libc6-dev clang libhwloc-dev libomp-dev pkg-config)
+# gfortran: the Fortran OpenMP tests (tests/fortran) build their programs with it.
+ARAYON_PACKAGES=(cmake make gcc gfortran libc6-dev clang libhwloc-dev libomp-dev pkg-config)
 
 arayon_missing_packages() {
   local p missing=()

@@ -8,6 +8,7 @@
  */
 #define _DEFAULT_SOURCE /* usleep */
 #include <omp.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,9 @@ extern kmp_task_t *__kmpc_omp_task_alloc(ident_t *, int32_t, int32_t, size_t, si
 extern int32_t __kmpc_omp_task(ident_t *, int32_t, kmp_task_t *);
 extern int32_t __kmpc_omp_taskwait(ident_t *, int32_t);
 extern void __kmpc_proxy_task_completed_ooo(kmp_task_t *);
+/* libomp 15+ (flang emits it for `parallel if`); libomp 14 lacks it: weak, checked if there */
+extern void __kmpc_fork_call_if(ident_t *, int32_t, void (*)(int32_t *, int32_t *, ...),
+                                int32_t, void *) __attribute__((weak));
 
 static int failures;
 
@@ -64,6 +68,23 @@ static int counter, nest_depth_ok = 1;
 static int tp_var = 5;
 
 static atomic_int proxy_ran, proxy_done_flag;
+
+/* A microtask with one argument: the block of shared variables (as flang passes it). */
+struct if_block {
+    atomic_int members;
+    int nthreads;
+};
+static void if_micro(int32_t *gtid, int32_t *tid, ...)
+{
+    (void)gtid;
+    va_list ap;
+    va_start(ap, tid);
+    struct if_block *b = va_arg(ap, struct if_block *);
+    va_end(ap);
+    atomic_fetch_add(&b->members, 1);
+    if (*tid == 0)
+        b->nthreads = omp_get_num_threads();
+}
 static int32_t proxy_body(int32_t gtid, kmp_task_t *t)
 {
     (void)gtid, (void)t;
@@ -207,6 +228,18 @@ int main(void)
         __kmpc_omp_taskwait(NULL, gtid);
         CHECK(atomic_load(&proxy_ran) && atomic_load(&proxy_done_flag),
               "taskwait returned before the proxy task was reported complete");
+    }
+
+    /* __kmpc_fork_call_if: the last argument is the microtask's one argument */
+    if (__kmpc_fork_call_if) {
+        for (int cond = 0; cond <= 1; cond++) {
+            struct if_block b = {0, 0};
+            __kmpc_fork_call_if(NULL, 1, if_micro, cond, &b);
+            int want = cond ? omp_get_max_threads() : 1;
+            CHECK(b.nthreads == want && atomic_load(&b.members) == want,
+                  "fork_call_if(cond %d): %d members, a team of %d, want %d", cond,
+                  atomic_load(&b.members), b.nthreads, want);
+        }
     }
 
     if (failures) {
