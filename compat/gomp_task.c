@@ -58,7 +58,9 @@ static kmp_int32 gomp_task_entry(kmp_int32 gtid, kmp_task_t *kt)
     return 0;
 }
 
-/* A task of fn on a copy of data; *parg: the copy. */
+/* A task of fn on a copy of data; *parg: the copy. NULL when there is no memory for the
+ * block: the callers run the task at once instead, undeferred (any task may be), in place
+ * (docs/design/openmp-compat.md, "Running out of memory"); a detached one cannot be: fatal. */
 static kmp_task_t *gomp_task_new(void (*fn)(void *), void *data,
                                  void (*cpyfn)(void *, void *), long arg_size, long arg_align,
                                  bool final, void *detach, char **parg)
@@ -69,10 +71,15 @@ static kmp_task_t *gomp_task_new(void (*fn)(void *), void *data,
         arg_size = 0;
     if ((size_t)arg_size > UINT32_MAX / 2 || (size_t)arg_align > 4096)
         fatal("GOMP_task: data block too large or alignment too big");
-    kmp_task_t *kt = __kmpc_omp_task_alloc(NULL, 0, final ? 0x02 : 0,
-                                           sizeof(gomp_kt) + (size_t)arg_align - 1 +
-                                               (size_t)arg_size,
-                                           0, gomp_task_entry);
+    kmp_task_t *kt = kmpx_task_try_alloc(final ? 0x02 : 0,
+                                         sizeof(gomp_kt) + (size_t)arg_align - 1 +
+                                             (size_t)arg_size,
+                                         gomp_task_entry);
+    if (!kt) {
+        if (detach)
+            kmpx_task_oom("the task");
+        return NULL;
+    }
     gomp_kt *g = (gomp_kt *)kt;
     uintptr_t a = ((uintptr_t)(g + 1) + (uintptr_t)arg_align - 1) & ~((uintptr_t)arg_align - 1);
     char *arg = (char *)a;
@@ -221,6 +228,34 @@ static void run_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
     kmpx_task_end_included(&self);
 }
 
+KMPX_API void GOMP_taskwait_depend(void **depend);
+
+/* A taskloop chunk without a block (no memory): at once, in place, on a copy of the data in
+ * this frame whose first two words are the chunk's bounds. */
+static ARY_NOINLINE void run_chunk_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
+                                            void (*cpyfn)(void *, void *), long arg_size,
+                                            long arg_align, bool final, uint64_t lo, uint64_t hi)
+{
+    size_t align = arg_align > 0 ? (size_t)arg_align : 1;
+    size_t size = arg_size > 0 ? (size_t)arg_size : 0;
+    if (size < 2 * sizeof(uint64_t))
+        size = 2 * sizeof(uint64_t);
+    _Alignas(64) char small[512];
+    char *buf = size + align <= sizeof small ? small : malloc(size + align);
+    if (!buf)
+        fatal("out of memory for an undeferred task's data");
+    char *arg = (char *)(((uintptr_t)buf + align - 1) & ~(uintptr_t)(align - 1));
+    if (cpyfn)
+        cpyfn(arg, data);
+    else
+        memcpy(arg, data, arg_size > 0 ? (size_t)arg_size : 0);
+    ((uint64_t *)(void *)arg)[0] = lo;
+    ((uint64_t *)(void *)arg)[1] = hi;
+    run_in_place(th, fn, arg, NULL, 0, 0, final);
+    if (buf != small)
+        free(buf);
+}
+
 /* GOMP_task with dependences or detach: a task block (its own frame: the dependence list
  * stays out of GOMP_task's, which nests when tasks run in place). */
 static ARY_NOINLINE void task_with_deps(kmpx_thread *th, void (*fn)(void *), void *data,
@@ -232,6 +267,12 @@ static ARY_NOINLINE void task_with_deps(kmpx_thread *th, void (*fn)(void *), voi
     kmp_task_t *kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align,
                                    (flags & GOMPX_TASK_FINAL) != 0,
                                    (flags & GOMPX_TASK_DETACH) ? detach : NULL, &arg);
+    if (ARY_UNLIKELY(!kt)) { /* no memory (not detached): undeferred, after its dependences */
+        if ((flags & GOMPX_TASK_DEPEND) && depend)
+            GOMP_taskwait_depend(depend);
+        run_in_place(th, fn, data, cpyfn, arg_size, arg_align, (flags & GOMPX_TASK_FINAL) != 0);
+        return;
+    }
     if (ARY_LIKELY(!(flags & GOMPX_TASK_DEPEND) || !depend)) {
         if (ARY_LIKELY(if_clause))
             __kmpc_omp_task(NULL, 0, kt);
@@ -269,18 +310,22 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
             return;
         }
         char *arg;
-        if (ARY_LIKELY(ary_credit_take(w))) {
-            kmpx_task *t = kmpx_td(gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final,
-                                                 NULL, &arg));
+        kmp_task_t *kt;
+        bool credit = ary_credit_take(w), low = !credit && ary_stack_low();
+        if (ARY_LIKELY(credit) || ARY_UNLIKELY(low)) {
+            if (low) /* throttled, but no stack to run it here */
+                ary_credit_force(w);
+            if (ARY_UNLIKELY(!kmpx_task_countable(th->task) ||
+                             !(kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final,
+                                                  NULL, &arg)))) {
+                if (low) /* out of memory and of stack: nowhere to run it */
+                    kmpx_task_oom("the task");
+                ary_credit_return(w); /* out of memory: runs here, undeferred */
+                run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final);
+                return;
+            }
+            kmpx_task *t = kmpx_td(kt);
             atomic_store_explicit(&t->runs, 1, memory_order_relaxed); /* its one execution */
-            kmpx_task_push(th, t);
-            return;
-        }
-        if (ARY_UNLIKELY(ary_stack_low())) { /* throttled, but no stack to run it here */
-            ary_credit_force(w);
-            kmpx_task *t = kmpx_td(gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final,
-                                                 NULL, &arg));
-            atomic_store_explicit(&t->runs, 1, memory_order_relaxed);
             kmpx_task_push(th, t);
             return;
         }
@@ -291,8 +336,10 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
             return;
         }
         /* the blocking policy: __kmpc_omp_task waits for room */
-        __kmpc_omp_task(NULL, 0,
-                        gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final, NULL, &arg));
+        if (!(kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final, NULL, &arg)))
+            run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final); /* no memory */
+        else
+            __kmpc_omp_task(NULL, 0, kt);
         return;
     }
     task_with_deps(th, fn, data, cpyfn, arg_size, arg_align, if_clause, flags, depend, detach);
@@ -301,7 +348,6 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
 KMPX_API void GOMP_taskwait(void);
 void GOMP_taskwait(void) { __kmpc_omp_taskwait(NULL, 0); }
 
-KMPX_API void GOMP_taskwait_depend(void **depend);
 void GOMP_taskwait_depend(void **depend)
 {
     kmpx_self();
@@ -657,6 +703,11 @@ static void taskloop(bool uns, void (*fn)(void *), void *data, void (*cpyfn)(voi
         uint64_t hi = lo + iters * step;
         char *arg;
         kmp_task_t *kt = gomp_task_new(fn, data, cpyfn, arg_size, arg_align, final, NULL, &arg);
+        if (ARY_UNLIKELY(!kt)) { /* no memory: this chunk runs at once */
+            run_chunk_in_place(th, fn, data, cpyfn, arg_size, arg_align, final, lo, hi);
+            lo = hi;
+            continue;
+        }
         ((uint64_t *)(void *)arg)[0] = lo;
         ((uint64_t *)(void *)arg)[1] = hi;
         if (undeferred)

@@ -18,6 +18,17 @@
  * Matching is by start address, as in both OpenMP runtimes; mutexinoutset is ordered like
  * inout (mutual exclusion holds; the tasks of a run of mutexinoutset lose their freedom to
  * run in any order, not their correctness).
+ *
+ * Out of memory (docs/design/openmp-compat.md, "Running out of memory"): an edge that cannot
+ * be stored is waited for instead (the creating thread helps until that predecessor is done:
+ * edge); a task whose own dependences cannot all be recorded (no node, no table, no record)
+ * would be invisible to its later siblings, so it runs at once, undeferred, once its
+ * predecessors are done, before the creating thread goes on. A table that cannot grow keeps
+ * its buckets. Waiting is safe while no detached task was ever recorded among the siblings:
+ * predecessors are earlier siblings, which complete without anything the creating thread does
+ * later; a detached one completes only at its fulfil, which may be this thread's next step.
+ * So with a detached sibling recorded (kmpx_dtable.had_detached), and for a detached task
+ * itself (it must be recorded: it completes later), running out of memory here is fatal.
  */
 #include "kmp_task.h"
 
@@ -52,20 +63,13 @@ typedef struct dep_rec {
 typedef struct kmpx_dtable {
     uint32_t nbuckets, n;
     dep_rec **buckets;
+    bool had_detached; /* a detached task was recorded: the fallbacks may not wait (below) */
 } kmpx_dtable;
 
-static void oom(void)
+static _Noreturn void oom(void)
 {
     fputs("arayon: out of memory recording OpenMP task dependences\n", stderr);
     abort();
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q)
-        oom();
-    return q;
 }
 
 static inline uint32_t hash_addr(intptr_t a, uint32_t nbuckets)
@@ -74,12 +78,12 @@ static inline uint32_t hash_addr(intptr_t a, uint32_t nbuckets)
     return (uint32_t)(x >> 40) & (nbuckets - 1);
 }
 
-static void table_grow(kmpx_dtable *t)
+static bool table_grow(kmpx_dtable *t)
 {
     uint32_t nb = t->nbuckets ? t->nbuckets * 2 : 64;
     dep_rec **b = calloc(nb, sizeof *b);
     if (!b)
-        oom();
+        return false;
     for (uint32_t i = 0; i < t->nbuckets; i++) {
         for (dep_rec *r = t->buckets[i], *next; r; r = next) {
             next = r->next;
@@ -91,8 +95,10 @@ static void table_grow(kmpx_dtable *t)
     free(t->buckets);
     t->buckets = b;
     t->nbuckets = nb;
+    return true;
 }
 
+/* The record of addr; with insert, made when missing. NULL: none, or no memory to make it. */
 static dep_rec *table_find(kmpx_dtable *t, intptr_t addr, bool insert)
 {
     if (t->nbuckets) {
@@ -102,11 +108,11 @@ static dep_rec *table_find(kmpx_dtable *t, intptr_t addr, bool insert)
     }
     if (!insert)
         return NULL;
-    if (t->n >= t->nbuckets)
-        table_grow(t);
+    if (t->n >= t->nbuckets && !table_grow(t) && !t->nbuckets)
+        return NULL; /* (a table that cannot grow keeps its buckets: longer chains) */
     dep_rec *r = calloc(1, sizeof *r);
     if (!r)
-        oom();
+        return NULL;
     r->addr = addr;
     uint32_t h = hash_addr(addr, t->nbuckets);
     r->next = t->buckets[h];
@@ -144,20 +150,62 @@ void kmpx_deps_free_node(kmpx_task *t)
     t->dnode = NULL;
 }
 
-/* succ waits for pred unless pred has completed already. */
-static void add_edge(kmpx_task *pred, kmpx_dnode *succ)
+/* succ waits for pred unless pred has completed already; false when no memory for the edge
+ * (pred not done). */
+static bool add_edge(kmpx_task *pred, kmpx_dnode *succ)
 {
     kmpx_dnode *p = pred->dnode;
+    bool ok = true;
     kmpx_lock_acquire(&p->lock);
     if (!p->done) {
         if (p->nsucc == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 4;
-            p->succ = xrealloc(p->succ, p->cap * sizeof *p->succ);
+            uint32_t cap = p->cap ? p->cap * 2 : 4;
+            kmpx_dnode **q = realloc(p->succ, cap * sizeof *q);
+            if (q) {
+                p->succ = q;
+                p->cap = cap;
+            } else {
+                ok = false;
+            }
         }
-        p->succ[p->nsucc++] = succ;
-        atomic_fetch_add_explicit(&succ->npred, 1, memory_order_relaxed);
+        if (ok) {
+            p->succ[p->nsucc++] = succ;
+            atomic_fetch_add_explicit(&succ->npred, 1, memory_order_relaxed);
+        }
     }
     kmpx_lock_release(&p->lock);
+    return ok;
+}
+
+/* Helps (runs other tasks) until done(ctx), for the fallbacks' waits, which nobody signals. */
+static void help_until(bool (*done)(void *), void *ctx)
+{
+    ary_worker *w = kmpx_self()->worker;
+    while (!done(ctx))
+        if (!w || !ary_run_one(w))
+            aryd_yield();
+}
+
+static bool node_done(void *ctx)
+{
+    kmpx_dnode *p = ctx;
+    kmpx_lock_acquire(&p->lock);
+    bool done = p->done;
+    kmpx_lock_release(&p->lock);
+    return done;
+}
+
+/* An edge, or (no memory for it) the wait for pred it stands for: a waiter node waits for
+ * its predecessors anyway; the node of a task may wait unless a detached sibling was
+ * recorded (above). The caller's table holds a reference on pred, which keeps its node alive
+ * meanwhile. */
+static void edge(const kmpx_dtable *tbl, kmpx_task *pred, kmpx_dnode *succ)
+{
+    if (ARY_LIKELY(add_edge(pred, succ)))
+        return;
+    if (succ->task && tbl->had_detached)
+        oom();
+    help_until(node_done, pred->dnode);
 }
 
 static void node_ready(kmpx_dnode *d)
@@ -188,24 +236,24 @@ void kmpx_deps_release(kmpx_task *t)
 }
 
 /* Adds the edges for one dependence of node d; with `record`, d's task becomes the address's
- * writer or one of its readers. */
-static void depend_one(kmpx_dtable *tbl, kmpx_dnode *d, intptr_t addr, uint8_t flags, bool record)
+ * writer or one of its readers. False when it could not be recorded (no memory). */
+static bool depend_one(kmpx_dtable *tbl, kmpx_dnode *d, intptr_t addr, uint8_t flags, bool record)
 {
     dep_rec *r = table_find(tbl, addr, record);
     if (!r)
-        return;
+        return !record;
     kmpx_task *self = d->task;
     if (flags & (DEP_OUT | DEP_MTX)) {
         if (r->nreaders) {
             for (uint32_t k = 0; k < r->nreaders; k++) {
-                add_edge(r->readers[k], d);
+                edge(tbl, r->readers[k], d);
                 if (record)
                     kmpx_task_unref(r->readers[k]);
             }
             if (record)
                 r->nreaders = 0;
         } else if (r->writer) {
-            add_edge(r->writer, d);
+            edge(tbl, r->writer, d);
         }
         if (record) {
             if (r->writer)
@@ -215,22 +263,29 @@ static void depend_one(kmpx_dtable *tbl, kmpx_dnode *d, intptr_t addr, uint8_t f
         }
     } else {
         if (r->writer)
-            add_edge(r->writer, d);
+            edge(tbl, r->writer, d);
         if (record) {
             if (r->nreaders == r->cap) {
-                r->cap = r->cap ? r->cap * 2 : 4;
-                r->readers = xrealloc(r->readers, r->cap * sizeof *r->readers);
+                uint32_t cap = r->cap ? r->cap * 2 : 4;
+                kmpx_task **q = realloc(r->readers, cap * sizeof *q);
+                if (!q)
+                    return false;
+                r->readers = q;
+                r->cap = cap;
             }
             kmpx_task_ref(self);
             r->readers[r->nreaders++] = self;
         }
     }
+    return true;
 }
 
-/* Both lists, each address once with the strongest kind (out/mtx over in). */
-static void depend_all(kmpx_dtable *tbl, kmpx_dnode *d, kmp_int32 n1, kmp_depend_info *l1,
+/* Both lists, each address once with the strongest kind (out/mtx over in). False when some
+ * dependence could not be recorded (every edge is in place or was waited for anyway). */
+static bool depend_all(kmpx_dtable *tbl, kmpx_dnode *d, kmp_int32 n1, kmp_depend_info *l1,
                        kmp_int32 n2, kmp_depend_info *l2, bool record)
 {
+    bool recorded = true;
     kmp_int32 n = n1 + n2;
     for (kmp_int32 i = 0; i < n; i++) {
         kmp_depend_info *e = i < n1 ? &l1[i] : &l2[i - n1];
@@ -246,8 +301,14 @@ static void depend_all(kmpx_dtable *tbl, kmpx_dnode *d, kmp_int32 n1, kmp_depend
                 flags |= o->flags;
         }
         if (!dup && (flags & (DEP_IN | DEP_OUT | DEP_MTX)))
-            depend_one(tbl, d, e->base_addr, flags, record);
+            recorded &= depend_one(tbl, d, e->base_addr, flags, record);
     }
+    return recorded;
+}
+
+static bool held_only(void *ctx)
+{
+    return atomic_load_explicit(&((kmpx_dnode *)ctx)->npred, memory_order_acquire) == 1;
 }
 
 KMPX_API kmp_int32 __kmpc_omp_task_with_deps(ident_t *loc, kmp_int32 gtid, void *new_task,
@@ -268,19 +329,38 @@ kmp_int32 __kmpc_omp_task_with_deps(ident_t *loc, kmp_int32 gtid, void *new_task
      * task with dependences, if this thread can queue it. */
     if (kmpx_task_included(th, t) && (!t->parent->dtable || !th->worker))
         return __kmpc_omp_task(loc, gtid, new_task);
+    kmpx_task *parent = t->parent;
+    kmpx_dnode *d = calloc(1, sizeof *d);
+    if (d && !parent->dtable)
+        parent->dtable = calloc(1, sizeof *parent->dtable);
+    if (ARY_UNLIKELY(!d || !parent->dtable || !kmpx_task_countable(parent))) {
+        /* Out of memory: undeferred, after its predecessors (none without a table). */
+        free(d);
+        if ((t->flags & KMPX_TF_DETACH) || (parent->dtable && parent->dtable->had_detached))
+            oom();
+        __kmpc_omp_wait_deps(loc, gtid, ndeps, dep_list, ndeps_noalias, noalias_dep_list);
+        kmpx_task_run_undeferred(th, t);
+        return 0;
+    }
     kmpx_task_register(t);
     atomic_fetch_add_explicit(&t->runs, 1, memory_order_relaxed);
-    kmpx_dnode *d = calloc(1, sizeof *d);
-    if (!d)
-        oom();
     d->task = t;
     atomic_store_explicit(&d->npred, 1, memory_order_relaxed);
     t->dnode = d;
-    kmpx_task *parent = t->parent;
-    if (!parent->dtable && !(parent->dtable = calloc(1, sizeof *parent->dtable)))
+    if (t->flags & KMPX_TF_DETACH)
+        parent->dtable->had_detached = true;
+    if (ARY_LIKELY(depend_all(parent->dtable, d, ndeps, dep_list, ndeps_noalias,
+                              noalias_dep_list, true))) {
+        node_ready(d);
+        return 0;
+    }
+    /* Not all recorded (no memory): later siblings would not wait for t, so t runs now, once
+     * its predecessors are done (then only the hold of 1 is left: nobody else decrements). */
+    if (parent->dtable->had_detached)
         oom();
-    depend_all(parent->dtable, d, ndeps, dep_list, ndeps_noalias, noalias_dep_list, true);
-    node_ready(d);
+    help_until(held_only, d);
+    atomic_store_explicit(&d->npred, 0, memory_order_relaxed);
+    kmpx_task_run_here(th, t);
     return 0;
 }
 

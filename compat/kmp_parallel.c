@@ -53,7 +53,9 @@ static kmpx_team *team_alloc(kmpx_thread *th)
         th->spare_team = NULL;
         return t;
     }
-    return kmpx_team_new();
+    if (!(t = kmpx_team_new()))
+        kmpx_team_oom(); /* no record, no region: fatal */
+    return t;
 }
 
 static void team_free(kmpx_thread *th, kmpx_team *t)
@@ -64,15 +66,6 @@ static void team_free(kmpx_thread *th, kmpx_team *t)
         free(t);
 }
 
-static ary_latch *latch_new(void)
-{
-    ary_latch *l = ary_latch_new(kmpx_pool);
-    if (!l) {
-        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
-        abort();
-    }
-    return l;
-}
 
 /* What a thread saves when it enters a team and restores when it leaves. */
 typedef struct member_saved {
@@ -315,23 +308,30 @@ static void hot_member_main(void *ctx, unsigned member)
     }
 }
 
+/* NULL when out of memory: the region forks as for a thread without a hot team
+ * (fork_begin), and the next region tries again. */
 static kmpx_hot *hot_new(void)
 {
     kmpx_hot *hot = aligned_alloc(64, sizeof *hot);
     int cap = (int)kmpx_pool->nthreads;
-    if (hot) {
-        memset(hot, 0, sizeof *hot);
-        hot->cap = cap;
-        hot->w = calloc((size_t)cap, sizeof *hot->w);
-        hot->slot = aligned_alloc(64, (size_t)(cap + 1) * sizeof *hot->slot);
-        hot->team = kmpx_team_new();
-        hot->team->hot = hot;
-        hot->gone = ary_latch_new(kmpx_pool);
+    if (!hot)
+        return NULL;
+    memset(hot, 0, sizeof *hot);
+    hot->cap = cap;
+    hot->w = calloc((size_t)cap, sizeof *hot->w);
+    hot->slot = aligned_alloc(64, (size_t)(cap + 1) * sizeof *hot->slot);
+    hot->team = kmpx_team_new();
+    hot->gone = ary_latch_new(kmpx_pool);
+    if (!hot->w || !hot->slot || !hot->team || !hot->gone) {
+        if (hot->gone)
+            ary_latch_free(hot->gone);
+        free(hot->team);
+        free(hot->slot);
+        free(hot->w);
+        free(hot);
+        return NULL;
     }
-    if (!hot || !hot->w || !hot->slot || !hot->gone) {
-        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
-        abort();
-    }
+    hot->team->hot = hot;
     memset(hot->slot, 0, (size_t)(cap + 1) * sizeof *hot->slot);
     return hot;
 }
@@ -358,17 +358,15 @@ static void hot_grow(kmpx_thread *th, kmpx_hot *hot, int want)
 }
 
 /* Posts a region to the hot team; the primary's part runs after (fork_team). */
-static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
+static int fork_hot(kmpx_thread *th, kmpx_hot *hot, fork_ctx *c, int want)
 {
-    kmpx_hot *hot = th->hot;
-    if (!hot) {
-        hot = th->hot = hot_new();
-        hot->primary = th->worker;
-    }
     ary_note_cpu(th->worker); /* members waiting for this fork look at it */
     if (want - 1 > hot->nw)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
+    ary_latch *tasks = NULL; /* nested teams may run each other's tasks: one count */
+    if (n > 1 && kmpx_set.max_active_levels > 1 && !(tasks = ary_latch_new(kmpx_pool)))
+        n = 1; /* no memory for it: a team of one (the members wait for the next region) */
     kmpx_team *team = hot->team;
     /* Members of earlier regions may still be leaving their joins (kmpx_join_gather: they
      * look for tasks until they see the region ended); the first task of this region waits
@@ -380,8 +378,7 @@ static int fork_hot(kmpx_thread *th, fork_ctx *c, int want)
         team->members[0] = th->worker;
     c->team = team;
     fill_icv(th, c);
-    if (n > 1 && kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
-        team->tasks = latch_new();
+    team->tasks = tasks;
     c->hot = true;
     hot->region = *c;
     if (c->argc <= HOT_INLINE_ARGS && c->argv) {
@@ -474,15 +471,29 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
     st->joined = NULL;
     if (want > 1 && th->worker && th->team->active_level == 0 &&
         th->worker->index >= kmpx_pool->nthreads) { /* a guest slot of its own: hot team */
-        st->hot = true;
-        st->n = fork_hot(th, c, want);
-        return;
+        if (!th->hot && (th->hot = hot_new()) != NULL)
+            th->hot->primary = th->worker;
+        if (th->hot) {
+            st->hot = true;
+            st->n = fork_hot(th, th->hot, c, want);
+            return;
+        }
     }
     if (want > 1 && !th->worker && kmpx_pool && !ary_tls_worker)
         st->took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
     ary_worker *reserved[64];
     ary_worker **res = reserved;
     unsigned got = 0;
+    /* The counts first: without memory for them, a team of one (as OpenMP allows). */
+    ary_latch *tasks = NULL;
+    if (want > 1 && th->worker &&
+        (!(st->joined = ary_latch_new(kmpx_pool)) ||
+         (kmpx_set.max_active_levels > 1 && !(tasks = ary_latch_new(kmpx_pool))))) {
+        if (st->joined)
+            ary_latch_free(st->joined);
+        st->joined = NULL;
+        want = 1;
+    }
     if (want > 1 && th->worker) {
         if (want - 1 > 64 && !(res = malloc((size_t)(want - 1) * sizeof *res)))
             res = reserved, want = 65;
@@ -498,12 +509,16 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
     c->team = team;
     fill_icv(th, c);
     if (n > 1) {
-        if (kmpx_set.max_active_levels > 1) /* nested teams may run each other's tasks */
-            team->tasks = latch_new();
-        st->joined = latch_new();
+        team->tasks = tasks; /* nested teams may run each other's tasks */
         ary_latch_add(st->joined, got);
         for (unsigned i = 0; i < got; i++)
             ary_gang_post(res[i], member_main, c, i + 1, st->joined);
+    } else { /* nobody reserved: no counts */
+        if (st->joined)
+            ary_latch_free(st->joined);
+        if (tasks)
+            ary_latch_free(tasks);
+        st->joined = NULL;
     }
     if (res != reserved)
         free(res);

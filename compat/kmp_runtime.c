@@ -92,16 +92,16 @@ static void dacr_init(kmpx_team *team);
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+/* NULL when out of memory: the callers fall back or end the program (kmpx_team_oom;
+ * docs/design/openmp-compat.md, "Running out of memory"). */
 kmpx_team *kmpx_team_new(void)
 {
     size_t cap = kmpx_pool ? kmpx_pool->nworkers + 1 : 1;
     size_t at_members = up64(sizeof(kmpx_team));
     size_t at_counts = at_members + up64(cap * sizeof(ary_worker *));
     kmpx_team *t = aligned_alloc(64, at_counts + cap * sizeof(struct kmpx_tcount));
-    if (!t) {
-        fputs("arayon: out of memory creating an OpenMP team\n", stderr);
-        abort();
-    }
+    if (!t)
+        return NULL;
     memset(t, 0, at_counts + cap * sizeof(struct kmpx_tcount));
     t->members = (ary_worker **)((char *)t + at_members);
     t->counts = (struct kmpx_tcount *)((char *)t + at_counts);
@@ -109,6 +109,12 @@ kmpx_team *kmpx_team_new(void)
     dacr_init(t);
     kmpx_loop_team_init(t);
     return t;
+}
+
+_Noreturn void kmpx_team_oom(void)
+{
+    fputs("arayon: out of memory creating an OpenMP team\n", stderr);
+    abort();
 }
 
 /* Resets an atomic only if it holds something else: a fork rewrites nothing that the last
@@ -206,6 +212,8 @@ kmpx_thread *kmpx_self_slow(void)
     th->run_sched_kind = kmpx_set.run_sched_kind;
     th->run_sched_chunk = kmpx_set.run_sched_chunk;
     kmpx_team *root = kmpx_team_new();
+    if (!root)
+        kmpx_team_oom();
     kmpx_team_init(root, NULL, 1, 0);
     th->team = root;
     th->tid = 0;

@@ -19,11 +19,12 @@
 
 static inline size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
-static void oom(const char *what)
+_Noreturn void kmpx_task_oom(const char *what)
 {
     fprintf(stderr, "arayon: out of memory allocating %s for an OpenMP task\n", what);
     abort();
 }
+#define oom kmpx_task_oom
 
 /* NULL without a pool (it failed to start): then every task is included and nothing waits. */
 static ary_latch *latch_new(void)
@@ -42,7 +43,7 @@ static ary_latch *latch_new(void)
  * no pop ever races another pop). So a producer whose tasks run elsewhere gets its blocks
  * back without malloc, and memory stays bounded by each thread's peak of live tasks.
  * kmpx_thread records are never freed (kmp_runtime.c), so a late free always has a home. */
-static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
+static kmpx_task *block_try_alloc(kmpx_thread *th, size_t size)
 {
     if (size <= BLOCK_SMALL) {
         kmpx_task *t = th->free_tasks;
@@ -55,7 +56,7 @@ static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
             if (th->nfree_tasks)
                 th->nfree_tasks--;
         } else if (!(t = aligned_alloc(64, BLOCK_SMALL))) {
-            oom("the task");
+            return NULL;
         }
         t->block_size = BLOCK_SMALL;
         t->owner = th;
@@ -63,9 +64,20 @@ static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
     }
     kmpx_task *t = aligned_alloc(64, round_up(size, 64));
     if (!t)
-        oom("the task");
+        return NULL;
     t->block_size = 0;
     t->owner = NULL;
+    return t;
+}
+
+/* Out of memory for a block: clang's __kmpc_omp_task_alloc must return one, so that is
+ * fatal there (docs/design/openmp-compat.md, "Running out of memory"); gcc's tasks and
+ * taskloop chunks run at once instead (kmpx_task_try_alloc, kmpx_task_try_clone). */
+static kmpx_task *block_alloc(kmpx_thread *th, size_t size)
+{
+    kmpx_task *t = block_try_alloc(th, size);
+    if (!t)
+        oom("the task");
     return t;
 }
 
@@ -203,19 +215,18 @@ static void task_exec(ary_job *j, ary_worker *w)
     ary_job_finished(w);
 }
 
-KMPX_API kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
-                                           size_t sizeof_kmp_task_t, size_t sizeof_shareds,
-                                           kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
-kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
-                                  size_t sizeof_kmp_task_t, size_t sizeof_shareds,
-                                  kmp_int32 (*routine)(kmp_int32, kmp_task_t *))
+/* A task block set up for the compiler; NULL when no memory (with may_fail), else fatal. */
+static kmp_task_t *task_alloc(kmp_int32 flags, size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                              kmp_int32 (*routine)(kmp_int32, kmp_task_t *), bool may_fail)
 {
-    (void)loc, (void)gtid;
     kmpx_thread *th = kmpx_self();
     if (sizeof_kmp_task_t < sizeof(kmp_task_t))
         sizeof_kmp_task_t = sizeof(kmp_task_t);
     size_t shareds_at = KMPX_TASK_HDR + round_up(sizeof_kmp_task_t, sizeof(void *));
-    kmpx_task *t = block_alloc(th, shareds_at + sizeof_shareds);
+    kmpx_task *t = may_fail ? block_try_alloc(th, shareds_at + sizeof_shareds)
+                            : block_alloc(th, shareds_at + sizeof_shareds);
+    if (!t)
+        return NULL;
     t->size = (uint32_t)(shareds_at + sizeof_shareds);
     t->dnode = NULL;
     t->dtable = NULL;
@@ -248,6 +259,23 @@ kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
     return kt;
 }
 
+KMPX_API kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                           size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                           kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
+kmp_task_t *__kmpc_omp_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32 flags,
+                                  size_t sizeof_kmp_task_t, size_t sizeof_shareds,
+                                  kmp_int32 (*routine)(kmp_int32, kmp_task_t *))
+{
+    (void)loc, (void)gtid;
+    return task_alloc(flags, sizeof_kmp_task_t, sizeof_shareds, routine, false);
+}
+
+kmp_task_t *kmpx_task_try_alloc(kmp_int32 flags, size_t sizeof_kmp_task_t,
+                                kmp_int32 (*routine)(kmp_int32, kmp_task_t *))
+{
+    return task_alloc(flags, sizeof_kmp_task_t, 0, routine, true);
+}
+
 /* The task of a `target ... nowait` region (clang): on the host device it is an ordinary
  * task (the region runs on the host, as libomp's host fallback does); device_id is accepted
  * and not used (omp_get_num_devices() is 0). */
@@ -262,6 +290,18 @@ kmp_task_t *__kmpc_omp_target_task_alloc(ident_t *loc, kmp_int32 gtid, kmp_int32
 {
     (void)device_id;
     return __kmpc_omp_task_alloc(loc, gtid, flags, sizeof_kmp_task_t, sizeof_shareds, routine);
+}
+
+/* Whether a child of parent can be counted: the parent's children counter is made at its
+ * first child, and without memory for it the child cannot be waited for. The callers then
+ * run the child at once, undeferred (any task may be), or, for a detached child, which
+ * completes later and must be counted, end the program (kmpx_task_oom; the fallbacks are in
+ * docs/design/openmp-compat.md, "Running out of memory"). */
+bool kmpx_task_countable_slow(kmpx_task *parent)
+{
+    if (!kmpx_pool)
+        return true;
+    return (parent->children = ary_latch_new(kmpx_pool)) != NULL;
 }
 
 /* Counts a task in its parent, group and team when it is first submitted. */
@@ -346,6 +386,12 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
         kmpx_task_submit(th, t);
         return 0;
     }
+    if (ARY_UNLIKELY(!kmpx_task_countable(t->parent))) { /* out of memory: undeferred */
+        if (t->flags & KMPX_TF_DETACH)
+            oom("a counter");
+        task_run(th, t);
+        return 0;
+    }
     /* Admission first: when the pool is full and its policy is not to block, the task runs
      * here and now, unregistered, like an included one (libomp's throttling). */
     ary_worker *w = th->worker;
@@ -426,9 +472,11 @@ void omp_fulfill_event(uintptr_t event)
 
 /* A new task like `pattern` (taskloop): the compiler's part of the block copied, the
  * runtime's header fresh, shareds pointing into the copy. */
-kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern)
+kmpx_task *kmpx_task_try_clone(kmpx_thread *th, kmpx_task *pattern)
 {
-    kmpx_task *t = block_alloc(th, pattern->size);
+    kmpx_task *t = block_try_alloc(th, pattern->size);
+    if (!t)
+        return NULL;
     uint32_t block_size = t->block_size;
     kmpx_thread *owner = t->owner;
     memcpy(t, pattern, pattern->size);
@@ -448,6 +496,10 @@ kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern)
         kt->shareds = (char *)kt + ((char *)pkt->shareds - (char *)pkt);
     return t;
 }
+
+/* Runs a task whose execution is counted in runs, here and now (the fallbacks of
+ * kmp_depend.c and gomp_task.c when memory runs out). */
+void kmpx_task_run_here(kmpx_thread *th, kmpx_task *t) { task_run(th, t); }
 
 /* Runs a task that was never submitted, here and now (taskloop with if(0)). */
 void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t)

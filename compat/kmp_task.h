@@ -117,7 +117,21 @@ KMPX_API kmp_int32 __kmpc_omp_taskwait(ident_t *loc, kmp_int32 gtid);
 KMPX_API kmp_int32 __kmpc_omp_taskyield(ident_t *loc, kmp_int32 gtid, int end_part);
 
 /* kmp_task.c, for kmp_depend.c and kmp_taskloop.c */
-KMPX_HIDDEN kmpx_task *kmpx_task_clone(kmpx_thread *th, kmpx_task *pattern);
+/* A copy of the pattern as a new task, NULL when no memory for it. */
+KMPX_HIDDEN kmpx_task *kmpx_task_try_clone(kmpx_thread *th, kmpx_task *pattern);
+/* __kmpc_omp_task_alloc without shareds that returns NULL when no memory (gomp_task.c). */
+KMPX_HIDDEN kmp_task_t *kmpx_task_try_alloc(kmp_int32 flags, size_t sizeof_kmp_task_t,
+                                            kmp_int32 (*routine)(kmp_int32, kmp_task_t *));
+/* Makes parent's children counter if needed; false when there is no memory for it (the
+ * child must then run at once, undeferred; a detached one cannot: kmpx_task_oom). */
+KMPX_HIDDEN bool kmpx_task_countable_slow(kmpx_task *parent);
+/* kmp_runtime.c: "arayon: out of memory creating an OpenMP team", then abort() (kmpx_team_new
+ * returns NULL when out of memory; kmp.h is shared, so this lives here). */
+KMPX_HIDDEN _Noreturn void kmpx_team_oom(void);
+/* "arayon: out of memory allocating <what> for an OpenMP task", then abort(). */
+KMPX_HIDDEN _Noreturn void kmpx_task_oom(const char *what);
+/* Runs t, whose execution is counted in runs, here and now. */
+KMPX_HIDDEN void kmpx_task_run_here(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_register(kmpx_task *t);
 KMPX_HIDDEN bool kmpx_task_included(kmpx_thread *th, kmpx_task *t);
@@ -127,6 +141,10 @@ KMPX_HIDDEN void kmpx_task_submit(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_push(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_end_included(kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_unref(kmpx_task *t);
+static inline bool kmpx_task_countable(kmpx_task *parent)
+{
+    return ARY_LIKELY(parent->children != NULL) || kmpx_task_countable_slow(parent);
+}
 static inline void kmpx_task_ref(kmpx_task *t)
 {
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);

@@ -10,7 +10,46 @@
  */
 #include "kmp_task.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 typedef void (*task_dup_fn)(kmp_task_t *dst, kmp_task_t *src, kmp_int32 lastpriv);
+
+/* No memory for a chunk's block: the chunk runs at once, undeferred (as with if(0); any task
+ * may be), on a copy of the pattern in this frame, as gcc's tasks run in place
+ * (docs/design/openmp-compat.md, "Running out of memory"). Blocks larger than the frame's
+ * buffer cannot: fatal, as for any task block. */
+static ARY_NOINLINE void run_chunk_here(kmpx_thread *th, kmp_task_t *task, size_t lb_at,
+                                        size_t ub_at, kmp_uint64 lo, kmp_uint64 hi,
+                                        task_dup_fn dup, int last)
+{
+    kmpx_task *pattern = kmpx_td(task);
+    _Alignas(64) char buf[1024];
+    if (pattern->size > sizeof buf) {
+        fputs("arayon: out of memory allocating the task for an OpenMP task\n", stderr);
+        abort();
+    }
+    memcpy(buf, pattern, pattern->size);
+    kmpx_task *t = (kmpx_task *)(void *)buf, *parent = th->task;
+    kmpx_task_init_implicit(t, parent, th->team); /* the header only: never freed */
+    t->tg = parent->cur_tg ? parent->cur_tg : parent->tg;
+    t->flags |= pattern->flags & KMPX_TF_FINAL;
+    kmp_task_t *kt = kmpx_kt(t);
+    if (task->shareds)
+        kt->shareds = (char *)kt + ((char *)task->shareds - (char *)task);
+    *(kmp_uint64 *)((char *)kt + lb_at) = lo;
+    *(kmp_uint64 *)((char *)kt + ub_at) = hi;
+    if (dup)
+        dup(kt, task, last);
+    th->task = t;
+    if (!(ARY_UNLIKELY(kmpx_set.cancellation) && kmpx_task_cancelled(t)))
+        kt->routine(th->gtid, kt);
+    th->task = parent;
+    if (pattern->flags & KMPX_TF_DESTRUCT)
+        kt->data1.destructors(th->gtid, kt);
+    kmpx_task_end_included(t); /* its children first: they name it as their parent */
+}
 
 KMPX_API void __kmpc_taskloop(ident_t *loc, kmp_int32 gtid, kmp_task_t *task, kmp_int32 if_val,
                               kmp_uint64 *lb, kmp_uint64 *ub, kmp_int64 st, kmp_int32 nogroup,
@@ -47,7 +86,13 @@ void __kmpc_taskloop(ident_t *loc, kmp_int32 gtid, kmp_task_t *task, kmp_int32 i
         for (kmp_uint64 i = 0; i < ntasks; i++) {
             kmp_uint64 n = each + (i < extra);
             kmp_uint64 last = cur + (n - 1) * (kmp_uint64)st;
-            kmpx_task *t = kmpx_task_clone(th, pattern);
+            kmpx_task *t = kmpx_task_try_clone(th, pattern);
+            if (ARY_UNLIKELY(!t)) {
+                run_chunk_here(th, task, lb_at, ub_at, cur, last, (task_dup_fn)task_dup,
+                               i + 1 == ntasks);
+                cur = last + (kmp_uint64)st;
+                continue;
+            }
             kmp_task_t *kt = kmpx_kt(t);
             *(kmp_uint64 *)((char *)kt + lb_at) = cur;
             *(kmp_uint64 *)((char *)kt + ub_at) = last;

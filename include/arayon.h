@@ -523,6 +523,10 @@ ARAYON_API int arayon_task_wait_timeout(arayon_task_t *t, uint64_t timeout_ns);
  * 5-20 us late on an idle machine). A suspended task is pending: it holds its admission
  * credit (max_pending counts it) and its stack until it finishes; a shutdown deadline wakes
  * it with ARAYON_ECANCELED. FP environment changes (fesetround) do not cross a suspension.
+ * When memory runs out for a wait's registration (the worker's timer heap or fd table cannot
+ * grow), the task polls instead of suspending: it yields its worker between looks, sleeping
+ * at most 50 us each time, until what it waits for happens (blocking_waits counts it); the
+ * call's result is the same.
  *
  * Outside any task they block the calling thread. In a plain task they hold the worker's
  * thread: arayon_await helps (runs other tasks while it waits, as arayon_task_wait does),

@@ -114,15 +114,19 @@ int ary_reactor_get(ary_pool *p, struct ary_reactor **out)
 }
 
 /* w's own part, made by w itself at its first suspension (others reach it through fibers
- * registered after it was published). NULL when epoll or the eventfd cannot be made. */
-static struct ary_wreactor *wreactor_of(ary_worker *w)
+ * registered after it was published). NULL when it cannot be made, with *err ARAYON_ENOMEM
+ * (no memory for it) or ARAYON_ESYSTEM (epoll or the eventfd): the wait then returns that
+ * error, and the next suspension on w tries again. */
+static struct ary_wreactor *wreactor_of(ary_worker *w, int *err)
 {
     struct ary_wreactor *wr = atomic_load_explicit(&w->rx, memory_order_relaxed);
     if (ARY_LIKELY(wr))
         return wr;
+    *err = ARAYON_ENOMEM;
     wr = calloc(1, sizeof *wr);
     if (!wr)
         return NULL;
+    *err = ARAYON_ESYSTEM;
     wr->epfd = epoll_create1(EPOLL_CLOEXEC);
     wr->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EVFD_TOKEN};
@@ -454,14 +458,15 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
 {
     ary_pool *p = w->pool;
     struct ary_reactor *r = atomic_load_explicit(&p->reactor, memory_order_acquire);
-    struct ary_wreactor *wr = wreactor_of(w);
+    int err = ARAYON_OK;
+    struct ary_wreactor *wr = wreactor_of(w, &err);
     ary_task *t = f->task;
     uint64_t now = f->wait_now ? f->wait_now : aryd_now_ns();
     int rc = ARAYON_OK;
     bool done = true;
     f->revents = 0;
     if (!wr) {
-        f->wake_rc = ARAYON_ESYSTEM; /* no epoll / eventfd for this worker */
+        f->wake_rc = err; /* no memory, epoll or eventfd for this worker's part */
         ary_fiber_post_resume(p, f);
         return;
     }
@@ -538,7 +543,8 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
 
 bool ary_reactor_prepare(ary_worker *w, ary_fiber *f)
 {
-    if (!wreactor_of(w))
+    int err;
+    if (!wreactor_of(w, &err))
         return false;
     atomic_store_explicit(&f->reg_owner, w, memory_order_release);
     return true;

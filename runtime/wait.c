@@ -9,6 +9,14 @@
  * blocking_waits). A blocked waiting task still answers to its cancellation and its own
  * deadline: the waits are cut into slices of at most SLICE_NS, after each of which the task's
  * state is looked at.
+ *
+ * Out of memory: when a suspendable task's wait cannot be registered (ARAYON_ENOMEM from the
+ * reactor: its timer heap, fd table or the worker's part could not grow), the task polls
+ * instead (fiber_poll): it looks, yields its worker (the other tasks tied to it, the awaited
+ * one or the other end of its fd maybe, go on), naps at most POLL_NAP_NS, and looks again,
+ * until what it waits for happens, its deadline, or its cancellation. The next wait tries to
+ * suspend again. Holding the thread in a blocking wait instead could wait for a task that
+ * only this thread can resume.
  */
 #include "fiber.h"
 #include "team.h" /* ary_yield_run */
@@ -19,6 +27,7 @@
 #include <time.h>
 
 #define SLICE_NS 1000000u /* 1 ms: how late a cancellation may be noticed */
+#define POLL_NAP_NS 50000u /* out of memory: the longest nap between two looks (fiber_poll) */
 
 uint64_t arayon_now_ns(void) { return aryd_now_ns(); }
 
@@ -63,6 +72,31 @@ static void count_blocking_wait(void)
         ary_count(&w->c.blocking_waits, 1);
 }
 
+/* A suspendable task whose wait could not be registered (out of memory, above): polls until
+ * ready(ctx) (ARAYON_OK), deadline_ns (ARAYON_ETIMEDOUT), or its own cancellation or
+ * deadline (caller_state). */
+static int fiber_poll(bool (*ready)(void *), void *ctx, uint64_t deadline_ns)
+{
+    count_blocking_wait();
+    for (;;) {
+        if (ready && ready(ctx))
+            return ARAYON_OK;
+        uint64_t now = aryd_now_ns();
+        int st = caller_state(now);
+        if (st != ARAYON_OK)
+            return st;
+        if (now >= deadline_ns)
+            return ARAYON_ETIMEDOUT;
+        ary_fiber_yield(ary_tls_fiber);
+        now = aryd_now_ns();
+        uint64_t nap = deadline_ns - now < POLL_NAP_NS ? deadline_ns - now : POLL_NAP_NS;
+        if (now < deadline_ns) {
+            struct timespec ts = {0, (long)nap};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 /* now: the caller's reading of the clock (one read per sleep on the suspending path). */
 static int sleep_until(uint64_t deadline_ns, uint64_t now)
 {
@@ -71,8 +105,13 @@ static int sleep_until(uint64_t deadline_ns, uint64_t now)
         return st;
     if (now >= deadline_ns)
         return ARAYON_OK;
-    if (ary_tls_fiber) /* a suspendable task: suspends (async.c) */
-        return ary_fiber_sleep_until(ary_tls_fiber, deadline_ns, now);
+    if (ary_tls_fiber) { /* a suspendable task: suspends (async.c) */
+        int rc = ary_fiber_sleep_until(ary_tls_fiber, deadline_ns, now);
+        if (rc != ARAYON_ENOMEM)
+            return rc;
+        rc = fiber_poll(NULL, NULL, deadline_ns); /* out of memory (above) */
+        return rc == ARAYON_ETIMEDOUT && aryd_now_ns() >= deadline_ns ? ARAYON_OK : rc;
+    }
     count_blocking_wait();
     for (;;) {
         uint64_t end = slice_end(now, deadline_ns);
@@ -98,6 +137,8 @@ int arayon_sleep(uint64_t ns)
     return sleep_until(now + ns < now ? ARAYON_NO_DEADLINE : now + ns, now);
 }
 
+static bool task_finished(void *t) { return arayon_task_poll(t) == ARAYON_OK; }
+
 int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
 {
     if (!t)
@@ -116,6 +157,8 @@ int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
         ary_fiber *f = ary_tls_fiber;
         if (f && ary_task_pool(t) == f->owner->pool) { /* suspends until t is done */
             int rc = ary_fiber_await(f, t, deadline_ns);
+            if (rc == ARAYON_ENOMEM) /* out of memory (above) */
+                rc = fiber_poll(task_finished, t, deadline_ns);
             return rc == ARAYON_OK ? arayon_task_wait(t) : rc;
         }
         uint64_t end = slice_end(now, deadline_ns);
@@ -130,6 +173,20 @@ int arayon_await(arayon_task_t *t, uint64_t deadline_ns)
 int arayon_await_for(arayon_task_t *t, uint64_t timeout_ns)
 {
     return arayon_await(t, deadline_in(timeout_ns));
+}
+
+struct fd_look {
+    struct pollfd p;
+    bool failed;
+};
+
+static bool fd_ready(void *ctx)
+{
+    struct fd_look *x = ctx;
+    x->p.revents = 0;
+    int n = poll(&x->p, 1, 0);
+    x->failed = n < 0 && errno != EINTR;
+    return n > 0 || x->failed;
 }
 
 int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_null)
@@ -156,6 +213,13 @@ int arayon_wait_fd(int fd, int events, uint64_t deadline_ns, int *revents_or_nul
             return ARAYON_ETIMEDOUT;
         int rev = 0;
         int rc = ary_fiber_wait_fd(ary_tls_fiber, fd, events, deadline_ns, &rev);
+        if (rc == ARAYON_ENOMEM) { /* out of memory (above) */
+            struct fd_look look = {{.fd = fd, .events = (short)events, .revents = 0}, false};
+            rc = fiber_poll(fd_ready, &look, deadline_ns);
+            if (look.failed)
+                return ARAYON_ESYSTEM;
+            rev = look.p.revents;
+        }
         if (revents_or_null)
             *revents_or_null = rev;
         return rc;
