@@ -125,11 +125,8 @@ bool GOMP_cancel(int which, bool do_cancel)
 {
     if (!do_cancel)
         return GOMP_cancellation_point(which);
-    if (!__kmpc_cancel(NULL, 0, cancel_kind(which)))
-        return false;
-    if (which == GOMPX_CANCEL_PARALLEL) /* gcc goes straight to the join barrier */
-        kmpx_cancel_parallel_sync(kmpx_self());
-    return true;
+    /* (a parallel cancel also waits for members in cancel barriers: __kmpc_cancel) */
+    return __kmpc_cancel(NULL, 0, cancel_kind(which)) != 0;
 }
 
 /* ---- host teams ---- */

@@ -37,7 +37,9 @@ kmp_int32 __kmpc_cancel(ident_t *loc, kmp_int32 gtid, kmp_int32 kind)
     kmpx_thread *th = kmpx_self();
     switch (kind) {
     case CANCEL_PARALLEL:
-        atomic_store_explicit(&th->team->cancel_parallel, 1, memory_order_release);
+        atomic_store_explicit(&th->team->cancel_parallel, 1, memory_order_seq_cst);
+        /* members waiting in a cancel barrier take their arrival back (kmp_barrier.c) */
+        kmpx_cancel_parallel_sync(th);
         return 1;
     case CANCEL_LOOP:
     case CANCEL_SECTIONS:
@@ -77,13 +79,12 @@ kmp_int32 __kmpc_cancellationpoint(ident_t *loc, kmp_int32 gtid, kmp_int32 kind)
 }
 
 /* A barrier that reports whether the parallel region was cancelled (then every thread goes
- * to the end of the region, where the join barrier is another cancel barrier). */
+ * to the end of the region, whose join counts every member). */
 KMPX_API kmp_int32 __kmpc_cancel_barrier(ident_t *loc, kmp_int32 gtid);
 kmp_int32 __kmpc_cancel_barrier(ident_t *loc, kmp_int32 gtid)
 {
     (void)loc, (void)gtid;
-    kmpx_thread *th = kmpx_self();
-    kmpx_barrier(th);
-    return kmpx_set.cancellation &&
-           atomic_load_explicit(&th->team->cancel_parallel, memory_order_acquire);
+    /* Cancellable: a member that never sees the cancel goes straight to the join, so a
+     * cancelled region's barrier must not wait for it (it would pair with the join). */
+    return kmpx_barrier_cancellable(kmpx_self());
 }

@@ -767,16 +767,29 @@ KMPX_API void __kmpc_destroy_allocator(int gtid, uintptr_t al);
 KMPX_API void __kmpc_set_default_allocator(int gtid, uintptr_t al);
 KMPX_API uintptr_t __kmpc_get_default_allocator(int gtid);
 
+/* The storage clang makes for allocate clauses and directives and for depobj records: its
+ * code uses it without a check, so no memory (after the allocator's fallbacks) ends the
+ * program with a message rather than a crash at a NULL. */
+static void *compiler_made(void *p, size_t sz, const char *entry)
+{
+    if (!p && sz) {
+        fprintf(stderr, "arayon: out of memory for a compiler-made OpenMP allocation (%s, %zu "
+                        "bytes)\n", entry, sz);
+        abort();
+    }
+    return p;
+}
+
 void *__kmpc_alloc(int gtid, size_t sz, uintptr_t al)
 {
     (void)gtid;
-    return omp_alloc(sz, al);
+    return compiler_made(omp_alloc(sz, al), sz, "__kmpc_alloc");
 }
 
 void *__kmpc_aligned_alloc(int gtid, size_t align, size_t sz, uintptr_t al)
 {
     (void)gtid;
-    return omp_aligned_alloc(align, sz, al);
+    return compiler_made(omp_aligned_alloc(align, sz, al), sz, "__kmpc_aligned_alloc");
 }
 
 void *__kmpc_calloc(int gtid, size_t nmemb, size_t sz, uintptr_t al)

@@ -385,9 +385,6 @@ static int part_sync(void)
     }
     CHECK(secs >= 1 && secs <= 2);
     int reached = 0;
-#ifndef __clang__
-    /* (not in clang builds: clang's cancel barrier pairs with the other members' join on
-     * arayon and the region hangs, injected failures or not - issue 16 report) */
 #pragma omp parallel
     {
         if (omp_get_thread_num() == 0) {
@@ -397,7 +394,6 @@ static int part_sync(void)
 #pragma omp atomic
         reached++;
     }
-#endif
     CHECK(reached >= 0);
 
     /* memory allocators: a NULL is allowed only once an allocation failed */
@@ -705,18 +701,12 @@ static int part_more(void)
 #pragma omp parallel
 #pragma omp single
     {
-#ifndef __clang__
-        /* (not with clang: clang 14 makes a depobj's array with __kmpc_alloc and uses it
-         * unchecked, so a failed allocation crashes the program; compat/omp_alloc.c would have
-         * to end the program with a message instead: issue 16 report) */
+        /* (clang 14 makes a depobj's record with __kmpc_alloc and uses it unchecked: when
+         * that allocation fails, the layer ends the program with a documented message) */
         omp_depend_t obj;
 #pragma omp depobj(obj) depend(inout : x)
 #pragma omp task depend(depobj : obj)
         x = 1;
-#else
-#pragma omp task depend(inout : x)
-        x = 1;
-#endif
 #pragma omp task depend(in : x) depend(out : y)
         y = x + 1;
 #pragma omp task depend(out : d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9])
@@ -726,9 +716,7 @@ static int part_more(void)
     depend(inout : y)
         y += d[9];
 #pragma omp taskwait
-#ifndef __clang__
 #pragma omp depobj(obj) destroy
-#endif
 #pragma omp taskloop lastprivate(lp) grainsize(10)
         for (int i = 0; i < 100; i++)
             lp = i;

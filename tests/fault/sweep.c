@@ -51,6 +51,7 @@ static const char *const fatal_messages[] = {
     "arayon: out of memory starting an OpenMP parallel region (GOMP_parallel_start)",
     "arayon: out of memory starting an OpenMP parallel loop",
     "arayon: out of memory starting OpenMP parallel sections",
+    "arayon: out of memory for a compiler-made OpenMP allocation",
     NULL,
 };
 static const char *const fallback_messages[] = {
