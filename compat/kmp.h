@@ -318,6 +318,9 @@ KMPX_HIDDEN void kmpx_ext_apply(kmpx_settings *s, arayon_config_t *cfg);
 /* compat/omp_check.c: warns about each OpenMP symbol the process's objects import and this
  * library does not define (they bind to the runtime underneath when preloaded). */
 KMPX_HIDDEN void kmpx_check_imports(void);
+/* kmp_runtime.c: takes a guest slot of the pool for th (false: none free), its steals
+ * limited to itself until it enters a team. */
+KMPX_HIDDEN bool kmpx_take_guest(kmpx_thread *th);
 
 /* OpenMP allocators (compat/omp_alloc.c). kmpx_alloctrait is omp_alloctrait_t of both
  * compilers' omp.h: an enum key (int) and a uintptr_t value, 16 bytes. */

@@ -480,7 +480,7 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
         }
     }
     if (want > 1 && !th->worker && kmpx_pool && !ary_tls_worker)
-        st->took_guest = (th->worker = ary_guest_enter(kmpx_pool)) != NULL;
+        st->took_guest = kmpx_take_guest(th);
     ary_worker *reserved[64];
     ary_worker **res = reserved;
     unsigned got = 0;

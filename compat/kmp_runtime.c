@@ -38,6 +38,21 @@ typedef struct thread_block {
     kmpx_task root_task;
 } thread_block;
 
+/* A guest slot for th (team.h). Outside any team the thread may run tasks only from its own
+ * deque: a helping wait at level 0 (the wait for a region's members to leave, a serial
+ * region's taskwait) must not take another team's task, which would run with this thread's
+ * team numbers (omp_get_thread_num indexes gcc's task reduction copies: sums came out short
+ * when threads of the program forked teams side by side). Its peers are itself; member_enter
+ * and member_leave swap the team's in and out. */
+bool kmpx_take_guest(kmpx_thread *th)
+{
+    th->worker = ary_guest_enter(kmpx_pool);
+    if (!th->worker)
+        return false;
+    ary_set_peers(th->worker, &th->worker, 1);
+    return true;
+}
+
 static void thread_exit(void *arg)
 {
     thread_block *b = arg;
@@ -226,7 +241,7 @@ kmpx_thread *kmpx_self_slow(void)
         if (w && w->pool == kmpx_pool)
             th->worker = w;
         else if (!w && th->gtid == 0)
-            th->worker = ary_guest_enter(kmpx_pool);
+            kmpx_take_guest(th);
     }
     root->members[0] = th->worker;
     root->primary = th;

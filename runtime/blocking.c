@@ -135,10 +135,11 @@ void ary_offw_count_spawn(ary_pool *p, ary_worker *w)
 
 void ary_offw_count_refused(ary_pool *p, ary_worker *w)
 {
-    if (w) {
+    if (w) { /* not a spawn after all, but a refused call: counted as such (as outside) */
         atomic_store_explicit(&w->c.spawned,
                               atomic_load_explicit(&w->c.spawned, memory_order_relaxed) - 1,
                               memory_order_release);
+        ary_count(&w->c.rejected, 1);
         return;
     }
     /* As spawn_external: rejected after it was counted; a worker may have seen the spawn in

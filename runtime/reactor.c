@@ -501,7 +501,11 @@ void ary_reactor_park(ary_worker *w, ary_fiber *f)
         }
         if (!done && f->wait_kind == ARY_FW_AWAIT) {
             /* The FWAIT bit and the link under the await lock: a task that finishes after
-             * the bit is set takes that lock after the link (ary_reactor_task_done). */
+             * the bit is set takes that lock after the link (ary_reactor_task_done), and
+             * then reads reg_owner to find this worker's lock: so reg_owner is set before
+             * the link (it was set after, and a finisher in between read NULL, or a
+             * migratable task's previous worker, and crashed or lost the wake). */
+            atomic_store_explicit(&f->reg_owner, w, memory_order_relaxed);
             pthread_mutex_lock(&r->await_lock);
             if (atomic_fetch_or_explicit(&f->await_on->state, ARY_T_FWAIT, memory_order_acq_rel) &
                 ARY_T_DONE) {

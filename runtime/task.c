@@ -229,8 +229,10 @@ bool ary_task_drain_cancel(ary_pool *p, ary_job *j)
 {
     ary_task *t = (ary_task *)j;
     const bool plain = j->exec == exec_plain || j->exec == exec_plain_traced;
+    /* A suspendable task that has not started still has ary_exec_async (a started one's
+     * record is its resume entry: exec_resume). */
     if (!plain && j->exec != exec_full && j->exec != exec_full_traced &&
-        !(j->exec == ary_exec_async && !t->fiber))
+        j->exec != ary_exec_async)
         return false;
     if (!plain)
         atomic_fetch_or_explicit(&t->state, ARY_T_RUNNING, memory_order_acq_rel);

@@ -36,6 +36,7 @@ void ary_guest_leave(ary_worker *w)
     ary_credit_flush(w);
     ary_idle_end(&w->c, aryd_now_ns());
     ary_tls_worker = NULL;
+    ary_set_peers(w, NULL, 0); /* whatever the guest restricted its steals to */
     atomic_fetch_sub_explicit(&w->pool->guests_busy, 1, memory_order_relaxed);
     atomic_store_explicit(&w->guest_busy, 0, memory_order_release);
 }
