@@ -111,7 +111,7 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     memset(out, 0, sizeof *out);
     uint64_t now = aryd_now_ns();
     uint64_t uptime = now > p->created_ns ? now - p->created_ns : 0;
-    uint64_t finished = 0, inline_running = 0;
+    uint64_t finished = 0, inline_running = 0, inline_done = 0;
     unsigned live = 0;
     /* Tasks finished off the workers (blocking threads, timers cancelled before they fired):
      * outcome, then finished, before any spawn counter is read (blocking.c counts them in
@@ -142,8 +142,8 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
         out->wakeups += LD(c->wakeups);
         out->rejected += LD(c->rejected);
         uint64_t idone = LD(c->inline_done), istart = LD(c->run_inline);
-        inline_running += istart > idone ? istart - idone : 0;
-        out->run_inline += istart;
+        inline_done += idone; /* summed first: a migratable task started inline on one worker */
+        out->run_inline += istart; /* may finish on another */
         out->blocking_waits += LD(c->blocking_waits);
         out->async_spawned += LD(c->async_spawned);
         uint64_t res = LD(c->resumes); /* resumes before suspends: parked never negative */
@@ -166,6 +166,9 @@ int arayon_pool_metrics(const arayon_pool_t *pool, arayon_metrics_t *out)
     out->failed += atomic_load_explicit(&p->ext_inline_failed, memory_order_relaxed);
     out->cancelled += atomic_load_explicit(&p->ext_inline_cancelled, memory_order_relaxed);
     out->timed_out += atomic_load_explicit(&p->ext_inline_timed_out, memory_order_relaxed);
+    /* run_inline so far counts the workers' inline starts only (outside threads' inline
+     * runs are spawned and finished at once, xin below) */
+    inline_running = out->run_inline > inline_done ? out->run_inline - inline_done : 0;
     out->run_inline += xin;
     out->spawned += xin;
     finished += xin;

@@ -229,8 +229,16 @@ static void wait_pending(ary_scope *s)
     ary_worker *w = ary_tls_worker;
     if (w && w->pool == s->pool) {
         ary_fiber *f = ary_tls_fiber;
-        if (f && wait_pending_suspended(s, w, f))
+        if (f) {
+            if (wait_pending_suspended(s, w, f))
+                return;
+            /* Not suspended after all (no reactor part, or its own cancellation cut the
+             * wait): never help on a fiber, whose worker may hold a task of the scope below
+             * it on its stack (task.c, wait_task); yield until the scope is done. */
+            while (!scope_done(s))
+                ary_fiber_yield(f);
             return;
+        }
         ary_help_until(w, scope_done, s, 0, park_for_scope);
         return;
     }

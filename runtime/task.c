@@ -394,6 +394,10 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
 /* A worker's spawn found the pool full. A worker never blocks its thread: under
  * ARAYON_FULL_BLOCK it runs queued tasks (each returns a credit) until it can take one, and
  * when nothing is queued anywhere it runs the new task itself. */
+/* A blocked spawn (ARAYON_FULL_BLOCK) on a worker runs at most this many queued jobs while
+ * it waits for room, then runs its task inline (always bounded: inline tasks hold no credit). */
+#define FULL_MAX_JOBS 256u
+
 static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
                                    void *arg, ary_task **handle, uint64_t timeout_ns, int node,
                                    uint32_t tk)
@@ -410,12 +414,18 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
     }
     ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_BLOCKED, 0, 0, 0);
     uint64_t deadline = aryd_deadline_after(p->cfg.max_pending_wait_ns);
-    for (;;) {
+    for (unsigned ran = 0;; ran++) {
         ary_job *j = ary_deque_pop_owner(&w->deque);
         if (!j)
             j = ary_find_work(w);
-        if (!j)
+        /* Nothing queued, or many jobs run and still no room: the task runs here. (The jobs
+         * may never free a place: a suspendable task that yields while it polls for the
+         * task running this spawn is queued again each time it runs: livelock.) */
+        if (!j || ran >= FULL_MAX_JOBS) {
+            if (j) /* (run, not put back: a tied task's resume entry must not move) */
+                j->exec(j, w);
             return run_inline(p, w, s, fn, arg, handle, timeout_ns, tk);
+        }
         j->exec(j, w);
         if (ary_credit_take(w))
             return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p), tk);
@@ -632,7 +642,17 @@ static int wait_task(ary_task *t, uint64_t deadline_ns)
                 return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
             if (rc == ARAYON_ETIMEDOUT && deadline_ns && aryd_now_ns() >= deadline_ns)
                 return ARAYON_ETIMEDOUT;
-            /* Its own cancellation or deadline woke it: this wait ignores those; help. */
+            /* Its own cancellation or deadline woke it (each await then returns at once):
+             * this wait ignores those, but must not help either: the awaited task may be
+             * below this fiber on the worker's stack (the worker resumed this task while
+             * helping in that one's wait), and would never return. It yields its worker
+             * until t is done. */
+            while (!task_done(t)) {
+                if (deadline_ns && aryd_now_ns() >= deadline_ns)
+                    return ARAYON_ETIMEDOUT;
+                ary_fiber_yield(f);
+            }
+            return outcome_of(atomic_load_explicit(&t->state, memory_order_acquire));
         }
         if (!ary_help_until(w, task_done, t, deadline_ns, park_for_task))
             return ARAYON_ETIMEDOUT;
