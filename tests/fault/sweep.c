@@ -366,8 +366,9 @@ static void symbolize(void)
             size_t fnlen = which ? sizeof sites[s].entry_fn : sizeof sites[s].fn;
             if (fn[0])
                 continue;
-            snprintf(fn, fnlen, "%s+0x%lx", fr->lib[0] ? base_name(fr->lib) : "?",
-                     (unsigned long)fr->off);
+            if (snprintf(fn, fnlen, "%s+0x%lx", fr->lib[0] ? base_name(fr->lib) : "?",
+                         (unsigned long)fr->off) < 0) /* (a long name is cut: fine) */
+                fn[0] = '\0';
             if (!fr->lib[0])
                 continue;
             char cmd[600];
@@ -598,8 +599,9 @@ static void print_tail(const char *text, int lines)
 
 static const char *site_name(const site *s, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s%s%s%s", s->file[0] ? s->file : s->fn, s->file[0] ? " " : "",
-             s->file[0] ? s->fn : "", s->via[0] ? " via " : "", s->via);
+    if (snprintf(buf, len, "%s%s%s%s%s", s->file[0] ? s->file : s->fn, s->file[0] ? " " : "",
+                 s->file[0] ? s->fn : "", s->via[0] ? " via " : "", s->via) < 0)
+        buf[0] = '\0'; /* (cut when long: fine for a report) */
     return buf;
 }
 
