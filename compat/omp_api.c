@@ -352,6 +352,8 @@ int omp_control_tool(int command, int modifier, void *arg)
 
 /* ---- affinity format (OpenMP 5.0 "%[0][.][width]field", short or {long} names) ---- */
 
+#define AFFINITY_MAX_WIDTH 4096 /* a field width beyond this is taken as this */
+
 #define KMPX_AFFINITY_DEFAULT "OMP: pid %P tid %i thread %n bound to OS proc set {%A}"
 
 static _Atomic uint32_t affinity_lock;
@@ -500,9 +502,12 @@ static void affinity_expand(strbuf_s *out, const char *f)
             right = true;
             f++;
         }
-        size_t width = 0;
-        while (*f >= '0' && *f <= '9')
+        size_t width = 0; /* capped: a field is never padded past AFFINITY_MAX_WIDTH */
+        while (*f >= '0' && *f <= '9') {
             width = width * 10 + (size_t)(*f++ - '0');
+            if (width > AFFINITY_MAX_WIDTH)
+                width = AFFINITY_MAX_WIDTH;
+        }
         char c = 0;
         if (*f == '{') {
             const char *name = ++f;
@@ -527,8 +532,10 @@ static void affinity_expand(strbuf_s *out, const char *f)
         size_t len = v.p ? v.len : 0, pad = width > len ? width - len : 0;
         if (!right)
             sb_put(out, v.p ? v.p : "", len);
-        for (size_t i = 0; i < pad; i++)
-            sb_put(out, right && zero ? "0" : " ", 1);
+        static const char zeros[64] = "0000000000000000000000000000000000000000000000000000000000000000";
+        static const char blanks[64] = "                                                                ";
+        for (size_t i = 0; i < pad; i += 64) /* in pieces of up to 64 */
+            sb_put(out, right && zero ? zeros : blanks, pad - i < 64 ? pad - i : 64);
         if (right)
             sb_put(out, v.p ? v.p : "", len);
         free(v.p);

@@ -105,6 +105,24 @@ static void parse_kmp_blocktime(kmpx_settings *s)
 #define GOMP_AFFINITY_MAX 4096
 static unsigned gomp_cpus[GOMP_AFFINITY_MAX];
 
+/* How many of a, a + stride, ... (up to b) are limit or more; no overflow. */
+static unsigned long long past_limit(unsigned long a, unsigned long b, unsigned long stride,
+                                     unsigned long limit)
+{
+    if (b < limit)
+        return 0;
+    unsigned long first;
+    if (a >= limit) {
+        first = a;
+    } else {
+        unsigned long k = (limit - a) / stride + ((limit - a) % stride != 0); /* steps to limit */
+        if (k > (b - a) / stride)
+            return 0;
+        first = a + k * stride;
+    }
+    return (unsigned long long)((b - first) / stride) + 1;
+}
+
 static void parse_gomp_cpu_affinity(arayon_config_t *cfg)
 {
     const char *v = ary_env_str("GOMP_CPU_AFFINITY");
@@ -113,7 +131,9 @@ static void parse_gomp_cpu_affinity(arayon_config_t *cfg)
     /* the machine's CPUs, not this thread's mask: when the program is also linked against
      * libgomp (arayon preloaded), libgomp's start-up has bound this thread already */
     long ncpus = sysconf(_SC_NPROCESSORS_CONF);
-    unsigned n = 0, dropped = 0;
+    unsigned long limit = ncpus > 0 && ncpus < CPU_SETSIZE ? (unsigned long)ncpus : CPU_SETSIZE;
+    unsigned n = 0;
+    unsigned long long dropped = 0;
     const char *p = v;
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == ',')
@@ -124,6 +144,7 @@ static void parse_gomp_cpu_affinity(arayon_config_t *cfg)
         unsigned long a, b, stride = 1;
         if (*p < '0' || *p > '9')
             goto bad;
+        errno = 0;
         a = strtoul(p, &end, 10);
         b = a;
         if (*end == '-') {
@@ -138,18 +159,20 @@ static void parse_gomp_cpu_affinity(arayon_config_t *cfg)
                 stride = strtoul(p, &end, 10);
             }
         }
-        if (b < a || stride == 0 || (*end && *end != ' ' && *end != '\t' && *end != ','))
+        if (errno == ERANGE || b < a || stride == 0 ||
+            (*end && *end != ' ' && *end != '\t' && *end != ','))
             goto bad;
-        for (unsigned long c = a; c <= b && n < GOMP_AFFINITY_MAX; c += stride) {
-            if (c >= CPU_SETSIZE || (ncpus > 0 && c >= (unsigned long)ncpus))
-                dropped++;
-            else
-                gomp_cpus[n++] = (unsigned)c;
-        }
+        /* The CPUs this machine has, in steps of stride (never past limit, so no overflow and
+         * no walk over a huge range); the rest are counted, not visited. */
+        unsigned long top = b < limit ? b : limit - 1;
+        unsigned long c = a;
+        for (; c <= top && a < limit && n < GOMP_AFFINITY_MAX; c += stride)
+            gomp_cpus[n++] = (unsigned)c;
+        dropped += past_limit(a, b, stride, limit);
         p = end;
     }
     if (dropped)
-        fprintf(stderr, "arayon: GOMP_CPU_AFFINITY=%s: %u CPU(s) this machine does not have "
+        fprintf(stderr, "arayon: GOMP_CPU_AFFINITY=%s: %llu CPU(s) this machine does not have "
                         "left out\n", v, dropped);
     if (!n) {
         warn("GOMP_CPU_AFFINITY", v, "a list of CPUs of this machine", "no binding");

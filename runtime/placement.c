@@ -141,7 +141,7 @@ int ary_topo_place(const ary_topo *t, const arayon_config_t *cfg, unsigned nwork
     unsigned *ord = malloc((size_t)t->npus * sizeof *ord);
     unsigned *topo_to_pl = malloc((size_t)T * sizeof *topo_to_pl);
     unsigned *pl_to_topo = malloc((size_t)T * sizeof *pl_to_topo);
-    unsigned *llc_cache = malloc(((size_t)t->nllc + T + 1) * sizeof *llc_cache);
+    unsigned *llc_cache = malloc(((size_t)t->nllc + 1) * T * sizeof *llc_cache);
     /* Members of each node and cache group, in worker order, and each worker's rank there. */
     unsigned *node_start = NULL, *node_mem = NULL, *cache_start = NULL, *cache_mem = NULL;
     unsigned *rank_node = NULL, *rank_cache = NULL, *rorder = NULL;
@@ -206,9 +206,11 @@ int ary_topo_place(const ary_topo *t, const arayon_config_t *cfg, unsigned nwork
     for (unsigned k = 0; k < nn; k++)
         out->node_os_index[k] = t->node[pl_to_topo[k]].os;
 
-    /* 3. Cache groups: a last-level cache (within a node), or the node when there are no
-     * caches; numbered in order of first appearance. */
-    for (unsigned c = 0; c < t->nllc + T; c++)
+    /* 3. Cache groups: a last-level cache and a node together (a cache may span several
+     * nodes: Xeons with sub-NUMA clustering show one L3 above 2-4 nodes; a group that left
+     * its node would list its workers twice in step 6 and overrun the rows), or the node
+     * when there are no caches; numbered in order of first appearance. */
+    for (size_t c = 0; c < ((size_t)t->nllc + 1) * T; c++)
         llc_cache[c] = NO_IDX;
     unsigned ncache = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -216,7 +218,7 @@ int ary_topo_place(const ary_topo *t, const arayon_config_t *cfg, unsigned nwork
         out->worker_pu[i] = p->os;
         out->worker_node[i] = topo_to_pl[p->node];
         out->node_nworkers[out->worker_node[i]]++;
-        unsigned key = p->llc != NO_IDX ? p->llc : t->nllc + p->node;
+        unsigned key = (p->llc != NO_IDX ? p->llc : t->nllc) * T + p->node;
         if (llc_cache[key] == NO_IDX)
             llc_cache[key] = ncache++;
         out->worker_cache[i] = llc_cache[key];

@@ -349,6 +349,42 @@ static void test_caches_one_node(void)
     ary_topo_close(t);
 }
 
+/* A last-level cache above several nodes (Xeons with sub-NUMA clustering: one L3 per
+ * package over 2-4 NUMA nodes). Every worker's steal order lists every other worker exactly
+ * once, its own node's first (the cache group is a cache within a node; as the cache alone it
+ * listed the other node's workers twice and wrote past the rows: a heap overflow). */
+static void test_cache_across_nodes(void)
+{
+    test_phase("one L3 above 2 nodes (sub-NUMA clustering)");
+    static const char *const machines[] = {"synthetic:l3:1 numa:2 pu:2",
+                                           "synthetic:pack:2 l3:1 numa:2 core:2 pu:2",
+                                           "synthetic:pack:1 l3:1 numa:4 core:2 pu:1"};
+    for (unsigned m = 0; m < sizeof machines / sizeof machines[0]; m++) {
+        ary_topo *t = open_topo(machines[m]);
+        unsigned n = ary_topo_pus(t);
+        for (unsigned nw = 2; nw <= n; nw++) {
+            ary_placement pl;
+            CHECK_OK(place(t, ARAYON_BIND_CLOSE, nw, NULL, 0, &pl));
+            for (unsigned w = 0; w < nw; w++) {
+                const unsigned *row = pl.steal_order + (size_t)w * (nw - 1);
+                unsigned seen[64] = {0};
+                for (unsigned j = 0; j + 1 < nw; j++) {
+                    CHECK(row[j] < nw && row[j] != w);
+                    seen[row[j]]++;
+                    /* local victims first: exactly those on w's node */
+                    CHECK_EQ(j < pl.local_victims[w],
+                             pl.worker_node[row[j]] == pl.worker_node[w]);
+                }
+                for (unsigned v = 0; v < nw; v++)
+                    CHECK_EQ(seen[v], v == w ? 0u : 1u);
+                CHECK_EQ(pl.local_victims[w], pl.node_nworkers[pl.worker_node[w]] - 1);
+            }
+            ary_placement_free(&pl);
+        }
+        ary_topo_close(t);
+    }
+}
+
 /* NUMA distances (from an XML file, since synthetic machines have none): the steal order
  * visits remote nodes nearest first. */
 static void test_distances(void)
@@ -437,6 +473,7 @@ int main(void)
     test_four_nodes();
     test_eight_nodes();
     test_caches_one_node();
+    test_cache_across_nodes();
     test_distances();
     test_errors();
     fprintf(stderr, "-- all passed\n");
