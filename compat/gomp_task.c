@@ -215,7 +215,7 @@ static void run_in_place(kmpx_thread *th, void (*fn)(void *), void *data,
                          void (*cpyfn)(void *, void *), long arg_size, long arg_align, bool final)
 {
     kmpx_task *parent = th->task, self;
-    kmpx_task_init_implicit(&self, parent, th->team);
+    kmpx_task_init_implicit(&self, parent, parent->team); /* (kmpx_task_included) */
     self.tg = parent->cur_tg ? parent->cur_tg : parent->tg;
     if (final || (parent->flags & KMPX_TF_FINAL))
         self.flags |= KMPX_TF_FINAL;
@@ -305,7 +305,8 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
     bool final = (flags & GOMPX_TASK_FINAL) != 0;
     if (ARY_LIKELY(!(flags & (GOMPX_TASK_DEPEND | GOMPX_TASK_DETACH)))) {
         ary_worker *w = th->worker;
-        if (!if_clause || !w || th->team->nthreads == 1 || (th->task->flags & KMPX_TF_FINAL)) {
+        if (!if_clause || !w || th->team->nthreads == 1 || (th->task->flags & KMPX_TF_FINAL) ||
+            ARY_UNLIKELY(kmpx_task_foreign(th))) { /* (kmpx_task_included) */
             run_in_place(th, fn, data, cpyfn, arg_size, arg_align, final);
             return;
         }

@@ -82,6 +82,7 @@ typedef struct member_saved {
     uintptr_t def_alloc;
     ary_worker *const *peers;
     unsigned npeers;
+    bool sealed; /* the primary of a nested team sealed its deque (member_enter) */
 } member_saved;
 
 /* The ICVs the implicit tasks of a region inherit from the forking thread's task. */
@@ -122,11 +123,22 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->def_alloc = kmpx_def_alloc_get();
     s->peers = NULL;
     s->npeers = 0;
+    s->sealed = false;
     if (th->worker) {
         s->peers = th->worker->peers;
         s->npeers = th->worker->npeers;
-        if (team->nthreads > 1) /* a team's threads take tasks from the team only */
-            ary_set_peers(th->worker, team->members, (unsigned)team->nthreads);
+        /* A team's threads take tasks from the team only: from its members' deques, and
+         * there from the team's segment. The primary of a nested team is still a member of
+         * the enclosing teams, whose members steal from its deque: it seals the deque with
+         * the new team's members as the tag (runtime/deque.h, "Seals"), so that the tasks
+         * queued there before (the enclosing team's) and from now on (this team's) each
+         * go to their own team's threads. Without that, a waiting member of one team ran
+         * tasks of another: omp_get_thread_num, omp_get_level and gcc's task reduction
+         * slots were the wrong team's (docs/stress.md, faults 6, 14 and 15). Deeper than
+         * ARY_DEQUE_SEALS such levels of one thread, the deque stays as it is. */
+        if (tid == 0 && th->team->level > 0)
+            s->sealed = ary_deque_seal(&th->worker->deque, team->members);
+        ary_set_peers(th->worker, team->members, (unsigned)team->nthreads);
     }
     th->team = team;
     th->tid = tid;
@@ -151,6 +163,8 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
 static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_saved *s)
 {
     kmpx_task_fini_implicit(implicit);
+    if (s->sealed) /* the team's tasks are complete: its segment is empty */
+        ary_deque_unseal(&th->worker->deque);
     if (th->worker)
         ary_set_peers(th->worker, s->peers, s->npeers);
     th->team = s->team;

@@ -232,7 +232,7 @@ static kmp_task_t *task_alloc(kmp_int32 flags, size_t sizeof_kmp_task_t, size_t 
     t->dtable = NULL;
     kmpx_task *parent = th->task;
     t->parent = parent;
-    t->team = th->team;
+    t->team = parent->team; /* (not th->team: see kmpx_task_included) */
     t->tg = parent->cur_tg ? parent->cur_tg : parent->tg;
     t->cur_tg = NULL;
     t->children = NULL;
@@ -325,12 +325,21 @@ void kmpx_task_register(kmpx_task *t)
 
 /* A detached task is never included when it can be queued: it is not complete when its
  * body returns, so it must be counted like any deferred task (the thread meets it again at
- * its next task scheduling point). */
+ * its next task scheduling point).
+ *
+ * A task belongs to the team of the task that created it (t->team = parent->team), which is
+ * not always the creating thread's team: with nested active teams a thread waiting in its
+ * team runs tasks of another (kmpx_task_foreign). The children such a task creates are
+ * included: queued, they would sit in this thread's deque, where their team's members do not
+ * look, and the thread may leave its team (back to waiting for a post) before it runs them;
+ * counted in this thread's team instead (as they were), its barrier could have opened
+ * already and the team be gone when they completed (docs/stress.md, faults 14 and 15). */
 bool kmpx_task_included(kmpx_thread *th, kmpx_task *t)
 {
     if (!th->worker)
         return true;
-    return (th->team->nthreads == 1 || (t->parent->flags & KMPX_TF_FINAL)) &&
+    return (th->team->nthreads == 1 || (t->parent->flags & KMPX_TF_FINAL) ||
+            t->team != th->team) &&
            !(t->flags & KMPX_TF_DETACH);
 }
 
@@ -389,6 +398,13 @@ kmp_int32 __kmpc_omp_task(ident_t *loc, kmp_int32 gtid, kmp_task_t *kt)
     if (ARY_UNLIKELY(!kmpx_task_countable(t->parent))) { /* out of memory: undeferred */
         if (t->flags & KMPX_TF_DETACH)
             oom("a counter");
+        task_run(th, t);
+        return 0;
+    }
+    if (ARY_UNLIKELY(t->team != th->team)) {
+        /* A detached child of another team's task (kmpx_task_included): counted in its
+         * team, its body runs here and now; it completes at its fulfil. */
+        kmpx_task_register(t);
         task_run(th, t);
         return 0;
     }

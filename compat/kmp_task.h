@@ -135,6 +135,8 @@ KMPX_HIDDEN void kmpx_task_run_here(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_run_undeferred(kmpx_thread *th, kmpx_task *t);
 KMPX_HIDDEN void kmpx_task_register(kmpx_task *t);
 KMPX_HIDDEN bool kmpx_task_included(kmpx_thread *th, kmpx_task *t);
+/* Is th running a task of a team it is not in (a waiting member of nested active teams)? */
+static inline bool kmpx_task_foreign(const kmpx_thread *th) { return th->task->team != th->team; }
 KMPX_HIDDEN void kmpx_task_submit(kmpx_thread *th, kmpx_task *t);
 /* A task whose admission credit th took and whose run is counted (runs): registered and
  * queued on th's deque. */

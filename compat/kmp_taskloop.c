@@ -32,7 +32,7 @@ static ARY_NOINLINE void run_chunk_here(kmpx_thread *th, kmp_task_t *task, size_
     }
     memcpy(buf, pattern, pattern->size);
     kmpx_task *t = (kmpx_task *)(void *)buf, *parent = th->task;
-    kmpx_task_init_implicit(t, parent, th->team); /* the header only: never freed */
+    kmpx_task_init_implicit(t, parent, parent->team); /* the header only: never freed */
     t->tg = parent->cur_tg ? parent->cur_tg : parent->tg;
     t->flags |= pattern->flags & KMPX_TF_FINAL;
     kmp_task_t *kt = kmpx_kt(t);

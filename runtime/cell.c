@@ -38,6 +38,7 @@ static ary_cell *slab_new(ary_pool *p, void **slabs, size_t *count)
         slab[0].slab.pool = p;
         for (size_t i = SLAB_CELLS - 1; i >= 1; i--) {
             slab[i].next = head;
+            ary_cell_poison(&slab[i]);
             head = &slab[i];
             n++;
         }
@@ -65,6 +66,7 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
         pthread_mutex_lock(&p->ext_lock);
         ary_cell *b = p->batches;
         if (b) {
+            ary_cell_unpoison(b); /* (handed out) */
             p->batches = b->batch.next_batch;
             pthread_mutex_unlock(&p->ext_lock);
             w->free_cells = b->next;
@@ -74,8 +76,8 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
         size_t n = 0;
         while (p->stash && n < REFILL_BATCH) {
             ary_cell *c = p->stash;
-            p->stash = c->next;
-            c->next = w->free_cells;
+            p->stash = ary_cell_next(c);
+            ary_cell_set_next(c, w->free_cells);
             w->free_cells = c;
             n++;
         }
@@ -96,6 +98,7 @@ ary_cell *ary_cell_alloc_slow(ary_worker *w)
         w->nfree = n;
     }
     ary_cell *c = w->free_cells;
+    ary_cell_unpoison(c);
     w->free_cells = c->next;
     w->nfree--;
     return c;
@@ -107,13 +110,15 @@ void ary_cell_free_slow(ary_worker *w)
     size_t keep = ARY_FREE_HIGH / 2, n = w->nfree - keep;
     ary_cell *first = w->free_cells, *last = first;
     for (size_t i = 1; i < n; i++)
-        last = last->next;
-    w->free_cells = last->next;
+        last = ary_cell_next(last);
+    w->free_cells = ary_cell_next(last);
     w->nfree = keep;
-    last->next = NULL;
-    first->batch.n = n;
+    ary_cell_set_next(last, NULL);
     pthread_mutex_lock(&p->ext_lock);
+    ary_cell_unpoison(first);
+    first->batch.n = n;
     first->batch.next_batch = p->batches;
+    ary_cell_poison(first); /* (before the unlock: then it is another thread's) */
     p->batches = first;
     pthread_mutex_unlock(&p->ext_lock);
 }
@@ -139,10 +144,11 @@ static void cache_flush(ext_cache *k)
         return;
     if (k->cells) {
         ary_cell *last = k->cells;
-        while (last->next)
-            last = last->next;
+        ary_cell *next;
+        while ((next = ary_cell_next(last)) != NULL)
+            last = next;
         pthread_mutex_lock(&p->ext_lock);
-        last->next = p->stash;
+        ary_cell_set_next(last, p->stash);
         p->stash = k->cells;
         p->nstash += k->n;
         pthread_mutex_unlock(&p->ext_lock);
@@ -184,6 +190,7 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
     ext_cache *k = &tls_cache;
     if (ARY_LIKELY(k->pool == p && k->cells)) {
         ary_cell *c = k->cells;
+        ary_cell_unpoison(c);
         k->cells = c->next;
         k->n--;
         return c;
@@ -193,9 +200,11 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
     if (!p->stash && p->batches) { /* cells the workers freed in batches (a producer outside
                                       the pool whose tasks finish on the workers) */
         ary_cell *b = p->batches;
+        ary_cell_unpoison(b);
         p->batches = b->batch.next_batch;
         p->stash = b;
         p->nstash = b->batch.n;
+        ary_cell_poison(b);
     }
     if (!p->stash) {
         size_t n;
@@ -209,12 +218,13 @@ ary_cell *ary_cell_alloc_ext(ary_pool *p)
     }
     /* Take one for the caller and up to CACHE_BATCH more for the cache. */
     ary_cell *c = p->stash;
+    ary_cell_unpoison(c);
     p->stash = c->next;
     p->nstash--;
     while (p->stash && k->n < CACHE_BATCH) {
         ary_cell *x = p->stash;
-        p->stash = x->next;
-        x->next = k->cells;
+        p->stash = ary_cell_next(x);
+        ary_cell_set_next(x, k->cells);
         k->cells = x;
         k->n++;
         p->nstash--;
@@ -228,12 +238,14 @@ void ary_cell_free_ext(ary_pool *p, ary_cell *c)
     ext_cache *k = &tls_cache;
     if (k->pool == p && k->n < CACHE_MAX) {
         c->next = k->cells;
+        ary_cell_poison(c);
         k->cells = c;
         k->n++;
         return;
     }
     pthread_mutex_lock(&p->ext_lock);
     c->next = p->stash;
+    ary_cell_poison(c);
     p->stash = c;
     p->nstash++;
     pthread_mutex_unlock(&p->ext_lock);

@@ -28,6 +28,12 @@ int ary_deque_init(ary_deque *d, size_t capacity)
     atomic_init(&d->top, 0);
     atomic_init(&d->bottom, 0);
     atomic_init(&d->array, a);
+    atomic_init(&d->nseals, 0);
+    atomic_init(&d->seal_seq, 0);
+    for (unsigned i = 0; i < ARY_DEQUE_SEALS; i++) {
+        atomic_init(&d->seal_at[i], 0);
+        atomic_init(&d->seal_tag[i], NULL);
+    }
     return 0;
 }
 

@@ -31,21 +31,7 @@
 
 #include "internal.h"
 
-/* Sanitizers that need to be told about stack switches. */
-#if defined(__SANITIZE_ADDRESS__)
-#define ARY_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ARY_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define ARY_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ARY_TSAN 1
-#endif
-#endif
+/* (ARY_ASAN, ARY_TSAN: internal.h) */
 
 #if defined(ARAYON_FIBER_UCONTEXT) || !(defined(__x86_64__) || defined(__aarch64__))
 #define ARY_FIBER_UCONTEXT 1

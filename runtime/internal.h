@@ -36,6 +36,25 @@
 #include <stdint.h>
 
 #include "deque.h"
+
+/* Sanitizers that need to be told things: stack switches (fiber.c), free cells (below). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARY_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define ARY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARY_TSAN 1
+#endif
+#endif
+#ifdef ARY_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #include "platform/platform.h"
 #include "topo.h"
 
@@ -138,6 +157,31 @@ typedef union ary_cell {
     char bytes[64];
 } ary_cell;
 _Static_assert(sizeof(ary_cell) == 64, "cells are one cache line");
+
+/* Free cells are poisoned for AddressSanitizer, so that a task or scope used after its free
+ * (a late count-down of a latch, say) is reported where it happens, not when the free list
+ * it corrupted is next used. The allocator reaches the links of free cells only through
+ * ary_cell_next / ary_cell_set_next, and unpoisons a cell as it hands it out. */
+#ifdef ARY_ASAN
+#define ary_cell_poison(c) ASAN_POISON_MEMORY_REGION((c), sizeof(ary_cell))
+#define ary_cell_unpoison(c) ASAN_UNPOISON_MEMORY_REGION((c), sizeof(ary_cell))
+#else
+#define ary_cell_poison(c) ((void)(c))
+#define ary_cell_unpoison(c) ((void)(c))
+#endif
+static inline ary_cell *ary_cell_next(ary_cell *c)
+{
+    ary_cell_unpoison(c);
+    ary_cell *n = c->next;
+    ary_cell_poison(c);
+    return n;
+}
+static inline void ary_cell_set_next(ary_cell *c, ary_cell *n)
+{
+    ary_cell_unpoison(c);
+    c->next = n;
+    ary_cell_poison(c);
+}
 
 static inline ary_pool *ary_cell_pool(const void *cell)
 {
@@ -480,6 +524,7 @@ static inline ary_cell *ary_cell_alloc(ary_worker *w)
     ary_cell *c = w->free_cells;
     if (ARY_UNLIKELY(!c))
         return ary_cell_alloc_slow(w);
+    ary_cell_unpoison(c);
     w->free_cells = c->next;
     w->nfree--;
     return c;
@@ -490,6 +535,7 @@ static inline ary_cell *ary_cell_alloc(ary_worker *w)
 static inline void ary_cell_free(ary_worker *w, ary_cell *c)
 {
     c->next = w->free_cells;
+    ary_cell_poison(c);
     w->free_cells = c;
     if (ARY_UNLIKELY(++w->nfree > ARY_FREE_HIGH))
         ary_cell_free_slow(w);

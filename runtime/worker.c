@@ -111,7 +111,7 @@ static ary_job *steal_range(ary_worker *w, const unsigned *row, unsigned from, u
                 k -= n;
             ary_worker *v = &p->workers[row[from + k]];
             attempts++;
-            void *x = ary_deque_steal(&v->deque);
+            void *x = ary_deque_steal_as(&v->deque, w->peers);
             if (x == ARY_STEAL_RETRY) {
                 retry = true;
                 continue;
@@ -162,7 +162,7 @@ static ary_job *search_peers(ary_worker *w)
             if (v == w || !v)
                 continue;
             attempts++;
-            void *x = ary_deque_steal(&v->deque);
+            void *x = ary_deque_steal_as(&v->deque, w->peers);
             if (x == ARY_STEAL_RETRY) {
                 retry = true;
                 continue;

@@ -9,6 +9,10 @@
  *      item is a pointer to its own counter; whoever takes an item increments the counter,
  *      so "every pushed item is returned exactly once" becomes "every counter is 1". A fresh
  *      deque with the minimum capacity is used every round so growth keeps happening.
+ *   3. Seals (nested teams): single-threaded, which segment each thief and the owner may
+ *      take from, through two nested seals and back; then an owner that pushes outer items,
+ *      seals, pushes inner ones (growing the array), and unseals, against an outer thief and
+ *      an inner thief: each item is taken once and only by its own side.
  */
 #define _GNU_SOURCE
 #define CHECK_NO_ARAYON
@@ -21,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -299,6 +304,169 @@ static void test_concurrent(int nthieves, long total_items)
     free(sh);
 }
 
+static void test_seals(void)
+{
+    test_phase("seals, single-threaded");
+    ary_deque d;
+    int tag_a, tag_b; /* two nested teams; NULL: the outermost */
+    CHECK_EQ(ary_deque_init(&d, 0), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(ary_deque_push_owner(&d, ITEM(i)), 0); /* outer: 0 1 2 */
+    CHECK(ary_deque_seal(&d, &tag_a));
+    for (int i = 10; i < 13; i++)
+        CHECK_EQ(ary_deque_push_owner(&d, ITEM(i)), 0); /* a: 10 11 12 */
+    CHECK(ary_deque_steal_as(&d, &tag_a) == ARY_STEAL_EMPTY); /* the outer items are on top */
+    CHECK(ary_deque_steal_as(&d, NULL) == ITEM(0));
+    CHECK(ary_deque_pop_owner(&d) == ITEM(12));
+    CHECK(ary_deque_seal(&d, &tag_b));
+    CHECK_EQ(ary_deque_push_owner(&d, ITEM(20)), 0); /* b: 20 */
+    CHECK(ary_deque_steal_as(&d, &tag_b) == ARY_STEAL_EMPTY);
+    CHECK(ary_deque_steal_as(&d, NULL) == ITEM(1));
+    CHECK(ary_deque_steal_as(&d, NULL) == ITEM(2));
+    CHECK(ary_deque_steal_as(&d, NULL) == ARY_STEAL_EMPTY); /* 10 is a's */
+    CHECK(ary_deque_steal_as(&d, &tag_b) == ARY_STEAL_EMPTY);
+    CHECK(ary_deque_steal_as(&d, &tag_a) == ITEM(10));
+    CHECK(ary_deque_pop_owner(&d) == ITEM(20));
+    CHECK(ary_deque_pop_owner(&d) == NULL); /* 11 is below the last seal */
+    CHECK(ary_deque_steal_as(&d, &tag_b) == ARY_STEAL_EMPTY);
+    ary_deque_unseal(&d);
+    CHECK(ary_deque_pop_owner(&d) == ITEM(11));
+    CHECK(ary_deque_pop_owner(&d) == NULL);
+    ary_deque_unseal(&d);
+    CHECK_EQ(ary_deque_push_owner(&d, ITEM(3)), 0);
+    CHECK(ary_deque_steal_as(&d, &tag_a) == ITEM(3)); /* no seals: any thief */
+    /* Full: a seal more is refused, the others stay. */
+    int tags[ARY_DEQUE_SEALS + 1];
+    for (int i = 0; i < ARY_DEQUE_SEALS; i++)
+        CHECK(ary_deque_seal(&d, &tags[i]));
+    CHECK(!ary_deque_seal(&d, &tags[ARY_DEQUE_SEALS]));
+    for (int i = 0; i < ARY_DEQUE_SEALS; i++)
+        ary_deque_unseal(&d);
+    ary_deque_unseal(&d); /* none left: nothing happens */
+    CHECK_EQ(ary_deque_push_owner(&d, ITEM(4)), 0);
+    CHECK(ary_deque_pop_owner(&d) == ITEM(4));
+    ary_deque_destroy(&d);
+}
+
+/* The concurrent seals test: items 0..n/2 are outer, the rest inner. */
+typedef struct {
+    ary_deque deque;
+    _Atomic unsigned char *taken;
+    long n;
+    const void *tag; /* the inner team's */
+    atomic_int phase; /* 0 running, 1 inner done (owner unsealed), 2 all done */
+    atomic_int sealed; /* the inner team exists from here on (its thieves start) */
+    atomic_long wrong;
+} seal_shared;
+
+typedef struct {
+    seal_shared *sh;
+    bool inner;
+    long got;
+} seal_thief;
+
+static void *seal_thief_main(void *arg)
+{
+    seal_thief *me = arg;
+    seal_shared *sh = me->sh;
+    while (me->inner && !atomic_load_explicit(&sh->sealed, memory_order_acquire))
+        sched_yield();
+    for (;;) {
+        int phase = atomic_load_explicit(&sh->phase, memory_order_acquire);
+        void *x = ary_deque_steal_as(&sh->deque, me->inner ? sh->tag : NULL);
+        if (x == ARY_STEAL_RETRY)
+            continue;
+        if (x != ARY_STEAL_EMPTY) {
+            long i = (long)((_Atomic unsigned char *)x - sh->taken);
+            if ((i >= sh->n / 2) != me->inner)
+                atomic_fetch_add(&sh->wrong, 1);
+            atomic_fetch_add_explicit((_Atomic unsigned char *)x, 1, memory_order_relaxed);
+            me->got++;
+            continue;
+        }
+        if (phase == 2 || (me->inner && phase == 1))
+            break;
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void test_seals_concurrent(void)
+{
+    test_phase("seals, owner vs an outer and an inner thief");
+    enum { N = 4096, ROUNDS = 40 };
+    seal_shared *sh = aligned_alloc(ARY_CACHELINE, sizeof *sh);
+    CHECK(sh != NULL);
+    sh->taken = calloc(N, 1);
+    CHECK(sh->taken != NULL);
+    sh->n = N;
+    static int inner_tag;
+    sh->tag = &inner_tag;
+    long outer_thief = 0, inner_thief = 0, popped = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        CHECK_EQ(ary_deque_init(&sh->deque, 0), 0);
+        memset((void *)sh->taken, 0, N);
+        atomic_init(&sh->phase, 0);
+        atomic_init(&sh->wrong, 0);
+        atomic_init(&sh->sealed, 0);
+        seal_thief th[2] = {{sh, false, 0}, {sh, true, 0}};
+        pthread_t t[2];
+        for (int k = 0; k < 2; k++)
+            CHECK_EQ(pthread_create(&t[k], NULL, seal_thief_main, &th[k]), 0);
+        for (long i = 0; i < N / 2; i++)
+            CHECK_EQ(ary_deque_push_owner(&sh->deque, (void *)&sh->taken[i]), 0);
+        CHECK(ary_deque_seal(&sh->deque, sh->tag));
+        atomic_store_explicit(&sh->sealed, 1, memory_order_release);
+        for (long i = N / 2; i < N; i++) {
+            CHECK_EQ(ary_deque_push_owner(&sh->deque, (void *)&sh->taken[i]), 0);
+            if ((i & 7) == 0) { /* the owner pops some of its own */
+                void *x = ary_deque_pop_owner(&sh->deque);
+                if (x) {
+                    CHECK((_Atomic unsigned char *)x - sh->taken >= N / 2);
+                    atomic_fetch_add((_Atomic unsigned char *)x, 1);
+                    popped++;
+                }
+            }
+        }
+        for (void *x; (x = ary_deque_pop_owner(&sh->deque)) != NULL;) {
+            CHECK((_Atomic unsigned char *)x - sh->taken >= N / 2);
+            atomic_fetch_add((_Atomic unsigned char *)x, 1);
+            popped++;
+        }
+        /* The inner segment is empty only once the inner thief's last steal is over: wait
+         * for every inner item to be counted (the inner team's end), then unseal. */
+        for (;;) {
+            long done = 0;
+            for (long i = N / 2; i < N; i++)
+                done += atomic_load_explicit(&sh->taken[i], memory_order_relaxed) != 0;
+            if (done == N / 2)
+                break;
+            sched_yield();
+        }
+        ary_deque_unseal(&sh->deque);
+        atomic_store_explicit(&sh->phase, 1, memory_order_release);
+        for (void *x; (x = ary_deque_pop_owner(&sh->deque)) != NULL;) {
+            CHECK((_Atomic unsigned char *)x - sh->taken < N / 2);
+            atomic_fetch_add((_Atomic unsigned char *)x, 1);
+            popped++;
+        }
+        atomic_store_explicit(&sh->phase, 2, memory_order_release);
+        for (int k = 0; k < 2; k++)
+            CHECK_EQ(pthread_join(t[k], NULL), 0);
+        CHECK_EQ(atomic_load(&sh->wrong), 0);
+        for (long i = 0; i < N; i++)
+            CHECK_MSG(sh->taken[i] == 1, "round %d: item %ld taken %u times", r, i,
+                      (unsigned)sh->taken[i]);
+        outer_thief += th[0].got;
+        inner_thief += th[1].got;
+        ary_deque_destroy(&sh->deque);
+    }
+    fprintf(stderr, "   %d rounds: %ld taken by the outer thief, %ld by the inner one, %ld popped\n",
+            ROUNDS, outer_thief, inner_thief, popped);
+    free((void *)sh->taken);
+    free(sh);
+}
+
 int main(void)
 {
     test_watchdog(110);
@@ -310,6 +478,8 @@ int main(void)
     test_concurrent(1, base);
     test_concurrent(2, base);
     test_concurrent(3, base + base / 4);
+    test_seals();
+    test_seals_concurrent();
     fprintf(stderr, "test_deque: OK\n");
     return 0;
 }
