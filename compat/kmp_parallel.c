@@ -66,6 +66,28 @@ static void team_free(kmpx_thread *th, kmpx_team *t)
         free(t);
 }
 
+/* A team's threads take tasks from the team only: from its members' deques (their peers,
+ * member_enter), and there from the team's segment. The primary of a nested team is still a
+ * member of the enclosing teams, whose members steal from its deque: before the team starts
+ * it seals the deque with the team's members as the tag (runtime/deque.h, "Seals"), so that
+ * the tasks queued there before (the enclosing team's) and from then on (this team's) each
+ * go to their own team's threads, and its own waits in the team pop this team's tasks only.
+ * It unseals when every member has left the team (no thief with the tag is left). Without
+ * this a waiting member of one team ran tasks of another: omp_get_thread_num, omp_get_level
+ * and gcc's task reduction slots were the wrong team's, and the children of such tasks were
+ * counted in the wrong team (docs/stress.md, faults 6, 14 and 15). Deeper than
+ * ARY_DEQUE_SEALS such levels of one thread, the deque stays as it is. */
+static bool team_seal(kmpx_thread *th, kmpx_team *team)
+{
+    return th->worker && th->team->level > 0 && ary_deque_seal(&th->worker->deque, team->members);
+}
+
+static void team_unseal(kmpx_thread *th, bool sealed)
+{
+    if (sealed) /* the team's tasks are complete: its segment is empty */
+        ary_deque_unseal(&th->worker->deque);
+}
+
 
 /* What a thread saves when it enters a team and restores when it leaves. */
 typedef struct member_saved {
@@ -82,7 +104,6 @@ typedef struct member_saved {
     uintptr_t def_alloc;
     ary_worker *const *peers;
     unsigned npeers;
-    bool sealed; /* the primary of a nested team sealed its deque (member_enter) */
 } member_saved;
 
 /* The ICVs the implicit tasks of a region inherit from the forking thread's task. */
@@ -123,21 +144,9 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
     s->def_alloc = kmpx_def_alloc_get();
     s->peers = NULL;
     s->npeers = 0;
-    s->sealed = false;
-    if (th->worker) {
+    if (th->worker) { /* a team's threads take tasks from the team only (team_seal) */
         s->peers = th->worker->peers;
         s->npeers = th->worker->npeers;
-        /* A team's threads take tasks from the team only: from its members' deques, and
-         * there from the team's segment. The primary of a nested team is still a member of
-         * the enclosing teams, whose members steal from its deque: it seals the deque with
-         * the new team's members as the tag (runtime/deque.h, "Seals"), so that the tasks
-         * queued there before (the enclosing team's) and from now on (this team's) each
-         * go to their own team's threads. Without that, a waiting member of one team ran
-         * tasks of another: omp_get_thread_num, omp_get_level and gcc's task reduction
-         * slots were the wrong team's (docs/stress.md, faults 6, 14 and 15). Deeper than
-         * ARY_DEQUE_SEALS such levels of one thread, the deque stays as it is. */
-        if (tid == 0 && th->team->level > 0)
-            s->sealed = ary_deque_seal(&th->worker->deque, team->members);
         ary_set_peers(th->worker, team->members, (unsigned)team->nthreads);
     }
     th->team = team;
@@ -163,8 +172,6 @@ static void member_enter(kmpx_thread *th, kmpx_team *team, int tid, kmpx_task *i
 static void member_leave(kmpx_thread *th, kmpx_task *implicit, const member_saved *s)
 {
     kmpx_task_fini_implicit(implicit);
-    if (s->sealed) /* the team's tasks are complete: its segment is empty */
-        ary_deque_unseal(&th->worker->deque);
     if (th->worker)
         ary_set_peers(th->worker, s->peers, s->npeers);
     th->team = s->team;
@@ -470,6 +477,7 @@ typedef struct fork_state {
     int n;             /* the team's size */
     bool hot;          /* a hot team's region (fork_hot) */
     bool took_guest;   /* the thread took a guest slot for this region */
+    bool sealed;       /* team_seal */
     kmpx_team *team;
     ary_latch *joined; /* counts the members still in the region */
 } fork_state;
@@ -482,6 +490,7 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
     int want = next_team_size(th);
     st->hot = false;
     st->took_guest = false;
+    st->sealed = false;
     st->joined = NULL;
     if (want > 1 && th->worker && th->team->active_level == 0 &&
         th->worker->index >= kmpx_pool->nthreads) { /* a guest slot of its own: hot team */
@@ -522,6 +531,7 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
         team->members[i + 1] = res[i];
     c->team = team;
     fill_icv(th, c);
+    st->sealed = team_seal(th, team);
     if (n > 1) {
         team->tasks = tasks; /* nested teams may run each other's tasks */
         ary_latch_add(st->joined, got);
@@ -554,6 +564,7 @@ static void fork_end(kmpx_thread *th, fork_state *st)
         if (team->tasks)
             ary_latch_free(team->tasks);
     }
+    team_unseal(th, st->sealed);
     team_free(th, team);
     if (st->took_guest) { /* every task of the region is done: the guest deque is empty */
         ary_guest_leave(th->worker);
@@ -705,10 +716,12 @@ void kmpx_run_as_initial(kmpx_thread *th, void (*fn)(void *), void *data)
     kmpx_task implicit;
     fork_icv icv = icv_of(th); /* the ICVs it keeps; no teams */
     icv.num_teams = icv.team_num = icv.teams_limit = 0;
+    bool sealed = team_seal(th, team);
     member_enter(th, team, 0, &implicit, &icv, &s);
     fn(data);
     kmpx_barrier(th); /* its tasks (a team of one: only detached ones can be pending) */
     member_leave(th, &implicit, &s);
+    team_unseal(th, sealed);
     team_free(th, team);
 }
 
@@ -732,6 +745,7 @@ typedef struct serial_frame {
     kmpx_team *team;
     kmpx_task implicit;
     member_saved saved;
+    bool sealed; /* team_seal */
 } serial_frame;
 
 KMPX_API void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid);
@@ -751,6 +765,7 @@ void __kmpc_serialized_parallel(ident_t *loc, kmp_int32 gtid)
     f->team->primary = th;
     f->team->members[0] = th->worker;
     fork_icv icv = icv_of(th);
+    f->sealed = team_seal(th, f->team);
     member_enter(th, f->team, 0, &f->implicit, &icv, &f->saved);
     f->team->serial_frame = f;
 }
@@ -766,6 +781,7 @@ void __kmpc_end_serialized_parallel(ident_t *loc, kmp_int32 gtid)
     kmpx_barrier(th);
     kmpx_team *team = f->team;
     member_leave(th, &f->implicit, &f->saved);
+    team_unseal(th, f->sealed);
     team_free(th, team);
     free(f);
 }

@@ -354,7 +354,7 @@ typedef struct {
     _Atomic unsigned char *taken;
     long n;
     const void *tag; /* the inner team's */
-    atomic_int phase; /* 0 running, 1 inner done (owner unsealed), 2 all done */
+    atomic_int phase; /* 0 running, 1 the inner team is over, 2 all done */
     atomic_int sealed; /* the inner team exists from here on (its thieves start) */
     atomic_long wrong;
 } seal_shared;
@@ -443,16 +443,17 @@ static void test_seals_concurrent(void)
                 break;
             sched_yield();
         }
-        ary_deque_unseal(&sh->deque);
+        /* The inner team ends (its thieves leave), then the owner unseals. */
         atomic_store_explicit(&sh->phase, 1, memory_order_release);
+        CHECK_EQ(pthread_join(t[1], NULL), 0);
+        ary_deque_unseal(&sh->deque);
         for (void *x; (x = ary_deque_pop_owner(&sh->deque)) != NULL;) {
             CHECK((_Atomic unsigned char *)x - sh->taken < N / 2);
             atomic_fetch_add((_Atomic unsigned char *)x, 1);
             popped++;
         }
         atomic_store_explicit(&sh->phase, 2, memory_order_release);
-        for (int k = 0; k < 2; k++)
-            CHECK_EQ(pthread_join(t[k], NULL), 0);
+        CHECK_EQ(pthread_join(t[0], NULL), 0);
         CHECK_EQ(atomic_load(&sh->wrong), 0);
         for (long i = 0; i < N; i++)
             CHECK_MSG(sh->taken[i] == 1, "round %d: item %ld taken %u times", r, i,
