@@ -129,7 +129,7 @@ struct kmpx_team {
 
     /* The team's explicit tasks, for barriers (kmp_barrier.c, "Barriers and tasks"): per
      * member, tasks it registered and tasks it completed; or, with nested active teams
-     * (whose members may run each other's tasks), one shared latch. */
+     * (where an injected task may run on another team's thread), one shared latch. */
     struct kmpx_tcount *counts;
     ary_latch *tasks;
 

@@ -35,8 +35,9 @@
  * that, after running a task, finds all arrived and the team quiet (the member that
  * completes the last task is such a waiter, or arrives after it). A task completed outside
  * the team (a detached task fulfilled elsewhere) wakes every parked worker
- * (kmpx_team_task_done_slow). With nested active teams a thread may run tasks of a team it
- * is not in; then the team counts with one shared latch (team->tasks) and the last member
+ * (kmpx_team_task_done_slow). With nested active teams a thread may run an injected task of
+ * a team it is not in (kmp_parallel.c, team_seal, keeps the queued ones apart); then the team
+ * counts with one shared latch (team->tasks) and the last member
  * to arrive waits for it and opens.
  */
 

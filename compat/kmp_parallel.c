@@ -385,7 +385,7 @@ static int fork_hot(kmpx_thread *th, kmpx_hot *hot, fork_ctx *c, int want)
     if (want - 1 > hot->nw)
         hot_grow(th, hot, want);
     int n = want - 1 > hot->nw ? hot->nw + 1 : want;
-    ary_latch *tasks = NULL; /* nested teams may run each other's tasks: one count */
+    ary_latch *tasks = NULL; /* nested teams: one count (kmp_barrier.c) */
     if (n > 1 && kmpx_set.max_active_levels > 1 && !(tasks = ary_latch_new(kmpx_pool)))
         n = 1; /* no memory for it: a team of one (the members wait for the next region) */
     kmpx_team *team = hot->team;
@@ -533,7 +533,7 @@ static void fork_begin(kmpx_thread *th, fork_ctx *c, fork_state *st)
     fill_icv(th, c);
     st->sealed = team_seal(th, team);
     if (n > 1) {
-        team->tasks = tasks; /* nested teams may run each other's tasks */
+        team->tasks = tasks; /* nested teams: one count (kmp_barrier.c) */
         ary_latch_add(st->joined, got);
         for (unsigned i = 0; i < got; i++)
             ary_gang_post(res[i], member_main, c, i + 1, st->joined);

@@ -97,9 +97,10 @@ bool ary_credit_refill(ary_worker *w)
     return true;
 }
 
-void ary_credit_force(ary_worker *w)
+void ary_credit_force(ary_worker *w) { ary_credit_force_ext(w->pool); }
+
+void ary_credit_force_ext(ary_pool *p)
 {
-    ary_pool *p = w->pool;
     int64_t before = atomic_fetch_sub_explicit(&p->credits, 1, memory_order_acq_rel);
     note_peak(p, before - 1);
 }

@@ -592,6 +592,7 @@ ARY_HIDDEN bool ary_credit_take_ext(ary_pool *p);
  * it): the OpenMP layer's spawns on a thread whose stack runs low, which must not run their
  * task in place (ary_stack_low). */
 ARY_HIDDEN void ary_credit_force(ary_worker *w);
+ARY_HIDDEN void ary_credit_force_ext(ary_pool *p); /* the same outside the pool */
 ARY_HIDDEN void ary_credit_give_ext(ary_pool *p, int64_t k);
 ARY_HIDDEN int ary_credit_wait_ext(ary_pool *p);
 ARY_HIDDEN void ary_credit_wake_all(ary_pool *p);

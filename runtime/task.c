@@ -337,9 +337,11 @@ static void inject(ary_pool *p, unsigned node, ary_task *t)
 /* (Inlined into ary_spawn, as before tracing added a second caller.) */
 static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg,
                                             ary_task **handle, uint64_t timeout_ns, int node,
-                                            const uint32_t tk)
+                                            const uint32_t tk, const bool forced)
 {
-    if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
+    if (forced)
+        ary_credit_force_ext(p);
+    else if (ARY_UNLIKELY(!ary_credit_take_ext(p))) {
         int rc = ARAYON_EAGAIN;
         if (p->cfg.full_policy == ARAYON_FULL_RUN_INLINE)
             return run_inline(p, NULL, s, fn, arg, handle, timeout_ns, tk);
@@ -445,7 +447,7 @@ static ARY_ALWAYS_INLINE int spawn_core(ary_pool *p, ary_scope *s, arayon_fn fn,
 {
     ary_worker *w = ary_tls_worker;
     if (ARY_UNLIKELY(!w || w->pool != p))
-        return spawn_external(p, s, fn, arg, handle, timeout_ns, node, tk);
+        return spawn_external(p, s, fn, arg, handle, timeout_ns, node, tk, false);
     if (ARY_UNLIKELY(!ary_credit_take(w)))
         return spawn_full(p, w, s, fn, arg, handle, timeout_ns, node, tk);
     return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, traced, tk);
@@ -538,7 +540,7 @@ int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg)
 
 int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg)
 {
-    return spawn_external(p, NULL, fn, arg, NULL, 0, -1, 0);
+    return spawn_external(p, NULL, fn, arg, NULL, 0, -1, 0, true);
 }
 
 /* ------------------------------------------------------------------------------------ */

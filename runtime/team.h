@@ -214,7 +214,11 @@ static inline void ary_count_inline_done(ary_worker *w)
 ARY_HIDDEN int ary_spawn_credited(ary_pool *p, ary_worker *w, arayon_fn fn, void *arg);
 
 /* Spawns through the pool's injection queue, whoever the caller is (a thread that must not
- * put the task on a deque of its own: nobody of the task's gang steals from it). */
+ * put the task on a deque of its own: nobody of the task's gang steals from it). For a task
+ * the layer admitted before (a dependent task its predecessor's completion releases, the
+ * next part of an untied task): its credit is taken past the bound, whatever the pool's
+ * policy when full, since the caller may neither wait for room (ARAYON_FULL_BLOCK would
+ * park a thread that other tasks wait for: docs/stress.md, fault 7) nor run it here. */
 ARY_HIDDEN int ary_spawn_injected(ary_pool *p, arayon_fn fn, void *arg);
 
 /* A job of the caller's own (a layer's task record that starts with an ary_job), pushed onto
