@@ -438,14 +438,17 @@ static int spawn_blocking(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
      * so a shutdown's quiescence test either sees this spawn or this thread sees the
      * shutdown. A blocking task of the pool may still spawn, as a worker's task may. */
     rc = ARAYON_OK;
+    bool late = false;
     if (!w && atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING &&
-        !ary_in_blocking_task(p))
+        !(late = ary_late_spawn_begin(p)))
         rc = ARAYON_ESHUTDOWN;
     if (rc == ARAYON_OK) {
         if (handle)
             *handle = t; /* before the task can run and finish */
         atomic_fetch_add_explicit(&p->offw->spawned, 1, memory_order_relaxed);
         rc = enqueue(p, t);
+        if (late)
+            ary_late_spawn_end(p);
         if (rc == ARAYON_OK)
             return ARAYON_OK;
         atomic_fetch_sub_explicit(&p->offw->spawned, 1, memory_order_relaxed);

@@ -395,6 +395,8 @@ struct arayon_pool {
     _Alignas(ARY_CACHELINE) _Atomic uint64_t ext_spawned;
     _Atomic uint64_t ext_rejected;
     _Atomic uint32_t state;   /* ARY_POOL_*; a futex word: DRAINED is announced with a wake */
+    _Atomic uint32_t closed;        /* no spawn at all from now on (ary_late_spawn_begin) */
+    _Atomic uint32_t late_spawning; /* late spawns between their begin and end */
 
     /* The cell stash shared by all threads, under ext_lock. */
     _Alignas(ARY_CACHELINE) pthread_mutex_t ext_lock;
@@ -711,6 +713,17 @@ static inline bool ary_in_blocking_task(ary_pool *p)
     ary_task *t = ary_tls_task;
     return t && (t->flags & (ARY_TK_BLOCKING | ARY_TK_INLINE)) == ARY_TK_BLOCKING &&
            ary_task_pool(t) == p;
+}
+
+/* A spawn from outside the workers while p is not RUNNING (pool.c): refused (false), unless
+ * it comes from a blocking task of p, which may spawn as a worker's task may, and p has not
+ * closed its queues for good (the final drain of arayon_pool_shutdown_timeout: a task queued
+ * after it would never run nor be counted). When true, the caller queues its task and then
+ * calls ary_late_spawn_end. */
+ARY_HIDDEN bool ary_late_spawn_begin(ary_pool *p);
+static inline void ary_late_spawn_end(ary_pool *p)
+{
+    atomic_fetch_sub_explicit(&p->late_spawning, 1, memory_order_release);
 }
 
 /* topo.c (the only file that includes hwloc.h) */

@@ -398,6 +398,8 @@ static int pool_create(const arayon_config_t *cfg_in, unsigned nspare, unsigned 
     atomic_init(&p->aborted, 0);
     p->created_ns = aryd_now_ns();
     atomic_init(&p->state, ARY_POOL_RUNNING);
+    atomic_init(&p->closed, 0);
+    atomic_init(&p->late_spawning, 0);
     atomic_init(&p->started, 0);
 
     for (unsigned i = 0; i < nstart; i++) {
@@ -448,6 +450,29 @@ unsigned ary_pool_set_thread_stack(ary_pool *p, size_t size)
     return started;
 }
 
+/* Late spawns and the close are a Dekker pair (seq_cst both sides): a spawner counts itself
+ * in late_spawning, then reads closed; close_queues sets closed, then waits for
+ * late_spawning to drop to zero. So either the spawner sees closed (and is refused), or the
+ * close waits until its task is queued, and the final drain finds it. */
+bool ary_late_spawn_begin(ary_pool *p)
+{
+    if (!ary_in_blocking_task(p))
+        return false;
+    atomic_fetch_add_explicit(&p->late_spawning, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&p->closed, memory_order_seq_cst)) {
+        ary_late_spawn_end(p);
+        return false;
+    }
+    return true;
+}
+
+static void close_queues(ary_pool *p)
+{
+    atomic_store_explicit(&p->closed, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&p->late_spawning, memory_order_seq_cst))
+        aryd_yield();
+}
+
 static bool inside_pool(const ary_pool *p)
 {
     ary_worker *w = ary_tls_worker;
@@ -475,6 +500,9 @@ int arayon_pool_shutdown_timeout(arayon_pool_t *pool, uint64_t timeout_ns)
         } else {
             uint64_t cancelled_before;
             unsigned left = abort_and_detach(pool, &cancelled_before);
+            /* From here no spawn is taken: what a task left running spawns is refused
+             * (counted as rejected), not queued where nothing would run it (fault 11). */
+            close_queues(pool);
             /* Blocking threads: the same grace for their running tasks (queued ones finish
              * as cancelled meanwhile). */
             left += ary_blocking_join(pool, aryd_now_ns() + JOIN_GRACE_NS);

@@ -365,8 +365,9 @@ static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn
     if (s)
         atomic_fetch_add_explicit(&s->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->ext_spawned, 1, memory_order_seq_cst);
+    bool late = false;
     if (ARY_UNLIKELY(atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING) &&
-        !ary_in_blocking_task(p)) { /* blocking tasks may spawn, as workers' tasks may */
+        !(late = ary_late_spawn_begin(p))) { /* blocking tasks may spawn, as workers' may */
         if (s) /* the caller owns the scope and is not waiting on it: cannot reach zero wrongly */
             atomic_fetch_sub_explicit(&s->pending, 1, memory_order_relaxed);
         if (handle)
@@ -386,6 +387,8 @@ static ARY_ALWAYS_INLINE int spawn_external(ary_pool *p, ary_scope *s, arayon_fn
                       : p->pl.nnodes == 1 ? 0
                                           : ary_topo_current_node(p->topo, &p->pl);
     inject(p, target, t);
+    if (ARY_UNLIKELY(late))
+        ary_late_spawn_end(p);
     return ARAYON_OK;
 }
 

@@ -520,13 +520,16 @@ static int spawn_timer(ary_pool *p, uint64_t delay_ns, uint64_t period_ns, arayo
     e->when = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
     ary_offw_count_spawn(p, w);
     rc = ARAYON_OK;
+    bool late = false;
     if (!w && atomic_load_explicit(&p->state, memory_order_seq_cst) != ARY_POOL_RUNNING &&
-        !ary_in_blocking_task(p))
+        !(late = ary_late_spawn_begin(p)))
         rc = ARAYON_ESHUTDOWN; /* as spawn_external */
     if (rc == ARAYON_OK) {
         if (handle)
             *handle = t; /* before it can fire */
         rc = insert(tm, e);
+        if (late)
+            ary_late_spawn_end(p);
         if (rc == ARAYON_OK)
             return ARAYON_OK;
         if (handle)

@@ -21,7 +21,7 @@ logs=${3:-soak-logs}
 dir=$build/tests/stress
 [ -x "$dir/stress" ] || { echo "$0: no $dir/stress (build the stress target)" >&2; exit 2; }
 mkdir -p "$logs"
-: "${STRESS_ARGS:=--without migrate,blocking-spawn,deadline-async}"
+: "${STRESS_ARGS:=--without migrate,deadline-async}"
 : "${STRESS_OMP_ARGS:=}"
 end=$(( $(date +%s) + minutes * 60 ))
 omp_end=$(( $(date +%s) + minutes * 60 / 3 ))
