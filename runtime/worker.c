@@ -253,8 +253,14 @@ ary_job *ary_find_work(ary_worker *w)
 bool ary_work_visible(ary_pool *p)
 {
     ary_worker *self = ary_tls_worker; /* a parking worker: its own resume entries too */
-    if (self && self->pool == p && atomic_load_explicit(&self->inbox.count, memory_order_relaxed))
-        return true;
+    if (self && self->pool == p) {
+        if (atomic_load_explicit(&self->inbox.count, memory_order_relaxed))
+            return true;
+    } else { /* a thread outside (a shutdown after its deadline): every worker's inbox */
+        for (unsigned i = 0; i < p->nworkers; i++)
+            if (atomic_load_explicit(&p->workers[i].inbox.count, memory_order_relaxed))
+                return true;
+    }
     for (unsigned k = 0; k < p->pl.nnodes; k++)
         if (atomic_load_explicit(&p->inj[k].count, memory_order_relaxed))
             return true;
@@ -422,8 +428,8 @@ static bool worker_idle(ary_worker *w)
         }
         st = atomic_load_explicit(&p->state, memory_order_acquire);
     }
-    if (st == ARY_POOL_DRAINED)
-        return false;
+    if (st == ARY_POOL_DRAINED) /* (the abort's sweep posts resume entries before DRAINED) */
+        return atomic_load_explicit(&w->inbox.count, memory_order_acquire) != 0;
     if (st == ARY_POOL_SHUTTING && ary_pool_quiescent(p)) {
         atomic_store_explicit(&p->state, ARY_POOL_DRAINED, memory_order_seq_cst);
         aryd_futex_wake(&p->state, INT_MAX); /* a shutdown with a deadline waits on it */
