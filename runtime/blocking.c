@@ -27,6 +27,7 @@
  * quiescence after announcing that it parks, the Dekker pairing of sleep.md).
  */
 #include "blocking.h"
+#include "fiber.h" /* ary_fiber_pin */
 
 #include <errno.h>
 #include <limits.h>
@@ -419,9 +420,14 @@ static int spawn_blocking(ary_pool *p, ary_scope *s, arayon_fn fn, void *arg, ar
     ary_worker *w = ary_tls_worker;
     if (w && w->pool != p)
         w = NULL;
+    ary_fiber *pinned = ary_fiber_pin(); /* jobs, or the task, may run on this stack */
     int rc = ary_offw_admit(p, w, false);
-    if (rc == ARY_ADMIT_INLINE)
-        return run_inline(p, w, s, fn, arg, handle);
+    if (rc == ARY_ADMIT_INLINE) {
+        rc = run_inline(p, w, s, fn, arg, handle);
+        ary_fiber_unpin(pinned);
+        return rc;
+    }
+    ary_fiber_unpin(pinned);
     if (rc != ARAYON_OK)
         return rc;
     ary_cell *c = w ? ary_cell_alloc(w) : ary_cell_alloc_ext(p);

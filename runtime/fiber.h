@@ -115,6 +115,24 @@ typedef struct ary_fiber {
 /* The running fiber of this thread, or NULL (plain code). */
 extern ARY_TLS ary_fiber *ary_tls_fiber;
 
+/* A migratable fiber that runs other tasks on its stack (a spawn into a full pool runs
+ * queued tasks, or its own task inline) stays on its worker until they return: they may
+ * suspend it, and the frames below them (theirs, the runtime's) keep that worker's
+ * thread-locals (docs/stress.md, fault 13). Returns what ary_fiber_unpin takes. */
+static inline ary_fiber *ary_fiber_pin(void)
+{
+    ary_fiber *f = ary_tls_fiber;
+    if (!f || !f->migratable)
+        return NULL;
+    f->migratable = false;
+    return f;
+}
+static inline void ary_fiber_unpin(ary_fiber *f)
+{
+    if (f)
+        f->migratable = true;
+}
+
 /* fiber.c */
 /* A fiber for task t, on a stack from w's cache (or a new slab); NULL when no stack can be
  * mapped. */

@@ -403,9 +403,9 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
  * it waits for room, then runs its task inline (always bounded: inline tasks hold no credit). */
 #define FULL_MAX_JOBS 256u
 
-static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
-                                   void *arg, ary_task **handle, uint64_t timeout_ns, int node,
-                                   uint32_t tk)
+static int spawn_full_pinned(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                             void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                             uint32_t tk)
 {
     switch (p->cfg.full_policy) {
     case ARAYON_FULL_REJECT:
@@ -440,6 +440,17 @@ static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, ara
             return ARAYON_EAGAIN;
         }
     }
+}
+
+/* (ary_fiber_pin: the jobs and the inline task run on the caller's stack) */
+static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
+                                   void *arg, ary_task **handle, uint64_t timeout_ns, int node,
+                                   uint32_t tk)
+{
+    ary_fiber *pinned = ary_fiber_pin();
+    int rc = spawn_full_pinned(p, w, s, fn, arg, handle, timeout_ns, node, tk);
+    ary_fiber_unpin(pinned);
+    return rc;
 }
 
 /* traced: the recorder was on when ary_spawn looked; spawn_external looks again itself

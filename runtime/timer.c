@@ -34,6 +34,7 @@
  * Timers that had fired run (their runners are queued): the workers drain them.
  */
 #include "blocking.h"
+#include "fiber.h" /* ary_fiber_pin */
 #include "injector.h"
 
 #include <errno.h>
@@ -493,7 +494,9 @@ static int spawn_timer(ary_pool *p, uint64_t delay_ns, uint64_t period_ns, arayo
     ary_timers *tm = timers_get(p);
     if (!tm)
         return ARAYON_ENOMEM;
+    ary_fiber *pinned = ary_fiber_pin(); /* a blocked admission runs jobs on this stack */
     int rc = ary_offw_admit(p, w, true);
+    ary_fiber_unpin(pinned);
     if (rc != ARAYON_OK)
         return rc; /* (never ARY_ADMIT_INLINE for a delayed task) */
     ary_cell *ct = w ? ary_cell_alloc(w) : ary_cell_alloc_ext(p);
