@@ -442,11 +442,44 @@ static int spawn_full_pinned(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn
     }
 }
 
+/* A suspendable task's spawn into a full pool under ARAYON_FULL_BLOCK. Its stack may be
+ * small (fiber_stack_size), and the queued tasks may spawn into the full pool in turn: it
+ * does not run them on its stack (that overflowed 16 KiB fibers: docs/stress.md, fault 17)
+ * but yields, so that its worker runs them on its own, until it can take a credit. As in
+ * spawn_full_pinned: with nothing visible to run, or after FULL_MAX_JOBS turns without room,
+ * the task runs here. After a yield the fiber may be on another worker (migratable). */
+static int spawn_full_fiber(ary_pool *p, ary_fiber *f, ary_scope *s, arayon_fn fn, void *arg,
+                            ary_task **handle, uint64_t timeout_ns, int node, uint32_t tk)
+{
+    ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_BLOCKED, 0, 0, 0);
+    uint64_t deadline = aryd_deadline_after(p->cfg.max_pending_wait_ns);
+    for (unsigned turn = 0;; turn++) {
+        if (turn >= FULL_MAX_JOBS || !ary_work_visible(p)) {
+            ary_fiber *pinned = ary_fiber_pin(); /* (the task runs on this stack) */
+            int rc = run_inline(p, ary_tls_worker, s, fn, arg, handle, timeout_ns, tk);
+            ary_fiber_unpin(pinned);
+            return rc;
+        }
+        (void)ary_fiber_yield(f);
+        ary_worker *w = ary_tls_worker;
+        if (ary_credit_take(w))
+            return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p), tk);
+        if (deadline && aryd_now_ns() >= deadline) {
+            ary_count(&w->c.rejected, 1);
+            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
+            return ARAYON_EAGAIN;
+        }
+    }
+}
+
 /* (ary_fiber_pin: the jobs and the inline task run on the caller's stack) */
 static ARY_NOINLINE int spawn_full(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
                                    void *arg, ary_task **handle, uint64_t timeout_ns, int node,
                                    uint32_t tk)
 {
+    ary_fiber *f = ary_tls_fiber;
+    if (f && p->cfg.full_policy == ARAYON_FULL_BLOCK)
+        return spawn_full_fiber(p, f, s, fn, arg, handle, timeout_ns, node, tk);
     ary_fiber *pinned = ary_fiber_pin();
     int rc = spawn_full_pinned(p, w, s, fn, arg, handle, timeout_ns, node, tk);
     ary_fiber_unpin(pinned);
