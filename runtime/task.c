@@ -403,15 +403,21 @@ static inline int spawn_admitted(ary_pool *p, ary_worker *w, ary_scope *s, arayo
  * it waits for room, then runs its task inline (always bounded: inline tasks hold no credit). */
 #define FULL_MAX_JOBS 256u
 
+/* A worker's spawn refused for want of room (ARAYON_FULL_REJECT, or the wait limit). */
+static int full_rejected(ary_pool *p, ary_worker *w)
+{
+    ary_count(&w->c.rejected, 1);
+    ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
+    return ARAYON_EAGAIN;
+}
+
 static int spawn_full_pinned(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn fn,
                              void *arg, ary_task **handle, uint64_t timeout_ns, int node,
                              uint32_t tk)
 {
     switch (p->cfg.full_policy) {
     case ARAYON_FULL_REJECT:
-        ary_count(&w->c.rejected, 1);
-        ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
-        return ARAYON_EAGAIN;
+        return full_rejected(p, w);
     case ARAYON_FULL_RUN_INLINE:
         return run_inline(p, w, s, fn, arg, handle, timeout_ns, tk);
     default:
@@ -434,11 +440,8 @@ static int spawn_full_pinned(ary_pool *p, ary_worker *w, ary_scope *s, arayon_fn
         j->exec(j, w);
         if (ary_credit_take(w))
             return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p), tk);
-        if (deadline && aryd_now_ns() >= deadline) {
-            ary_count(&w->c.rejected, 1);
-            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
-            return ARAYON_EAGAIN;
-        }
+        if (deadline && aryd_now_ns() >= deadline)
+            return full_rejected(p, w);
     }
 }
 
@@ -464,11 +467,8 @@ static int spawn_full_fiber(ary_pool *p, ary_fiber *f, ary_scope *s, arayon_fn f
         ary_worker *w = ary_tls_worker;
         if (ary_credit_take(w))
             return spawn_admitted(p, w, s, fn, arg, handle, timeout_ns, node, ary_tracing(p), tk);
-        if (deadline && aryd_now_ns() >= deadline) {
-            ary_count(&w->c.rejected, 1);
-            ARY_TRACE(p, ARY_EV_THROTTLE, ARY_THR_REJECTED, 0, 0, -ARAYON_EAGAIN);
-            return ARAYON_EAGAIN;
-        }
+        if (deadline && aryd_now_ns() >= deadline)
+            return full_rejected(p, w);
     }
 }
 
